@@ -1,0 +1,4 @@
+//! Simulation backends.
+
+pub mod functional;
+pub mod verilator;
