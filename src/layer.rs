@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 /// A validated convolution layer. Sizes are (vertical, horizontal) pairs where PyTorch allows
 /// an int or a pair.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConvLayer {
     pub name: String,
     pub in_channels: u32,
@@ -26,7 +26,7 @@ pub struct ConvLayer {
     pub data: LayerData,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum LayerData {
     /// Random data from this seed; `zero_fraction` of the ifmap values are zero.
     Seed { seed: u64, zero_fraction: f64 },
