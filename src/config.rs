@@ -1,8 +1,41 @@
 //! Architecture configuration: the single source of truth for the generated hardware.
 //!
-//! TODO(helper): `load` with `base` merging, validation, hash.
+//! A config file may name a `base` file (relative to itself); its tables are merged key by key
+//! over the base's, so presets hold only what differs from the chip.
+
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {msg}")]
+    Parse { path: PathBuf, msg: String },
+    #[error("{path}: `base` chain includes {path} twice (base files form a cycle)")]
+    BaseCycle { path: PathBuf },
+    #[error("{field} = {value}: {limit}")]
+    Invalid {
+        field: &'static str,
+        value: String,
+        limit: String,
+    },
+}
+
+fn invalid(field: &'static str, value: impl ToString, limit: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        field,
+        value: value.to_string(),
+        limit: limit.into(),
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -72,7 +105,254 @@ pub struct HostCfg {
     pub width: u32,
 }
 
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+fn load_table(path: &Path, seen: &mut Vec<PathBuf>) -> Result<toml::Table, ConfigError> {
+    let canon = path.canonicalize().map_err(|source| ConfigError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    if seen.contains(&canon) {
+        return Err(ConfigError::BaseCycle {
+            path: path.to_path_buf(),
+        });
+    }
+    seen.push(canon);
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    table_from_str(&text, path, dir, seen)
+}
+
+fn table_from_str(
+    text: &str,
+    path: &Path,
+    dir: &Path,
+    seen: &mut Vec<PathBuf>,
+) -> Result<toml::Table, ConfigError> {
+    let mut table: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| ConfigError::Parse {
+            path: path.to_path_buf(),
+            msg: e.to_string(),
+        })?;
+    match table.remove("base") {
+        None => Ok(table),
+        Some(toml::Value::String(b)) => {
+            let mut merged = load_table(&dir.join(b), seen)?;
+            merge(&mut merged, table);
+            Ok(merged)
+        }
+        Some(other) => Err(ConfigError::Parse {
+            path: path.to_path_buf(),
+            msg: format!("`base` must be a file name, not {}", other.type_str()),
+        }),
+    }
+}
+
 impl ArchConfig {
+    /// Read a config file, resolve its `base` chain and validate the result.
+    pub fn load(path: &Path) -> Result<ArchConfig, ConfigError> {
+        let table = load_table(path, &mut Vec::new())?;
+        Self::from_table(table, path)
+    }
+
+    /// Parse config text; a `base` is resolved relative to `dir`.
+    pub fn from_toml_str(text: &str, dir: &Path) -> Result<ArchConfig, ConfigError> {
+        let path = dir.join("<string>");
+        let table = table_from_str(text, &path, dir, &mut Vec::new())?;
+        Self::from_table(table, &path)
+    }
+
+    fn from_table(table: toml::Table, path: &Path) -> Result<ArchConfig, ConfigError> {
+        let cfg: ArchConfig =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| ConfigError::Parse {
+                    path: path.to_path_buf(),
+                    msg: e.to_string(),
+                })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Hash of the resolved config: every output generated from it carries this.
+    pub fn hash(&self) -> String {
+        let json = serde_json::to_string(self).unwrap_or_default();
+        hex::encode(Sha256::digest(json.as_bytes()))[..16].to_string()
+    }
+
+    /// Check every field against the limits of the generator and the hardware.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let c = self;
+        let ok_name = c
+            .name
+            .chars()
+            .next()
+            .is_some_and(|ch| ch.is_ascii_lowercase())
+            && c.name
+                .chars()
+                .all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_');
+        if !ok_name {
+            return Err(invalid(
+                "name",
+                format!("{:?}", c.name),
+                "must start with a-z and hold only a-z, 0-9 and _ (it names files and modules)",
+            ));
+        }
+        let range = |field: &'static str, v: u32, lo: u32, hi: u32| {
+            if v < lo || v > hi {
+                Err(invalid(field, v, format!("must be in {lo}..={hi}")))
+            } else {
+                Ok(())
+            }
+        };
+        range("array.rows", c.array.rows, 1, 64)?;
+        range("array.cols", c.array.cols, 1, 64)?;
+        if ![4, 8, 16].contains(&c.data.data_width) {
+            return Err(invalid(
+                "data.data_width",
+                c.data.data_width,
+                "must be 4, 8 or 16",
+            ));
+        }
+        if ![8, 16, 32].contains(&c.data.psum_width) || c.data.psum_width < c.data.data_width {
+            return Err(invalid(
+                "data.psum_width",
+                c.data.psum_width,
+                format!(
+                    "must be 8, 16 or 32 and at least data.data_width ({})",
+                    c.data.data_width
+                ),
+            ));
+        }
+        if c.host.width != 64 {
+            return Err(invalid("host.width", c.host.width, "must be 64"));
+        }
+        if c.glb.word_bits != 64 {
+            return Err(invalid(
+                "glb.word_bits",
+                c.glb.word_bits,
+                "must be 64 (= host.width)",
+            ));
+        }
+        if !c.glb.bank_words.is_power_of_two() || !(16..=65536).contains(&c.glb.bank_words) {
+            return Err(invalid(
+                "glb.bank_words",
+                c.glb.bank_words,
+                "must be a power of two in 16..=65536",
+            ));
+        }
+        range("glb.banks", c.glb.banks, 1, 1024)?;
+        if c.glb.ifmap_psum_banks == 0
+            || c.glb.filter_banks == 0
+            || c.glb.ifmap_psum_banks + c.glb.filter_banks != c.glb.banks
+        {
+            return Err(invalid(
+                "glb.ifmap_psum_banks",
+                c.glb.ifmap_psum_banks,
+                format!(
+                    "glb.ifmap_psum_banks ({}) + glb.filter_banks ({}) must equal glb.banks ({}), each at least 1",
+                    c.glb.ifmap_psum_banks, c.glb.filter_banks, c.glb.banks
+                ),
+            ));
+        }
+        let bytes = c.glb.banks as u64 * c.glb.bank_words as u64 * 8;
+        if bytes != c.glb.kib as u64 * 1024 {
+            return Err(invalid(
+                "glb.kib",
+                c.glb.kib,
+                format!(
+                    "the banks add up to {bytes} bytes ({} banks x {} words x 8 bytes), not {} KiB",
+                    c.glb.banks, c.glb.bank_words, c.glb.kib
+                ),
+            ));
+        }
+        if c.glb_words() >= 1 << 24 {
+            return Err(invalid(
+                "glb.kib",
+                c.glb.kib,
+                "at most 2^24 words (LOAD addresses)",
+            ));
+        }
+        range("pe.filter_spad", c.pe.filter_spad, 1, 4096)?;
+        range("pe.ifmap_spad", c.pe.ifmap_spad, 1, 255)?;
+        range("pe.psum_spad", c.pe.psum_spad, 1, 255)?;
+        if !c.pe.fifo_depth.is_power_of_two() || !(2..=64).contains(&c.pe.fifo_depth) {
+            return Err(invalid(
+                "pe.fifo_depth",
+                c.pe.fifo_depth,
+                "must be a power of two in 2..=64",
+            ));
+        }
+        for (field, w) in [
+            ("noc.filter_gin_width", c.noc.filter_gin_width),
+            ("noc.ifmap_gin_width", c.noc.ifmap_gin_width),
+        ] {
+            if w < c.data.data_width || w % c.data.data_width != 0 || 64 % w != 0 {
+                return Err(invalid(
+                    field,
+                    w,
+                    format!(
+                        "must be a multiple of data.data_width ({}) that divides 64",
+                        c.data.data_width
+                    ),
+                ));
+            }
+        }
+        for (field, w) in [
+            ("noc.psum_gin_width", c.noc.psum_gin_width),
+            ("noc.gon_width", c.noc.gon_width),
+            ("noc.ln_width", c.noc.ln_width),
+        ] {
+            if w != 64 {
+                return Err(invalid(
+                    field,
+                    w,
+                    "must be 64: psums move in whole GLB words",
+                ));
+            }
+        }
+        for (field, b) in [
+            ("noc.row_id_bits", c.noc.row_id_bits),
+            ("noc.filter_col_id_bits", c.noc.filter_col_id_bits),
+            ("noc.ifmap_col_id_bits", c.noc.ifmap_col_id_bits),
+            ("noc.psum_col_id_bits", c.noc.psum_col_id_bits),
+            ("noc.gon_col_id_bits", c.noc.gon_col_id_bits),
+        ] {
+            range(field, b, 1, 8)?;
+        }
+        for (field, b) in [
+            ("noc.psum_col_id_bits", c.noc.psum_col_id_bits),
+            ("noc.gon_col_id_bits", c.noc.gon_col_id_bits),
+        ] {
+            if (1u32 << b) - 1 < c.array.cols {
+                return Err(invalid(
+                    field,
+                    b,
+                    format!(
+                        "{} columns need IDs 0..{} plus the never-matching all-ones ID",
+                        c.array.cols,
+                        c.array.cols - 1
+                    ),
+                ));
+            }
+        }
+        range("noc.stream_rows", c.noc.stream_rows, 2, 255)?;
+        Ok(())
+    }
+
     /// Total GLB words.
     pub fn glb_words(&self) -> u64 {
         self.glb.banks as u64 * self.glb.bank_words as u64

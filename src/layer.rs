@@ -31,7 +31,10 @@ pub enum LayerData {
     /// Random data from this seed; `zero_fraction` of the ifmap values are zero.
     Seed { seed: u64, zero_fraction: f64 },
     /// `.npy` files (paths resolved relative to the layer file).
-    Npy { ifmap: std::path::PathBuf, weights: std::path::PathBuf },
+    Npy {
+        ifmap: std::path::PathBuf,
+        weights: std::path::PathBuf,
+    },
 }
 
 /// Layer tensors. Row-major: ifmap N x C x H x W, weights M x C/groups x R x S.

@@ -28,7 +28,10 @@ pub const BLOCKS: &[(&str, &str)] = &[
     ("stream", include_str!("../../templates/stream.v.tera")),
     ("drain", include_str!("../../templates/drain.v.tera")),
     ("counters", include_str!("../../templates/counters.v.tera")),
-    ("controller", include_str!("../../templates/controller.v.tera")),
+    (
+        "controller",
+        include_str!("../../templates/controller.v.tera"),
+    ),
     ("top", include_str!("../../templates/top.v.tera")),
 ];
 
@@ -89,19 +92,13 @@ fn tera_error(name: &str, e: tera::Error) -> EmitError {
     }
 }
 
-// TODO: use ArchConfig::hash once config.rs has it.
-fn config_hash(cfg: &ArchConfig) -> String {
-    let json = serde_json::to_string(cfg).expect("config serializes");
-    sha256_hex(&json)[..16].to_string()
-}
-
 fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
 
 /// Render every file of the design in memory, in a fixed order.
 pub fn render(cfg: &ArchConfig) -> Result<Vec<OutFile>, EmitError> {
-    let hash = config_hash(cfg);
+    let hash = cfg.hash();
     let mut files = Vec::new();
     for (block, src) in BLOCKS {
         let module = module_name(block);
@@ -140,7 +137,8 @@ pub fn render(cfg: &ArchConfig) -> Result<Vec<OutFile>, EmitError> {
         .map(|f| f.path.as_str())
         .collect();
     ctx.insert("rtl", &rtl);
-    let core = tera::Tera::one_off(CORE_TEMPLATE, &ctx, false).map_err(|e| tera_error("core", e))?;
+    let core =
+        tera::Tera::one_off(CORE_TEMPLATE, &ctx, false).map_err(|e| tera_error("core", e))?;
     files.push(OutFile {
         path: format!("{}.core", cfg.name),
         sha256: sha256_hex(&core),

@@ -1,0 +1,15 @@
+rtl/eyeriss_fifo.v
+rtl/eyeriss_rr_arb.v
+rtl/eyeriss_mc.v
+rtl/eyeriss_gin_xbus.v
+rtl/eyeriss_gin.v
+rtl/eyeriss_gon.v
+rtl/eyeriss_ln.v
+rtl/eyeriss_pe.v
+rtl/eyeriss_glb_bank.v
+rtl/eyeriss_glb.v
+rtl/eyeriss_stream.v
+rtl/eyeriss_drain.v
+rtl/eyeriss_counters.v
+rtl/eyeriss_controller.v
+rtl/eyeriss_top.v

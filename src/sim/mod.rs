@@ -1,4 +1,0 @@
-//! Simulation backends.
-
-pub mod functional;
-pub mod verilator;
