@@ -1,5 +1,8 @@
 //! eyeriss-gen: generates Eyeriss-style row-stationary CNN accelerators as Verilog.
 
+pub mod compile;
 pub mod config;
 pub mod emit;
 pub mod layer;
+pub mod mapper;
+pub mod program;

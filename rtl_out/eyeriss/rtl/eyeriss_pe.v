@@ -230,6 +230,11 @@ module eyeriss_pe #(
     wire last_col = (col + 12'd1 == cfg_f);
     wire [IA_W-1:0] remove = last_col ? sq : uq;
     wire [IA_W-1:0] removed = (i_count < remove) ? i_count : remove;
+    // One bit wider than the spad index: head + a whole window can pass 2^IA_W.
+    wire [IA_W:0]   hsum = {1'b0, i_head} + {1'b0, removed};
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [IA_W:0]   hnext = (hsum >= {1'b0, IDEPTH}) ? hsum - {1'b0, IDEPTH} : hsum;
+    /* verilator lint_on UNUSEDSIGNAL */
 
     always @(posedge clk) begin
         // filter spad: one port, written while loading, read while computing
@@ -320,8 +325,7 @@ module eyeriss_pe #(
                 ST_SLIDE: begin
                     // Retire the window: a whole window at the end of a row, else U*q
                     // elements, discarding on arrival those not yet here.
-                    i_head <= (i_head + removed >= IDEPTH) ? i_head + removed - IDEPTH
-                                                            : i_head + removed;
+                    i_head <= hnext[IA_W-1:0];
                     i_drop <= last_col ? {IA_W{1'b0}} : remove - removed;
                     col <= last_col ? 12'd0 : col + 12'd1;
                     state <= ST_WAIT;

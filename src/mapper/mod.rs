@@ -1,0 +1,600 @@
+//! Row-stationary mapping of a convolution layer onto the configured PE array.
+//!
+//! The unit of work is the 1-D row primitive: a PE holds `p` filters x `q` channels of one
+//! filter row (`sc` columns of it) and convolves one ifmap row with them, producing one psum row
+//! of `F` columns. PEs are arranged in *chains*: one PE column of `vc` channel chunks x `h` filter
+//! rows, summing psums upward over the LN; the chain top sends one ofmap row to the GON.
+//!
+//! - Side by side, `ew` chains (lanes) compute `ew` consecutive ofmap rows of the same filters:
+//!   filter rows are multicast horizontally, ifmap rows diagonally (lane `l`, filter row `i`
+//!   reads padded row `l*U + i`), as in the Eyeriss PE set of R x E.
+//! - Across the array, the lanes are replicated for other filter blocks: `th` horizontally and
+//!   `tv` vertically (Eyeriss' `t`).
+//! - `vc` channel chunks are stacked in one chain (Eyeriss' `r`), so their psums add in-array.
+//! - Over time, each chain processes `ks` strips of `ew` ofmap rows for `nb` images (a *tile*),
+//!   and a tile's *passes* run the remaining channel chunks and the folded filter rows and
+//!   columns (R taller than the array, S wider than the ifmap spad), accumulating in the GLB.
+//!
+//! `p`, `q`, `F`, `S` and `U` are the same for every PE of a pass, so remainders (M not a
+//! multiple of p, C not a multiple of q, E not a multiple of ew) get passes of their own
+//! rather than padded work: the MAC counter then equals the layer's MAC count exactly.
+
+pub mod ids;
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::config::ArchConfig;
+use crate::layer::ConvLayer;
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum MapError {
+    #[error("layer '{layer}' cannot run on config '{config}': {reason}")]
+    Unmappable {
+        layer: String,
+        config: String,
+        reason: String,
+    },
+    #[error("internal mapping error in pass {pass}: {msg}")]
+    Internal { pass: usize, msg: String },
+}
+
+/// Layer dimensions the mapper works with (per group).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct Shape {
+    pub n: u32,
+    pub g: u32,
+    pub cg: u32,
+    pub mg: u32,
+    pub h: u32,
+    pub w: u32,
+    pub r: u32,
+    pub s: u32,
+    pub uv: u32,
+    pub uh: u32,
+    pub pv: u32,
+    pub ph: u32,
+    pub e: u32,
+    pub f: u32,
+}
+
+impl Shape {
+    pub fn of(l: &ConvLayer) -> Shape {
+        Shape {
+            n: l.batch,
+            g: l.groups,
+            cg: l.in_channels / l.groups,
+            mg: l.out_channels / l.groups,
+            h: l.height,
+            w: l.width,
+            r: l.kernel_size.0,
+            s: l.kernel_size.1,
+            uv: l.stride.0,
+            uh: l.stride.1,
+            pv: l.padding.0,
+            ph: l.padding.1,
+            e: l.out_height(),
+            f: l.out_width(),
+        }
+    }
+}
+
+/// A chosen mapping: the parameters every pass is derived from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Mapping {
+    /// Filters interleaved in a PE.
+    pub p: u32,
+    /// Channels interleaved in a PE.
+    pub q: u32,
+    /// Channel chunks stacked in one chain (their psums add over the LN).
+    pub vc: u32,
+    /// Ofmap rows computed side by side (chains per filter block).
+    pub ew: u32,
+    /// Filter rows per chain slot (R is folded into ceil(R / rh) chunks).
+    pub rh: u32,
+    /// Filter columns per PE (S is folded into ceil(S / sw) chunks).
+    pub sw: u32,
+    /// Images per tile.
+    pub nb: u32,
+    /// Strips of `ew` ofmap rows per tile.
+    pub ks: u32,
+}
+
+/// One tile: a set of output rows whose psums live in the GLB until they are stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tile {
+    pub g: u32,
+    pub n0: u32,
+    pub nn: u32,
+    pub e0: u32,
+    pub ew: u32,
+    pub ks: u32,
+    pub p: u32,
+    /// First filter (within the group) of each filter block of `p` filters.
+    pub blocks: Vec<u32>,
+    /// Filter blocks side by side in one vertical group.
+    pub th: u32,
+    /// PE rows per vertical group.
+    pub hg: u32,
+    /// Shared by every tile of a schedule.
+    pub passes: std::sync::Arc<[Pass]>,
+}
+
+/// One processing pass of a tile.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pass {
+    /// First channel (within the group) of each channel chunk of `q` channels.
+    pub chans: Vec<u32>,
+    pub q: u32,
+    pub r0: u32,
+    pub h: u32,
+    pub s0: u32,
+    pub sc: u32,
+    /// Add the psums already in the GLB (every pass of a tile but the first).
+    pub acc: bool,
+}
+
+impl Tile {
+    /// Vertical groups in use.
+    pub fn tv(&self) -> u32 {
+        (self.blocks.len() as u32).div_ceil(self.th)
+    }
+    /// Steps (rows per chain) per pass.
+    pub fn steps(&self) -> u32 {
+        self.nn * self.ks
+    }
+    /// Chains in use: (vertical group, column, block index, lane).
+    pub fn chains(&self) -> Vec<(u32, u32, usize, u32)> {
+        let mut out = Vec::new();
+        for (b, _) in self.blocks.iter().enumerate() {
+            let b32 = b as u32;
+            let v = b32 / self.th;
+            for l in 0..self.ew {
+                out.push((v, (b32 % self.th) * self.ew + l, b, l));
+            }
+        }
+        out
+    }
+}
+
+/// Per-config limits the mapper works against.
+struct Limits {
+    rows: u32,
+    cols: u32,
+    filt: u32,
+    ifmap: u32,
+    psum: u32,
+    stream_rows: u32,
+    glb_words: u64,
+    data_lanes: u32,
+    psum_lanes: u32,
+    gon_col_bits: u32,
+    row_bits: u32,
+}
+
+impl Limits {
+    fn of(cfg: &ArchConfig) -> Limits {
+        Limits {
+            rows: cfg.array.rows,
+            cols: cfg.array.cols,
+            filt: cfg.pe.filter_spad,
+            ifmap: cfg.pe.ifmap_spad,
+            psum: cfg.pe.psum_spad.min(255),
+            stream_rows: cfg.noc.stream_rows,
+            glb_words: cfg.glb_words(),
+            data_lanes: cfg.lanes(cfg.data.data_width),
+            psum_lanes: cfg.lanes(cfg.data.psum_width),
+            gon_col_bits: cfg.noc.gon_col_id_bits,
+            row_bits: cfg.noc.row_id_bits,
+        }
+    }
+}
+
+/// GLB region of a chain in a tile: chains are numbered `{GON row ID, GON column ID}`, and
+/// vertical groups share a GON row ID where their columns fit in the column ID space.
+pub fn groups_per_gon_row(cols: u32, gon_col_bits: u32) -> u32 {
+    ((1u32 << gon_col_bits) / cols).max(1)
+}
+
+pub fn region_index(v: u32, c: u32, cols: u32, gon_col_bits: u32) -> u32 {
+    let gpy = groups_per_gon_row(cols, gon_col_bits);
+    (v / gpy) * (1 << gon_col_bits) + (v % gpy) * cols + c
+}
+
+/// GLB words a tile's pass needs: (psum regions, ifmap rows, filters).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct GlbUse {
+    pub psum_words: u64,
+    pub ifmap_words: u64,
+    pub filter_words: u64,
+}
+
+impl GlbUse {
+    pub fn total(&self) -> u64 {
+        self.psum_words + self.ifmap_words + self.filter_words
+    }
+}
+
+/// Words per chain region and the number of regions the tile's chains span.
+pub fn tile_regions(
+    sh: &Shape,
+    lim_cols: u32,
+    gon_col_bits: u32,
+    psum_lanes: u32,
+    t: &Tile,
+) -> (u64, u32) {
+    let wpc = t.p.div_ceil(psum_lanes) as u64;
+    let region = t.steps() as u64 * sh.f as u64 * wpc;
+    let span = t
+        .chains()
+        .iter()
+        .map(|&(v, c, _, _)| region_index(v, c, lim_cols, gon_col_bits) + 1)
+        .max()
+        .unwrap_or(0);
+    (region, span)
+}
+
+/// Elements of one ifmap row as a PE of `pass` receives it.
+pub fn row_len(sh: &Shape, pass: &Pass) -> u32 {
+    ((sh.f - 1) * sh.uh + pass.sc) * pass.q
+}
+
+/// Padded ifmap rows a pass of `t` holds per image and chunk.
+pub fn pass_rows(sh: &Shape, t: &Tile, pass: &Pass) -> u32 {
+    (t.ks * t.ew - 1) * sh.uv + pass.h
+}
+
+/// Stream rows one ifmap step sends: rows of the diagonal x chunks.
+pub fn ifmap_rows_per_step(sh: &Shape, t: &Tile, pass: &Pass) -> u32 {
+    ((t.ew - 1) * sh.uv + pass.h) * pass.chans.len() as u32
+}
+
+fn glb_use(sh: &Shape, lim: &Limits, t: &Tile, pass: &Pass) -> GlbUse {
+    let (region, span) = tile_regions(sh, lim.cols, lim.gon_col_bits, lim.psum_lanes, t);
+    let ifm = t.nn as u64
+        * pass_rows(sh, t, pass) as u64
+        * pass.chans.len() as u64
+        * row_len(sh, pass) as u64;
+    let fil = (t.blocks.len() * pass.chans.len()) as u64
+        * pass.h as u64
+        * (t.p * pass.q * pass.sc) as u64;
+    GlbUse {
+        psum_words: region * span as u64,
+        ifmap_words: ifm.div_ceil(lim.data_lanes as u64),
+        filter_words: fil.div_ceil(lim.data_lanes as u64),
+    }
+}
+
+/// The schedule of a mapping: every tile with its passes, in execution order.
+pub fn schedule(cfg: &ArchConfig, sh: &Shape, m: &Mapping) -> Vec<Tile> {
+    schedule_upto(cfg, sh, m, usize::MAX)
+}
+
+/// The first `max` tiles of the schedule (the first tile is the largest).
+pub fn schedule_upto(cfg: &ArchConfig, sh: &Shape, m: &Mapping, max: usize) -> Vec<Tile> {
+    let lim = Limits::of(cfg);
+    let mut tiles = Vec::new();
+    // channel chunk groups: full chunks of q, vc per pass, then the remainder chunk alone
+    let nfull = sh.cg / m.q;
+    let mut chan_passes: Vec<(Vec<u32>, u32)> = Vec::new();
+    let mut i = 0;
+    while i < nfull {
+        let k = m.vc.min(nfull - i);
+        chan_passes.push(((i..i + k).map(|c| c * m.q).collect(), m.q));
+        i += k;
+    }
+    if !sh.cg.is_multiple_of(m.q) {
+        chan_passes.push((vec![nfull * m.q], sh.cg % m.q));
+    }
+    let mut red = Vec::new();
+    for (chans, q) in &chan_passes {
+        for r0 in (0..sh.r).step_by(m.rh as usize) {
+            for s0 in (0..sh.s).step_by(m.sw as usize) {
+                red.push(Pass {
+                    chans: chans.clone(),
+                    q: *q,
+                    r0,
+                    h: m.rh.min(sh.r - r0),
+                    s0,
+                    sc: m.sw.min(sh.s - s0),
+                    acc: !red.is_empty(),
+                });
+            }
+        }
+    }
+    // ofmap row segments: (e0, lanes, strips)
+    let mut esegs = Vec::new();
+    let mut e = 0;
+    while e < sh.e {
+        let left = sh.e - e;
+        if left >= m.ew {
+            let ks = m.ks.min(left / m.ew);
+            esegs.push((e, m.ew, ks));
+            e += ks * m.ew;
+        } else {
+            esegs.push((e, left, 1));
+            e += left;
+        }
+    }
+    // filter blocks: full blocks of p, then the remainder block
+    let mut pclasses: Vec<(u32, Vec<u32>)> =
+        vec![(m.p, (0..sh.mg / m.p).map(|b| b * m.p).collect())];
+    if !sh.mg.is_multiple_of(m.p) {
+        pclasses.push((sh.mg % m.p, vec![sh.mg / m.p * m.p]));
+    }
+    let hg = m.vc.min(chan_passes[0].0.len() as u32) * m.rh;
+    let red: std::sync::Arc<[Pass]> = red.into();
+    let tv_cap = (lim.rows / hg).max(1);
+    for g in 0..sh.g {
+        for n0 in (0..sh.n).step_by(m.nb as usize) {
+            let nn = m.nb.min(sh.n - n0);
+            for &(e0, ew, ks) in &esegs {
+                let th_cap = lim.cols / ew;
+                for (p, blocks) in &pclasses {
+                    if blocks.is_empty() {
+                        continue;
+                    }
+                    let cap = (th_cap * tv_cap) as usize;
+                    for chunk in blocks.chunks(cap) {
+                        if tiles.len() == max {
+                            return tiles;
+                        }
+                        tiles.push(Tile {
+                            g,
+                            n0,
+                            nn,
+                            e0,
+                            ew,
+                            ks,
+                            p: *p,
+                            blocks: chunk.to_vec(),
+                            th: th_cap.min(chunk.len() as u32),
+                            hg,
+                            passes: red.clone(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    tiles
+}
+
+/// Why a tile's pass cannot run, if it cannot: the cheap limits, then the multicast IDs.
+fn check_pass(
+    cfg: &ArchConfig,
+    sh: &Shape,
+    lim: &Limits,
+    t: &Tile,
+    pass: &Pass,
+) -> Result<(), String> {
+    check_pass_cheap(cfg, sh, lim, t, pass)?;
+    let gon_rows = (t.tv() - 1) / groups_per_gon_row(lim.cols, lim.gon_col_bits) + 1;
+    if gon_rows > (1 << lim.row_bits) {
+        return Err(format!(
+            "{gon_rows} GON row IDs needed, noc.row_id_bits = {} gives {}",
+            lim.row_bits,
+            1u32 << lim.row_bits
+        ));
+    }
+    crate::compile::pass_layout(cfg, sh, t, pass).map(|_| ())
+}
+
+/// Predicted cycles of one tile (see docs/architecture.md for the per-block numbers).
+fn tile_cycles(sh: &Shape, lim: &Limits, t: &Tile) -> u64 {
+    let wpc = t.p.div_ceil(lim.psum_lanes) as u64;
+    let filt_lanes = 4u64.min(lim.data_lanes as u64);
+    let mut total = 0u64;
+    for pass in t.passes.iter() {
+        let gu = glb_use(sh, lim, t, pass);
+        let pqs = (t.p * pass.q * pass.sc) as u64;
+        let frows = (t.blocks.len() * pass.chans.len()) as u64 * pass.h as u64;
+        let filt = frows * pqs.div_ceil(filt_lanes);
+        let step = sh.f as u64 * (pqs + 4 + wpc) + ifmap_rows_per_step(sh, t, pass) as u64 + 8;
+        let chain = (pass.chans.len() as u64 * pass.h as u64) * 2;
+        total += gu.ifmap_words + gu.filter_words + 16 + filt + t.steps() as u64 * step + chain;
+    }
+    let (region, span) = tile_regions(sh, lim.cols, lim.gon_col_bits, lim.psum_lanes, t);
+    total + region * span as u64 + 4
+}
+
+/// The prediction and the figures `map` prints for a mapping.
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub mapping: Mapping,
+    pub tiles: usize,
+    pub passes: usize,
+    pub active_pes: u32,
+    pub predicted_cycles: u64,
+    pub ideal_cycles: u64,
+    pub glb_words: u64,
+}
+
+fn evaluate(cfg: &ArchConfig, sh: &Shape, lim: &Limits, m: &Mapping) -> (u64, usize, usize, u32) {
+    let tiles = schedule(cfg, sh, m);
+    let mut cycles = 0;
+    let mut passes = 0;
+    let mut active = 0;
+    for t in &tiles {
+        cycles += tile_cycles(sh, lim, t);
+        passes += t.passes.len();
+        let pes = t.blocks.len() as u32 * t.ew * t.passes[0].chans.len() as u32 * t.passes[0].h;
+        active = active.max(pes);
+    }
+    (cycles, tiles.len(), passes, active)
+}
+
+/// Layer-level limits of the hardware, whatever the mapping.
+fn check_layer(cfg: &ArchConfig, l: &ConvLayer) -> Result<(), String> {
+    let sh = Shape::of(l);
+    if sh.f > 4095 {
+        return Err(format!(
+            "ofmap width {} exceeds 4095, the PE's column counter (CFG_LAYER F is 12 bits)",
+            sh.f
+        ));
+    }
+    if sh.uh > 15 {
+        return Err(format!(
+            "horizontal stride {} exceeds 15 (CFG_LAYER U is 4 bits)",
+            sh.uh
+        ));
+    }
+    if l.shift > 63 {
+        return Err(format!(
+            "shift {} exceeds 63 (CFG_LAYER shift is 6 bits)",
+            l.shift
+        ));
+    }
+    let _ = cfg;
+    Ok(())
+}
+
+fn unmappable(cfg: &ArchConfig, l: &ConvLayer, reason: String) -> MapError {
+    MapError::Unmappable {
+        layer: l.name.clone(),
+        config: cfg.name.clone(),
+        reason,
+    }
+}
+
+/// Choose the mapping with the fewest predicted cycles.
+pub fn plan(cfg: &ArchConfig, l: &ConvLayer) -> Result<Plan, MapError> {
+    check_layer(cfg, l).map_err(|r| unmappable(cfg, l, r))?;
+    let sh = Shape::of(l);
+    let lim = Limits::of(cfg);
+    let rfold = sh.r.div_ceil(lim.rows);
+    let rh = sh.r.div_ceil(rfold);
+    let sw_max = sh.s.min(lim.ifmap).min(lim.filt);
+    let sw = sh.s.div_ceil(sh.s.div_ceil(sw_max));
+    let mut cands: Vec<(u64, Mapping)> = Vec::new();
+    let mut first_err: Option<String> = None;
+    let qmax = sh.cg.min(lim.ifmap / sw).min(255);
+    let pmax = sh.mg.min(lim.psum);
+    for q in 1..=qmax {
+        for p in 1..=pmax {
+            if p * q * sw > lim.filt {
+                break;
+            }
+            let chunks = sh.cg / q;
+            let vmax = chunks.max(1).min(lim.rows / rh);
+            for vc in 1..=vmax {
+                for ew in 1..=sh.e.min(lim.cols) {
+                    let mut m = Mapping {
+                        p,
+                        q,
+                        vc,
+                        ew,
+                        rh,
+                        sw,
+                        nb: 1,
+                        ks: 1,
+                    };
+                    // the largest tile that fits: strips first, then images
+                    let fits = |m: &Mapping| -> Result<(), String> {
+                        let tiles = schedule_upto(cfg, &sh, m, 1);
+                        let t = &tiles[0];
+                        check_pass_cheap(cfg, &sh, &lim, t, &t.passes[0])
+                    };
+                    if let Err(e) = fits(&m) {
+                        first_err.get_or_insert(e);
+                        continue;
+                    }
+                    let kmax = sh.e / ew;
+                    m.ks = largest(1, kmax.max(1), |k| fits(&Mapping { ks: k, ..m }).is_ok());
+                    m.nb = largest(1, sh.n, |n| fits(&Mapping { nb: n, ..m }).is_ok());
+                    let (cycles, _, _, _) = evaluate(cfg, &sh, &lim, &m);
+                    cands.push((cycles, m));
+                }
+            }
+        }
+    }
+    cands.sort_by_key(|&(c, m)| (c, u32::MAX - m.p * m.q));
+    for (cycles, m) in cands.iter().take(64) {
+        // the exact checks (IDs, every tile shape) on the best few
+        let tiles = schedule(cfg, &sh, m);
+        let mut ok = true;
+        for t in &tiles {
+            for pass in t.passes.iter() {
+                if let Err(e) = check_pass(cfg, &sh, &lim, t, pass) {
+                    first_err.get_or_insert(e);
+                    ok = false;
+                    break;
+                }
+            }
+            if !ok {
+                break;
+            }
+        }
+        if ok {
+            let (_, ntiles, passes, active) = evaluate(cfg, &sh, &lim, m);
+            let gu = glb_use(&sh, &lim, &tiles[0], &tiles[0].passes[0]);
+            return Ok(Plan {
+                mapping: *m,
+                tiles: ntiles,
+                passes,
+                active_pes: active,
+                predicted_cycles: *cycles,
+                ideal_cycles: l.macs().div_ceil(cfg.pes() as u64),
+                glb_words: gu.total(),
+            });
+        }
+    }
+    Err(unmappable(
+        cfg,
+        l,
+        first_err.unwrap_or_else(|| "no mapping fits".into()),
+    ))
+}
+
+/// The limits that do not need IDs: GLB space and stream rows.
+fn check_pass_cheap(
+    cfg: &ArchConfig,
+    sh: &Shape,
+    lim: &Limits,
+    t: &Tile,
+    pass: &Pass,
+) -> Result<(), String> {
+    let gu = glb_use(sh, lim, t, pass);
+    if gu.total() > lim.glb_words {
+        return Err(format!(
+            "one pass needs {} GLB words (psums {}, ifmap rows {}, filters {}), the GLB has {} (glb.kib = {})",
+            gu.total(),
+            gu.psum_words,
+            gu.ifmap_words,
+            gu.filter_words,
+            lim.glb_words,
+            cfg.glb.kib
+        ));
+    }
+    let irows = ifmap_rows_per_step(sh, t, pass);
+    if irows > lim.stream_rows {
+        return Err(format!(
+            "an ifmap step streams {irows} rows, noc.stream_rows = {}",
+            lim.stream_rows
+        ));
+    }
+    if t.passes.len() > 1 {
+        let (_, span) = tile_regions(sh, lim.cols, lim.gon_col_bits, lim.psum_lanes, t);
+        if span > lim.stream_rows {
+            return Err(format!(
+                "a psum step streams {span} chain regions, noc.stream_rows = {}",
+                lim.stream_rows
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The largest `x` in `lo..=hi` with `ok(x)`, given `ok(lo)` and `ok` monotone.
+fn largest(lo: u32, hi: u32, ok: impl Fn(u32) -> bool) -> u32 {
+    let (mut lo, mut hi) = (lo, hi);
+    while lo < hi {
+        let mid = lo + (hi - lo).div_ceil(2);
+        if ok(mid) {
+            lo = mid;
+        } else {
+            hi = mid - 1;
+        }
+    }
+    lo
+}
