@@ -117,8 +117,8 @@ pub fn pass_layout(
     let mut filt_classes = vec![Vec::new(); t.blocks.len() * (vc * h) as usize];
     let mut ifmap_classes = vec![Vec::new(); (d_rows * vc) as usize];
     let gcb = cfg.noc.gon_col_id_bits;
-    let (region_words, span) =
-        mapper::tile_regions(sh, cols, gcb, cfg.lanes(cfg.data.psum_width), t);
+    let (region_words, span) = mapper::tile_regions(sh, gcb, cfg.lanes(cfg.data.psum_width), t);
+    let regions = t.chain_regions(gcb);
     let mut psum_classes = vec![Vec::new(); span as usize];
     for (k, &(v, c, b, l)) in chains.iter().enumerate() {
         for j in 0..vc {
@@ -130,7 +130,7 @@ pub fn pass_layout(
             }
         }
         let bottom = v * t.hg + vc * h - 1;
-        psum_classes[mapper::region_index(v, c, cols, gcb) as usize].push((bottom, c));
+        psum_classes[regions[k] as usize].push((bottom, c));
     }
     let fa = checked(cfg, "filter", cfg.noc.filter_col_id_bits, &filt_classes)?;
     let ia = checked(cfg, "ifmap", cfg.noc.ifmap_col_id_bits, &ifmap_classes)?;
@@ -141,8 +141,7 @@ pub fn pass_layout(
     let row_none = (1u32 << rb) - 1;
     let mut gon_rows = vec![row_none; rows as usize];
     let mut gon_cols = vec![(1u32 << gcb) - 1; npe];
-    for &(v, c, _, _) in &chains {
-        let k = mapper::region_index(v, c, cols, gcb);
+    for (&(v, c, _, _), &k) in chains.iter().zip(&regions) {
         let (y, x) = (k >> gcb, k & ((1 << gcb) - 1));
         if y > row_none {
             return Err(format!(
@@ -204,10 +203,12 @@ fn reset_pe(cfg: &ArchConfig, row: u32, col: u32) -> PeCfg {
     }
 }
 
-/// What the host must do with the words of one STORE.
+/// One STORE: a run of a tile's chain regions.
 #[derive(Debug, Clone)]
 pub struct StoreMap {
     pub tile: usize,
+    /// First region of the run.
+    pub first: u32,
     pub count: u32,
 }
 
@@ -431,13 +432,20 @@ pub fn compile_with(
             }
             cmds.push(Cmd::Barrier);
         }
-        let count = (lay_span_words(cfg, &sh, t)) as u32;
-        cmds.push(Cmd::Store {
-            addr: 0,
-            count,
-            relu: l.relu,
-        });
-        stores.push(StoreMap { tile: ti, count });
+        let region = mapper::tile_regions(&sh, cfg.noc.gon_col_id_bits, pl, t).0;
+        for (first, n) in mapper::region_runs(cfg.noc.gon_col_id_bits, t) {
+            let count = (region * n as u64) as u32;
+            cmds.push(Cmd::Store {
+                addr: (region * first as u64) as u32,
+                count,
+                relu: l.relu,
+            });
+            stores.push(StoreMap {
+                tile: ti,
+                first,
+                count,
+            });
+        }
     }
     cmds.push(Cmd::ReadCounters);
     let mark = (OP_MARK << 56) | 0x00E7_E415_0000_0000 | (stores.len() as u64 & 0xffff_ffff);
@@ -451,17 +459,6 @@ pub fn compile_with(
         mark,
         psum_width: cfg.data.psum_width,
     })
-}
-
-fn lay_span_words(cfg: &ArchConfig, sh: &Shape, t: &Tile) -> u64 {
-    let (region, span) = mapper::tile_regions(
-        sh,
-        cfg.array.cols,
-        cfg.noc.gon_col_id_bits,
-        cfg.lanes(cfg.data.psum_width),
-        t,
-    );
-    region * span as u64
 }
 
 /// The ofmap and counters read back from the host output stream.
@@ -505,12 +502,14 @@ impl Compiled {
             let words = &out[take(&mut at, st.count as usize)?];
             let t = &self.tiles[st.tile];
             let wpc = t.p.div_ceil(pl);
-            let (region, _) =
-                mapper::tile_regions(sh, cfg.array.cols, cfg.noc.gon_col_id_bits, pl, t);
-            for &(v, c, b, l) in &t.chains() {
-                let base = mapper::region_index(v, c, cfg.array.cols, cfg.noc.gon_col_id_bits)
-                    as u64
-                    * region;
+            let gcb = cfg.noc.gon_col_id_bits;
+            let (region, _) = mapper::tile_regions(sh, gcb, pl, t);
+            let n_regions = st.count as u64 / region;
+            for (&(_, _, b, l), &k) in t.chains().iter().zip(&t.chain_regions(gcb)) {
+                if k < st.first || (k - st.first) as u64 >= n_regions {
+                    continue;
+                }
+                let base = (k - st.first) as u64 * region;
                 for s in 0..t.steps() {
                     let n = t.n0 + s / t.ks;
                     let e = t.e0 + (s % t.ks) * t.ew + l;

@@ -143,6 +143,13 @@ impl Tile {
     pub fn steps(&self) -> u32 {
         self.nn * self.ks
     }
+    /// Region index of each chain, in `chains()` order.
+    pub fn chain_regions(&self, gon_col_bits: u32) -> Vec<u32> {
+        self.chains()
+            .iter()
+            .map(|&(v, c, _, _)| region_index(v, c, self.th * self.ew, gon_col_bits))
+            .collect()
+    }
     /// Chains in use: (vertical group, column, block index, lane).
     pub fn chains(&self) -> Vec<(u32, u32, usize, u32)> {
         let mut out = Vec::new();
@@ -169,7 +176,6 @@ struct Limits {
     data_lanes: u32,
     psum_lanes: u32,
     gon_col_bits: u32,
-    row_bits: u32,
 }
 
 impl Limits {
@@ -185,20 +191,16 @@ impl Limits {
             data_lanes: cfg.lanes(cfg.data.data_width),
             psum_lanes: cfg.lanes(cfg.data.psum_width),
             gon_col_bits: cfg.noc.gon_col_id_bits,
-            row_bits: cfg.noc.row_id_bits,
         }
     }
 }
 
-/// GLB region of a chain in a tile: chains are numbered `{GON row ID, GON column ID}`, and
-/// vertical groups share a GON row ID where their columns fit in the column ID space.
-pub fn groups_per_gon_row(cols: u32, gon_col_bits: u32) -> u32 {
-    ((1u32 << gon_col_bits) / cols).max(1)
-}
-
-pub fn region_index(v: u32, c: u32, cols: u32, gon_col_bits: u32) -> u32 {
-    let gpy = groups_per_gon_row(cols, gon_col_bits);
-    (v / gpy) * (1 << gon_col_bits) + (v % gpy) * cols + c
+/// GLB region of a chain in a tile. Chains are numbered `{GON row ID, GON column ID}`; a
+/// vertical group uses `width` columns, and as many groups as fit share a GON row ID, so the
+/// regions of a tile stay nearly contiguous.
+pub fn region_index(v: u32, c: u32, width: u32, gon_col_bits: u32) -> u32 {
+    let gpy = ((1u32 << gon_col_bits) / width).max(1);
+    (v / gpy) * (1 << gon_col_bits) + (v % gpy) * width + c
 }
 
 /// GLB words a tile's pass needs: (psum regions, ifmap rows, filters).
@@ -216,22 +218,29 @@ impl GlbUse {
 }
 
 /// Words per chain region and the number of regions the tile's chains span.
-pub fn tile_regions(
-    sh: &Shape,
-    lim_cols: u32,
-    gon_col_bits: u32,
-    psum_lanes: u32,
-    t: &Tile,
-) -> (u64, u32) {
+pub fn tile_regions(sh: &Shape, gon_col_bits: u32, psum_lanes: u32, t: &Tile) -> (u64, u32) {
     let wpc = t.p.div_ceil(psum_lanes) as u64;
     let region = t.steps() as u64 * sh.f as u64 * wpc;
     let span = t
-        .chains()
-        .iter()
-        .map(|&(v, c, _, _)| region_index(v, c, lim_cols, gon_col_bits) + 1)
+        .chain_regions(gon_col_bits)
+        .into_iter()
         .max()
-        .unwrap_or(0);
+        .map_or(0, |k| k + 1);
     (region, span)
+}
+
+/// Runs `(first region, regions)` of the regions a tile's chains use, in order.
+pub fn region_runs(gon_col_bits: u32, t: &Tile) -> Vec<(u32, u32)> {
+    let mut ks = t.chain_regions(gon_col_bits);
+    ks.sort_unstable();
+    let mut runs: Vec<(u32, u32)> = Vec::new();
+    for k in ks {
+        match runs.last_mut() {
+            Some((a, n)) if *a + *n == k => *n += 1,
+            _ => runs.push((k, 1)),
+        }
+    }
+    runs
 }
 
 /// Elements of one ifmap row as a PE of `pass` receives it.
@@ -250,7 +259,7 @@ pub fn ifmap_rows_per_step(sh: &Shape, t: &Tile, pass: &Pass) -> u32 {
 }
 
 fn glb_use(sh: &Shape, lim: &Limits, t: &Tile, pass: &Pass) -> GlbUse {
-    let (region, span) = tile_regions(sh, lim.cols, lim.gon_col_bits, lim.psum_lanes, t);
+    let (region, span) = tile_regions(sh, lim.gon_col_bits, lim.psum_lanes, t);
     let ifm = t.nn as u64
         * pass_rows(sh, t, pass) as u64
         * pass.chans.len() as u64
@@ -369,14 +378,6 @@ fn check_pass(
     pass: &Pass,
 ) -> Result<(), String> {
     check_pass_cheap(cfg, sh, lim, t, pass)?;
-    let gon_rows = (t.tv() - 1) / groups_per_gon_row(lim.cols, lim.gon_col_bits) + 1;
-    if gon_rows > (1 << lim.row_bits) {
-        return Err(format!(
-            "{gon_rows} GON row IDs needed, noc.row_id_bits = {} gives {}",
-            lim.row_bits,
-            1u32 << lim.row_bits
-        ));
-    }
     crate::compile::pass_layout(cfg, sh, t, pass).map(|_| ())
 }
 
@@ -394,7 +395,7 @@ fn tile_cycles(sh: &Shape, lim: &Limits, t: &Tile) -> u64 {
         let chain = (pass.chans.len() as u64 * pass.h as u64) * 2;
         total += gu.ifmap_words + gu.filter_words + 16 + filt + t.steps() as u64 * step + chain;
     }
-    let (region, span) = tile_regions(sh, lim.cols, lim.gon_col_bits, lim.psum_lanes, t);
+    let (region, span) = tile_regions(sh, lim.gon_col_bits, lim.psum_lanes, t);
     total + region * span as u64 + 4
 }
 
@@ -574,7 +575,7 @@ fn check_pass_cheap(
         ));
     }
     if t.passes.len() > 1 {
-        let (_, span) = tile_regions(sh, lim.cols, lim.gon_col_bits, lim.psum_lanes, t);
+        let (_, span) = tile_regions(sh, lim.gon_col_bits, lim.psum_lanes, t);
         if span > lim.stream_rows {
             return Err(format!(
                 "a psum step streams {span} chain regions, noc.stream_rows = {}",
