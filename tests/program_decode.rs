@@ -1,0 +1,138 @@
+//! The program encoding round-trips, and the decoder refuses what the controller would
+//! misread, naming the word.
+
+use eyeriss_gen::program::{self, Cmd, LayerCfg, Net, PeCfg, ProgramError};
+
+fn sample() -> Vec<Cmd> {
+    vec![
+        Cmd::ClearCounters,
+        Cmd::CfgLayer(LayerCfg {
+            p: 16,
+            q: 4,
+            s: 3,
+            f: 13,
+            u: 1,
+            shift: 7,
+            acc: true,
+        }),
+        Cmd::CfgRowId {
+            net: Net::Ifmap,
+            row: 11,
+            id: 3,
+        },
+        Cmd::CfgPe(PeCfg {
+            row: 11,
+            col: 13,
+            filt_id: 1,
+            ifmap_id: 30,
+            psum_id: 15,
+            gon_id: 2,
+            enable: true,
+            psum_sel: 2,
+            out_gon: false,
+        }),
+        Cmd::Load {
+            addr: 1234,
+            words: vec![1, 2, u64::MAX],
+        },
+        Cmd::Start,
+        Cmd::Drain {
+            total: 99,
+            base: 0,
+            stride: 33,
+        },
+        Cmd::Stream {
+            net: Net::Psum,
+            len: 40,
+            base: 4,
+            stride: 200,
+            tags: vec![(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)],
+        },
+        Cmd::Barrier,
+        Cmd::Store {
+            addr: 7,
+            count: 3,
+            relu: true,
+        },
+        Cmd::ReadCounters,
+        Cmd::Mark(0xABCDEF),
+    ]
+}
+
+#[test]
+fn encode_decode_round_trip() {
+    let cmds = sample();
+    let words = program::encode(&cmds);
+    assert_eq!(program::decode(&words, 32).unwrap(), cmds);
+    let bytes = program::to_bytes(&words);
+    assert_eq!(program::from_bytes(&bytes).unwrap(), words);
+}
+
+#[test]
+fn unknown_opcode_names_the_word() {
+    let mut words = program::encode(&sample());
+    words.insert(3, 0x42 << 56);
+    assert_eq!(
+        program::decode(&words, 32),
+        Err(ProgramError::UnknownOpcode { index: 3, op: 0x42 })
+    );
+}
+
+#[test]
+fn reserved_bits_are_refused() {
+    let words = vec![0x08 << 56 | 1];
+    let err = program::decode(&words, 32).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ProgramError::Reserved {
+                index: 0,
+                cmd: "START",
+                ..
+            }
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn truncated_payload_is_refused() {
+    let mut words = program::encode(&[Cmd::Load {
+        addr: 0,
+        words: vec![5; 10],
+    }]);
+    words.truncate(6);
+    let err = program::decode(&words, 32).unwrap_err();
+    assert_eq!(
+        err,
+        ProgramError::Truncated {
+            index: 0,
+            cmd: "LOAD",
+            need: 10,
+            have: 5
+        }
+    );
+    assert!(err.to_string().contains("word 0: LOAD needs 10 more words"));
+}
+
+#[test]
+fn stream_rows_beyond_the_engine_are_refused() {
+    let words = program::encode(&[Cmd::Stream {
+        net: Net::Ifmap,
+        len: 4,
+        base: 0,
+        stride: 4,
+        tags: vec![(0, 0); 40],
+    }]);
+    let err = program::decode(&words, 32).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("nrows = 40: must be in 1..=32 (noc.stream_rows)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_program_file_of_partial_words_is_refused() {
+    assert_eq!(program::from_bytes(&[0; 12]), Err(ProgramError::Length(12)));
+}
