@@ -1,11 +1,72 @@
-//! Convolution layers, named like PyTorch's `Conv2d`.
+//! Convolution layers, named like PyTorch's `Conv2d`, from TOML:
 //!
-//! TODO(helper): TOML loading, validation, data from seed or .npy.
+//! ```toml
+//! name = "conv3"
+//! in_channels = 256
+//! out_channels = 384
+//! height = 13            # input, before padding
+//! width = 13
+//! kernel_size = 3        # or [R, S]
+//! stride = 1             # or [vertical, horizontal]; default 1
+//! padding = 1            # or a pair; default 0
+//! groups = 1             # default 1
+//! batch = 4              # default 1
+//! shift = 8              # product right shift; default 0
+//! relu = true            # default false
+//! seed = 7               # random data (optional zero_fraction, default 0.5) ...
+//! # ifmap = "x.npy"      # ... or .npy files, relative to this file
+//! # weights = "w.npy"
+//! ```
 
+use std::path::{Path, PathBuf};
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
-/// A validated convolution layer. Sizes are (vertical, horizontal) pairs where PyTorch allows
-/// an int or a pair.
+use crate::npy;
+
+#[derive(Debug, Error)]
+pub enum LayerError {
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{path}: {msg}")]
+    Parse { path: PathBuf, msg: String },
+    #[error("layer '{layer}': {field} = {value}: {limit}")]
+    Invalid {
+        layer: String,
+        field: &'static str,
+        value: String,
+        limit: String,
+    },
+    #[error(transparent)]
+    Npy(#[from] npy::NpyError),
+    #[error("{path}: shape {got:?}, expected {want:?} ({what})")]
+    Shape {
+        path: PathBuf,
+        got: Vec<u64>,
+        want: Vec<u64>,
+        what: &'static str,
+    },
+    #[error(
+        "{path}: value {value} at flat index {index} does not fit data.data_width = {bits} bits ({lo}..={hi})"
+    )]
+    Range {
+        path: PathBuf,
+        index: usize,
+        value: i64,
+        bits: u32,
+        lo: i64,
+        hi: i64,
+    },
+}
+
+/// A validated convolution layer. Pairs are (vertical, horizontal).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ConvLayer {
     pub name: String,
@@ -30,11 +91,8 @@ pub struct ConvLayer {
 pub enum LayerData {
     /// Random data from this seed; `zero_fraction` of the ifmap values are zero.
     Seed { seed: u64, zero_fraction: f64 },
-    /// `.npy` files (paths resolved relative to the layer file).
-    Npy {
-        ifmap: std::path::PathBuf,
-        weights: std::path::PathBuf,
-    },
+    /// `.npy` files (paths already resolved against the layer file's directory).
+    Npy { ifmap: PathBuf, weights: PathBuf },
 }
 
 /// Layer tensors. Row-major: ifmap N x C x H x W, weights M x C/groups x R x S.
@@ -44,7 +102,209 @@ pub struct Tensors {
     pub weights: Vec<i16>,
 }
 
+/// An int or a pair, as PyTorch allows.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(untagged)]
+enum IntOrPair {
+    One(u32),
+    Two([u32; 2]),
+}
+
+impl IntOrPair {
+    fn pair(self) -> (u32, u32) {
+        match self {
+            IntOrPair::One(v) => (v, v),
+            IntOrPair::Two([a, b]) => (a, b),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLayer {
+    name: String,
+    in_channels: u32,
+    out_channels: u32,
+    height: u32,
+    width: u32,
+    kernel_size: IntOrPair,
+    stride: Option<IntOrPair>,
+    padding: Option<IntOrPair>,
+    groups: Option<u32>,
+    batch: Option<u32>,
+    shift: Option<u32>,
+    relu: Option<bool>,
+    seed: Option<u64>,
+    zero_fraction: Option<f64>,
+    ifmap: Option<PathBuf>,
+    weights: Option<PathBuf>,
+}
+
 impl ConvLayer {
+    /// Read and validate a layer file.
+    pub fn load(path: &Path) -> Result<ConvLayer, LayerError> {
+        let text = std::fs::read_to_string(path).map_err(|source| LayerError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        Self::parse(&text, path, dir)
+    }
+
+    /// Parse layer TOML; `.npy` paths are resolved against `dir`.
+    pub fn from_toml_str(text: &str, dir: &Path) -> Result<ConvLayer, LayerError> {
+        Self::parse(text, &dir.join("<string>"), dir)
+    }
+
+    fn parse(text: &str, path: &Path, dir: &Path) -> Result<ConvLayer, LayerError> {
+        let raw: RawLayer = toml::from_str(text).map_err(|e| LayerError::Parse {
+            path: path.to_path_buf(),
+            msg: e.to_string(),
+        })?;
+        let invalid = |field: &'static str, value: String, limit: &str| LayerError::Invalid {
+            layer: raw.name.clone(),
+            field,
+            value,
+            limit: limit.to_string(),
+        };
+        let data = match (raw.seed, &raw.ifmap, &raw.weights) {
+            (Some(seed), None, None) => LayerData::Seed {
+                seed,
+                zero_fraction: raw.zero_fraction.unwrap_or(0.5),
+            },
+            (None, Some(i), Some(w)) => {
+                if raw.zero_fraction.is_some() {
+                    return Err(invalid(
+                        "zero_fraction",
+                        format!("{}", raw.zero_fraction.unwrap_or(0.0)),
+                        "only applies to seeded data, not to .npy files",
+                    ));
+                }
+                LayerData::Npy {
+                    ifmap: dir.join(i),
+                    weights: dir.join(w),
+                }
+            }
+            (Some(_), _, _) => {
+                return Err(invalid(
+                    "seed",
+                    "given".into(),
+                    "give either `seed` or `ifmap` and `weights`, not both",
+                ));
+            }
+            _ => {
+                return Err(invalid(
+                    "ifmap",
+                    format!("{:?} / weights = {:?}", raw.ifmap, raw.weights),
+                    "give either `seed` or both `ifmap` and `weights` (.npy files)",
+                ));
+            }
+        };
+        let l = ConvLayer {
+            name: raw.name.clone(),
+            in_channels: raw.in_channels,
+            out_channels: raw.out_channels,
+            height: raw.height,
+            width: raw.width,
+            kernel_size: raw.kernel_size.pair(),
+            stride: raw.stride.map_or((1, 1), IntOrPair::pair),
+            padding: raw.padding.map_or((0, 0), IntOrPair::pair),
+            groups: raw.groups.unwrap_or(1),
+            batch: raw.batch.unwrap_or(1),
+            shift: raw.shift.unwrap_or(0),
+            relu: raw.relu.unwrap_or(false),
+            data,
+        };
+        l.validate()?;
+        Ok(l)
+    }
+
+    /// Check every field against the limits a layer must respect.
+    pub fn validate(&self) -> Result<(), LayerError> {
+        let invalid = |field: &'static str, value: String, limit: String| LayerError::Invalid {
+            layer: self.name.clone(),
+            field,
+            value,
+            limit,
+        };
+        let range = |field: &'static str, v: u32, hi: u32| {
+            if v == 0 || v > hi {
+                Err(invalid(
+                    field,
+                    v.to_string(),
+                    format!("must be in 1..={hi}"),
+                ))
+            } else {
+                Ok(())
+            }
+        };
+        if self.name.is_empty() {
+            return Err(invalid("name", "\"\"".into(), "must not be empty".into()));
+        }
+        range("in_channels", self.in_channels, 65536)?;
+        range("out_channels", self.out_channels, 65536)?;
+        range("height", self.height, 16384)?;
+        range("width", self.width, 16384)?;
+        range("kernel_size[0]", self.kernel_size.0, 255)?;
+        range("kernel_size[1]", self.kernel_size.1, 255)?;
+        range("stride[0]", self.stride.0, 15)?;
+        range("stride[1]", self.stride.1, 15)?;
+        range("groups", self.groups, 65536)?;
+        range("batch", self.batch, 1024)?;
+        if self.padding.0 > 255 || self.padding.1 > 255 {
+            return Err(invalid(
+                "padding",
+                format!("{:?}", self.padding),
+                "must be in 0..=255".into(),
+            ));
+        }
+        if self.shift > 31 {
+            return Err(invalid(
+                "shift",
+                self.shift.to_string(),
+                "must be in 0..=31".into(),
+            ));
+        }
+        for (field, v) in [
+            ("in_channels", self.in_channels),
+            ("out_channels", self.out_channels),
+        ] {
+            if v % self.groups != 0 {
+                return Err(invalid(
+                    field,
+                    v.to_string(),
+                    format!("must be divisible by groups ({})", self.groups),
+                ));
+            }
+        }
+        let ph = self.height + 2 * self.padding.0;
+        let pw = self.width + 2 * self.padding.1;
+        if self.kernel_size.0 > ph {
+            return Err(invalid(
+                "kernel_size[0]",
+                self.kernel_size.0.to_string(),
+                format!("larger than height + 2*padding ({ph})"),
+            ));
+        }
+        if self.kernel_size.1 > pw {
+            return Err(invalid(
+                "kernel_size[1]",
+                self.kernel_size.1.to_string(),
+                format!("larger than width + 2*padding ({pw})"),
+            ));
+        }
+        if let LayerData::Seed { zero_fraction, .. } = self.data
+            && !(0.0..1.0).contains(&zero_fraction)
+        {
+            return Err(invalid(
+                "zero_fraction",
+                zero_fraction.to_string(),
+                "must be in [0, 1)".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Ofmap height E.
     pub fn out_height(&self) -> u32 {
         (self.height + 2 * self.padding.0 - self.kernel_size.0) / self.stride.0 + 1
@@ -61,5 +321,85 @@ impl ConvLayer {
             * (self.in_channels / self.groups) as u64
             * self.kernel_size.0 as u64
             * self.kernel_size.1 as u64
+    }
+    pub fn ifmap_shape(&self) -> [u64; 4] {
+        [self.batch, self.in_channels, self.height, self.width].map(u64::from)
+    }
+    pub fn weights_shape(&self) -> [u64; 4] {
+        [
+            self.out_channels,
+            self.in_channels / self.groups,
+            self.kernel_size.0,
+            self.kernel_size.1,
+        ]
+        .map(u64::from)
+    }
+
+    /// The layer's data as signed `data_width`-bit values.
+    pub fn tensors(&self, data_width: u32) -> Result<Tensors, LayerError> {
+        let lo = -(1i64 << (data_width - 1));
+        let hi = (1i64 << (data_width - 1)) - 1;
+        let ni = self.ifmap_shape().iter().product::<u64>() as usize;
+        let nw = self.weights_shape().iter().product::<u64>() as usize;
+        match &self.data {
+            LayerData::Seed {
+                seed,
+                zero_fraction,
+            } => {
+                let mut rng = ChaCha8Rng::seed_from_u64(*seed);
+                // Ifmaps: post-ReLU-like, non-negative with a share of exact zeros;
+                // weights: signed, small, rarely zero. Both span the data width.
+                let ifmap = (0..ni)
+                    .map(|_| {
+                        if rng.random_bool(*zero_fraction) {
+                            0
+                        } else {
+                            rng.random_range(1..=hi) as i16
+                        }
+                    })
+                    .collect();
+                let weights = (0..nw).map(|_| rng.random_range(lo..=hi) as i16).collect();
+                Ok(Tensors { ifmap, weights })
+            }
+            LayerData::Npy { ifmap, weights } => {
+                let read = |path: &Path, want: [u64; 4], what: &'static str| {
+                    let a = npy::read_int(path)?;
+                    if a.shape != want {
+                        return Err(LayerError::Shape {
+                            path: path.to_path_buf(),
+                            got: a.shape,
+                            want: want.to_vec(),
+                            what,
+                        });
+                    }
+                    a.data
+                        .iter()
+                        .enumerate()
+                        .map(|(index, &v)| {
+                            if v < lo || v > hi {
+                                Err(LayerError::Range {
+                                    path: path.to_path_buf(),
+                                    index,
+                                    value: v,
+                                    bits: data_width,
+                                    lo,
+                                    hi,
+                                })
+                            } else {
+                                Ok(v as i16)
+                            }
+                        })
+                        .collect::<Result<Vec<i16>, _>>()
+                };
+                Ok(Tensors {
+                    ifmap: read(ifmap, self.ifmap_shape(), "ifmap: N x C x H x W")?,
+                    weights: read(
+                        weights,
+                        self.weights_shape(),
+                        "weights: M x C/groups x R x S",
+                    )?,
+                })
+            }
+        }
     }
 }

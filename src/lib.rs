@@ -3,6 +3,8 @@
 pub mod compile;
 pub mod config;
 pub mod emit;
+pub mod golden;
 pub mod layer;
 pub mod mapper;
+pub mod npy;
 pub mod program;

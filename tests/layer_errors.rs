@@ -1,0 +1,167 @@
+//! Layer files load, and every bad layer gives an error that names the field and the limit.
+
+use std::path::{Path, PathBuf};
+
+use eyeriss_gen::layer::ConvLayer;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+const OK: &str = r#"
+name = "t"
+in_channels = 4
+out_channels = 6
+height = 8
+width = 8
+kernel_size = 3
+seed = 1
+"#;
+
+fn err(text: &str) -> String {
+    ConvLayer::from_toml_str(text, &root().join("layers"))
+        .expect_err("must be refused")
+        .to_string()
+}
+
+fn with(extra: &str) -> String {
+    // later keys win in our merge: replace lines instead
+    let mut lines: Vec<String> = OK.lines().map(String::from).collect();
+    for e in extra.lines().filter(|l| !l.trim().is_empty()) {
+        let key = e.split('=').next().unwrap().trim();
+        lines.retain(|l| l.split('=').next().unwrap().trim() != key);
+        lines.push(e.to_string());
+    }
+    lines.join("\n")
+}
+
+#[test]
+fn every_shipped_layer_loads_and_has_data() {
+    let mut n = 0;
+    for e in std::fs::read_dir(root().join("layers")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            let l = ConvLayer::load(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            let t = l
+                .tensors(16)
+                .unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+            assert_eq!(
+                t.ifmap.len() as u64,
+                l.ifmap_shape().iter().product::<u64>()
+            );
+            n += 1;
+        }
+    }
+    assert!(n >= 13);
+}
+
+#[test]
+fn seeded_data_is_deterministic_and_has_its_zeros() {
+    let l = ConvLayer::from_toml_str(
+        &with("zero_fraction = 0.8\nheight = 40\nwidth = 40"),
+        Path::new("."),
+    )
+    .unwrap();
+    let a = l.tensors(16).unwrap();
+    assert_eq!(a, l.tensors(16).unwrap());
+    let zeros = a.ifmap.iter().filter(|&&x| x == 0).count() as f64 / a.ifmap.len() as f64;
+    assert!((0.75..0.85).contains(&zeros), "{zeros}");
+    let small = l.tensors(8).unwrap();
+    assert!(small.weights.iter().all(|&w| (-128..=127).contains(&w)));
+}
+
+#[test]
+fn malformed_toml() {
+    assert!(err("name = \"x\"\nin_channels = ").contains("<string>"));
+}
+
+#[test]
+fn unknown_field() {
+    let e = err(&with("dilation = 2"));
+    assert!(e.contains("unknown field `dilation`"), "{e}");
+}
+
+#[test]
+fn groups_must_divide_channels() {
+    let e = err(&with("groups = 4\nout_channels = 6"));
+    assert!(
+        e.contains("out_channels = 6: must be divisible by groups (4)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn kernel_larger_than_padded_input() {
+    let e = err(&with("kernel_size = [11, 3]\npadding = 1"));
+    assert!(
+        e.contains("kernel_size[0] = 11: larger than height + 2*padding (10)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn zero_and_absurd_sizes() {
+    assert!(err(&with("in_channels = 0")).contains("in_channels = 0: must be in 1..=65536"));
+    assert!(err(&with("stride = 16")).contains("stride[0] = 16: must be in 1..=15"));
+    assert!(err(&with("batch = 5000")).contains("batch = 5000: must be in 1..=1024"));
+    assert!(err(&with("shift = 40")).contains("shift = 40: must be in 0..=31"));
+    assert!(err(&with("zero_fraction = 1.0")).contains("zero_fraction = 1: must be in [0, 1)"));
+}
+
+#[test]
+fn seed_and_npy_both_or_neither() {
+    let e = err(&with("ifmap = \"a.npy\"\nweights = \"b.npy\""));
+    assert!(
+        e.contains("give either `seed` or `ifmap` and `weights`, not both"),
+        "{e}"
+    );
+    let text: String = OK
+        .lines()
+        .filter(|l| !l.starts_with("seed"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(err(&text).contains("give either `seed` or both `ifmap` and `weights`"));
+}
+
+fn npy_layer(ifmap: &str, weights: &str) -> ConvLayer {
+    let text = format!(
+        "name = \"n\"\nin_channels = 3\nout_channels = 4\nheight = 6\nwidth = 7\nkernel_size = 3\n\
+         ifmap = \"{ifmap}\"\nweights = \"{weights}\"\n"
+    );
+    ConvLayer::from_toml_str(&text, &root().join("layers")).unwrap()
+}
+
+#[test]
+fn npy_shape_mismatch_names_file_and_shapes() {
+    // the weights file where the ifmap belongs
+    let e = npy_layer("npy_example_weights.npy", "npy_example_weights.npy")
+        .tensors(16)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("npy_example_weights.npy: shape [4, 3, 3, 3], expected [1, 3, 6, 7]"),
+        "{e}"
+    );
+}
+
+#[test]
+fn npy_value_out_of_range_names_index_and_limit() {
+    let e = npy_layer("npy_example_ifmap.npy", "npy_example_weights.npy")
+        .tensors(8)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("npy_example_ifmap.npy: value")
+            && e.contains("does not fit data.data_width = 8 bits (-128..=127)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn missing_npy_file() {
+    let e = npy_layer("nope.npy", "npy_example_weights.npy")
+        .tensors(16)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("nope.npy"), "{e}");
+}
