@@ -3,3 +3,4 @@
 pub mod config;
 pub mod emit;
 pub mod layer;
+pub mod sim;
