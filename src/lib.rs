@@ -8,3 +8,5 @@ pub mod layer;
 pub mod mapper;
 pub mod npy;
 pub mod program;
+pub mod sim;
+pub mod run;

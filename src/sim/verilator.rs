@@ -1,0 +1,427 @@
+//! Verilator backend: builds the generated design with the C++ host harness (`sim/harness.cpp`)
+//! into a cached binary and runs host programs on it.
+//!
+//! Builds are cached by content: one directory per key under the cache root, where the key is
+//! a SHA-256 over the rendered Verilog, the harness source, the Verilator version and the
+//! Verilator flags, so any template or flag change rebuilds. A build runs in a temporary
+//! directory inside the cache root and is renamed into place when complete; builds of one key
+//! are serialized with a lock file, and a build that finds its entry already in place (another
+//! process finished first) uses that one.
+
+use std::fs;
+use std::io::ErrorKind;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use thiserror::Error;
+
+use crate::config::ArchConfig;
+use crate::emit::{self, OutFile};
+
+/// The C++ host harness, compiled into every simulation binary.
+pub const HARNESS_SRC: &str = include_str!("../../sim/harness.cpp");
+
+/// Flags for every build. `-j 2` bounds both Verilator and the C++ compile; `-O3` and the fast
+/// X handling are Verilator's own optimizations; OPT_FAST/OPT_SLOW set the C++ optimization of
+/// the model's hot and cold code.
+const VERILATOR_FLAGS: &[&str] = &[
+    "--cc",
+    "--exe",
+    "--build",
+    "-j",
+    "2",
+    "-O3",
+    "--x-assign",
+    "fast",
+    "--x-initial",
+    "fast",
+    "-Wno-fatal",
+    "--top-module",
+    "eyeriss_top",
+];
+
+/// Extra flags for a build that can write VCD traces (`RunOpts::vcd`).
+const TRACE_FLAGS: &[&str] = &["--trace"];
+
+const BINARY: &str = "Vharness";
+const BUILD_LOG: &str = "build.log";
+const HARNESS_FILE: &str = "harness.cpp";
+
+/// Exit codes of the harness (see `sim/harness.cpp`).
+const EXIT_CTRL_ERROR: i32 = 2;
+const EXIT_TIMEOUT: i32 = 3;
+
+#[derive(Debug, Error)]
+pub enum SimError {
+    #[error("verilator not found: install it with `apt-get install verilator`")]
+    VerilatorNotFound,
+    #[error("cannot render the design: {0}")]
+    Emit(#[from] emit::EmitError),
+    #[error("{what} {path}: {source}")]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("Verilator build failed ({status}); see the log {log}")]
+    Build { status: String, log: PathBuf },
+    #[error("controller error word {word:#018x} (unknown opcode or bad STREAM); check the program")]
+    ControllerError { word: u64, words: Vec<u64> },
+    #[error(
+        "simulation hit max_cycles = {max_cycles}: {detail}; raise RunOpts::max_cycles or look for a deadlock"
+    )]
+    Timeout {
+        max_cycles: u64,
+        detail: String,
+        words: Vec<u64>,
+    },
+    #[error("simulation failed ({status}): {output}")]
+    Run { status: String, output: String },
+    #[error("empty program: it must end with a MARK word")]
+    EmptyProgram,
+}
+
+/// How to run one program.
+#[derive(Debug, Clone)]
+pub struct RunOpts {
+    /// Percent of cycles on which the host withholds its input word (0..=99).
+    pub stall_in: u32,
+    /// Percent of cycles on which the host refuses an output word (0..=99).
+    pub stall_out: u32,
+    /// Seed for the stall pattern; runs are deterministic for a seed.
+    pub seed: u64,
+    /// Give up after this many cycles after reset.
+    pub max_cycles: u64,
+    /// Write a VCD trace here (builds a tracing variant of the model on first use).
+    pub vcd: Option<PathBuf>,
+}
+
+impl Default for RunOpts {
+    fn default() -> Self {
+        RunOpts {
+            stall_in: 0,
+            stall_out: 0,
+            seed: 1,
+            max_cycles: 2_000_000_000,
+            vcd: None,
+        }
+    }
+}
+
+/// What a run produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunResult {
+    /// Every word taken from the output stream, the final MARK echo included.
+    pub words: Vec<u64>,
+    /// Cycles from reset release to the cycle the MARK echo was taken.
+    pub cycles: u64,
+}
+
+/// A built simulation model of one configuration.
+#[derive(Debug)]
+pub struct VerilatorSim {
+    files: Vec<OutFile>,
+    cache: PathBuf,
+    progress: bool,
+    binary: PathBuf,
+    /// The tracing variant, built the first time a run asks for a VCD.
+    trace_binary: Mutex<Option<PathBuf>>,
+}
+
+fn io_err(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> SimError {
+    let path = path.to_path_buf();
+    move |source| SimError::Io { what, path, source }
+}
+
+/// The build cache root: `$EYERISS_SIM_CACHE`, else `$XDG_CACHE_HOME/eyeriss-gen/verilator`,
+/// else `$HOME/.cache/eyeriss-gen/verilator`, else a directory under the system temp dir.
+pub fn cache_root() -> PathBuf {
+    let nonempty = |v: &str| std::env::var_os(v).filter(|s| !s.is_empty());
+    if let Some(d) = nonempty("EYERISS_SIM_CACHE") {
+        return PathBuf::from(d);
+    }
+    let base = nonempty("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| nonempty("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("eyeriss-gen").join("verilator")
+}
+
+fn verilator_version() -> Result<String, SimError> {
+    match Command::new("verilator").arg("--version").output() {
+        Ok(out) if out.status.success() => {
+            Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+        }
+        Ok(_) => Err(SimError::VerilatorNotFound),
+        Err(e) if e.kind() == ErrorKind::NotFound => Err(SimError::VerilatorNotFound),
+        Err(e) => Err(SimError::Io {
+            what: "cannot run",
+            path: "verilator".into(),
+            source: e,
+        }),
+    }
+}
+
+fn flags(trace: bool) -> Vec<&'static str> {
+    let mut f = VERILATOR_FLAGS.to_vec();
+    if trace {
+        f.extend_from_slice(TRACE_FLAGS);
+    }
+    f
+}
+
+/// The cache key of a build: the Verilog, the harness, the tool version and the flags.
+fn cache_key(files: &[OutFile], version: &str, flags: &[&str]) -> String {
+    let mut h = Sha256::new();
+    let mut field = |tag: &str, bytes: &[u8]| {
+        h.update(tag.as_bytes());
+        h.update((bytes.len() as u64).to_le_bytes());
+        h.update(bytes);
+    };
+    for f in files.iter().filter(|f| f.path.ends_with(".v")) {
+        field("file", f.path.as_bytes());
+        field("text", f.contents.as_bytes());
+    }
+    field("harness", HARNESS_SRC.as_bytes());
+    field("version", version.as_bytes());
+    for flag in flags {
+        field("flag", flag.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+impl VerilatorSim {
+    /// Generate the RTL for `cfg`, build it with the harness (cached), return a handle.
+    /// With `progress`, a spinner shows the elapsed time while Verilator builds.
+    pub fn build(cfg: &ArchConfig, progress: bool) -> Result<VerilatorSim, SimError> {
+        let files = emit::render(cfg)?;
+        let cache = cache_root();
+        let binary = build_cached(&files, &cache, &cfg.name, false, progress)?;
+        Ok(VerilatorSim {
+            files,
+            cache,
+            progress,
+            binary,
+            trace_binary: Mutex::new(None),
+        })
+    }
+
+    /// The simulation binary (`Vharness`, see `sim/harness.cpp` for its options).
+    pub fn binary(&self) -> &Path {
+        &self.binary
+    }
+
+    /// Run `program` (which must end with a MARK word) and return every output word.
+    pub fn run(&self, program: &[u64], opts: &RunOpts) -> Result<RunResult, SimError> {
+        if program.is_empty() {
+            return Err(SimError::EmptyProgram);
+        }
+        let binary = if opts.vcd.is_some() {
+            self.trace_binary()?
+        } else {
+            self.binary.clone()
+        };
+        let dir = tempfile::Builder::new()
+            .prefix("eyeriss-sim-")
+            .tempdir()
+            .map_err(io_err(
+                "cannot create a run directory in",
+                &std::env::temp_dir(),
+            ))?;
+        let prog = dir.path().join("prog.bin");
+        let out = dir.path().join("out.bin");
+        let bytes: Vec<u8> = program.iter().flat_map(|w| w.to_le_bytes()).collect();
+        fs::write(&prog, bytes).map_err(io_err("cannot write", &prog))?;
+
+        let mut cmd = Command::new(&binary);
+        cmd.arg("--program")
+            .arg(&prog)
+            .arg("--out")
+            .arg(&out)
+            .args(["--stall-in", &opts.stall_in.to_string()])
+            .args(["--stall-out", &opts.stall_out.to_string()])
+            .args(["--seed", &opts.seed.to_string()])
+            .args(["--max-cycles", &opts.max_cycles.to_string()]);
+        if let Some(vcd) = &opts.vcd {
+            cmd.arg("--vcd").arg(vcd);
+        }
+        let res = cmd
+            .stdin(Stdio::null())
+            .output()
+            .map_err(io_err("cannot run", &binary))?;
+        let stdout = String::from_utf8_lossy(&res.stdout);
+        let output = format!("{}{}", stdout, String::from_utf8_lossy(&res.stderr))
+            .trim()
+            .to_string();
+        let words = read_words(&out);
+        match res.status.code() {
+            Some(0) => {
+                let cycles = stdout
+                    .lines()
+                    .find_map(|l| l.strip_prefix("cycles="))
+                    .and_then(|c| c.trim().parse().ok())
+                    .ok_or_else(|| SimError::Run {
+                        status: "no cycles= line".into(),
+                        output: output.clone(),
+                    })?;
+                Ok(RunResult {
+                    words: words.map_err(io_err("cannot read", &out))?,
+                    cycles,
+                })
+            }
+            Some(EXIT_CTRL_ERROR) => {
+                let words = words.unwrap_or_default();
+                let word = words.last().copied().unwrap_or_default();
+                Err(SimError::ControllerError { word, words })
+            }
+            Some(EXIT_TIMEOUT) => Err(SimError::Timeout {
+                max_cycles: opts.max_cycles,
+                detail: output,
+                words: words.unwrap_or_default(),
+            }),
+            _ => Err(SimError::Run {
+                status: res.status.to_string(),
+                output,
+            }),
+        }
+    }
+
+    fn trace_binary(&self) -> Result<PathBuf, SimError> {
+        let mut slot = self.trace_binary.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(b) = slot.as_ref() {
+            return Ok(b.clone());
+        }
+        let name = self
+            .files
+            .iter()
+            .find(|f| f.path.ends_with(".core"))
+            .map(|f| f.path.trim_end_matches(".core").to_string())
+            .unwrap_or_default();
+        let b = build_cached(&self.files, &self.cache, &name, true, self.progress)?;
+        *slot = Some(b.clone());
+        Ok(b)
+    }
+}
+
+fn read_words(path: &Path) -> std::io::Result<Vec<u64>> {
+    let bytes = fs::read(path)?;
+    Ok(bytes
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes(c.try_into().expect("8-byte chunk")))
+        .collect())
+}
+
+/// Return the binary for these files and flags, building it into the cache if needed.
+fn build_cached(
+    files: &[OutFile],
+    cache: &Path,
+    name: &str,
+    trace: bool,
+    progress: bool,
+) -> Result<PathBuf, SimError> {
+    let version = verilator_version()?;
+    let flags = flags(trace);
+    let key = cache_key(files, &version, &flags);
+    let entry = cache.join(&key);
+    let binary = entry.join(BINARY);
+    if binary.is_file() {
+        return Ok(binary);
+    }
+    fs::create_dir_all(cache).map_err(io_err("cannot create the cache directory", cache))?;
+
+    // One build per key at a time; the loser of the race finds the entry in place.
+    let lock_path = cache.join(format!("{key}.lock"));
+    let lock = fs::File::create(&lock_path).map_err(io_err("cannot create", &lock_path))?;
+    lock.lock().map_err(io_err("cannot lock", &lock_path))?;
+    if binary.is_file() {
+        return Ok(binary);
+    }
+
+    let tmp = tempfile::Builder::new()
+        .prefix(".build-")
+        .tempdir_in(cache)
+        .map_err(io_err("cannot create a build directory in", cache))?;
+    for f in files.iter().filter(|f| f.path.ends_with(".v")) {
+        let p = tmp.path().join(&f.path);
+        if let Some(d) = p.parent() {
+            fs::create_dir_all(d).map_err(io_err("cannot create", d))?;
+        }
+        fs::write(&p, &f.contents).map_err(io_err("cannot write", &p))?;
+    }
+    let harness = tmp.path().join(HARNESS_FILE);
+    fs::write(&harness, HARNESS_SRC).map_err(io_err("cannot write", &harness))?;
+    let log_path = tmp.path().join(BUILD_LOG);
+    let log = fs::File::create(&log_path).map_err(io_err("cannot create", &log_path))?;
+    let log_err = log.try_clone().map_err(io_err("cannot open", &log_path))?;
+
+    let mut cmd = Command::new("verilator");
+    cmd.current_dir(tmp.path())
+        .args(&flags)
+        .args(["--Mdir", "obj_dir", "-o", BINARY])
+        .args(
+            files
+                .iter()
+                .filter(|f| f.path.ends_with(".v"))
+                .map(|f| f.path.as_str()),
+        )
+        .arg(HARNESS_FILE)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log_err);
+
+    let spinner = progress.then(|| {
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
+                .expect("valid spinner template"),
+        );
+        pb.set_message(format!(
+            "building the Verilator model of '{name}'{}",
+            if trace { " with tracing" } else { "" }
+        ));
+        pb.enable_steady_tick(Duration::from_millis(120));
+        pb
+    });
+    let status = cmd.status();
+    if let Some(pb) = &spinner {
+        pb.finish_and_clear();
+    }
+    let status = match status {
+        Err(e) if e.kind() == ErrorKind::NotFound => return Err(SimError::VerilatorNotFound),
+        other => other.map_err(io_err("cannot run verilator in", tmp.path()))?,
+    };
+    if !status.success() {
+        // Keep the log where the user can read it; the build directory goes away.
+        let kept = cache.join(format!("{key}-failed.log"));
+        fs::copy(&log_path, &kept).map_err(io_err("cannot keep the build log as", &kept))?;
+        return Err(SimError::Build {
+            status: status.to_string(),
+            log: kept,
+        });
+    }
+
+    // Keep the binary, the Verilog and the log; drop the object files.
+    let built = tmp.path().join("obj_dir").join(BINARY);
+    let staged = tmp.path().join(BINARY);
+    fs::rename(&built, &staged).map_err(io_err("cannot move", &built))?;
+    let objs = tmp.path().join("obj_dir");
+    fs::remove_dir_all(&objs).map_err(io_err("cannot remove", &objs))?;
+    let tmp = tmp.keep();
+    if let Err(e) = fs::rename(&tmp, &entry) {
+        // Another process (without the lock, e.g. an older version) put the entry in place.
+        let _ = fs::remove_dir_all(&tmp);
+        if !binary.is_file() {
+            return Err(SimError::Io {
+                what: "cannot move the build into",
+                path: entry,
+                source: e,
+            });
+        }
+    }
+    let _ = fs::remove_file(cache.join(format!("{key}-failed.log")));
+    Ok(binary)
+}
