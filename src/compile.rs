@@ -470,6 +470,25 @@ pub struct Decoded {
 }
 
 impl Compiled {
+    /// A controller error word where a response header was due: the controller refused a
+    /// command and stopped. Returns (output word index, the word).
+    pub fn controller_error(&self, out: &[u64]) -> Option<(usize, u64)> {
+        let is_err = |k: usize| out.get(k).filter(|&&w| w >> 56 == crate::program::OP_ERROR);
+        let mut at = 0usize;
+        for st in &self.stores {
+            if let Some(&w) = is_err(at) {
+                return Some((at, w));
+            }
+            at += 1 + st.count as usize;
+        }
+        for k in [at, at + 1 + NUM_COUNTERS] {
+            if let Some(&w) = is_err(k) {
+                return Some((k, w));
+            }
+        }
+        None
+    }
+
     /// Read the host output stream of this program.
     pub fn decode(&self, cfg: &ArchConfig, out: &[u64]) -> Result<Decoded, CompileError> {
         let sh = &self.shape;

@@ -8,5 +8,5 @@ pub mod layer;
 pub mod mapper;
 pub mod npy;
 pub mod program;
-pub mod sim;
 pub mod run;
+pub mod sim;

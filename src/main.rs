@@ -4,11 +4,15 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::Result;
-use clap::{Parser, Subcommand};
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use eyeriss_gen::config::ArchConfig;
 use eyeriss_gen::emit;
+use eyeriss_gen::layer::ConvLayer;
+use eyeriss_gen::mapper;
+use eyeriss_gen::run::{self, LayerStats};
+use eyeriss_gen::sim::verilator::{RunOpts, VerilatorSim};
 
 #[derive(Parser)]
 #[command(
@@ -31,8 +35,45 @@ enum Cmd {
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
+    /// Map a layer onto the array and print the chosen mapping and its predicted cycles.
+    Map {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[arg(long, short)]
+        layer: PathBuf,
+        /// Print the plan as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run a layer on the generated hardware and compare it with the golden model.
+    Sim {
+        #[arg(long, short)]
+        config: PathBuf,
+        #[arg(long, short)]
+        layer: PathBuf,
+        #[arg(long, value_enum, default_value_t = Backend::Verilator)]
+        backend: Backend,
+        /// Write ifmap.npy, weights.npy, ofmap.npy, program.bin and stats.json here.
+        #[arg(long)]
+        dump: Option<PathBuf>,
+        /// Percent of cycles the host holds back an input word (backpressure test).
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=95))]
+        stall_in: u32,
+        /// Percent of cycles the host refuses an output word (backpressure test).
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=95))]
+        stall_out: u32,
+        /// Print the statistics as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check which external tools are installed.
     Doctor,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Backend {
+    /// The generated Verilog, compiled with Verilator (cached per config).
+    Verilator,
 }
 
 fn main() -> ExitCode {
@@ -48,6 +89,62 @@ fn main() -> ExitCode {
 
 fn load_config(path: &Path) -> Result<ArchConfig> {
     Ok(ArchConfig::load(path)?)
+}
+
+fn load_layer(path: &Path) -> Result<ConvLayer> {
+    Ok(ConvLayer::load(path)?)
+}
+
+fn print_stats(cfg: &ArchConfig, s: &LayerStats, wall: f64) {
+    let verdict = if s.matches {
+        "MATCH: ofmap is bit-exact against the golden model".to_string()
+    } else {
+        format!(
+            "MISMATCH: {} ofmap values differ from the golden model",
+            s.mismatch_count
+        )
+    };
+    println!(
+        "layer '{}' on '{}' ({} x {} PEs, verilator): {verdict}",
+        s.layer, s.config, cfg.array.rows, cfg.array.cols
+    );
+    for m in &s.first_mismatches {
+        println!(
+            "  ofmap[n={}, m={}, e={}, f={}]: expected {}, got {}",
+            m.at[0], m.at[1], m.at[2], m.at[3], m.expected, m.got
+        );
+    }
+    println!("  cycles            {}", s.cycles);
+    println!(
+        "  processing cycles {} (cycles minus {} waiting for host input)",
+        s.processing_cycles,
+        s.counter("host_in_wait_cycles")
+    );
+    println!(
+        "  ideal cycles      {} (MACs / PEs); predicted {}",
+        s.plan.ideal_cycles, s.plan.predicted_cycles
+    );
+    println!("  active PEs        {} of {}", s.plan.active_pes, cfg.pes());
+    println!(
+        "  utilization       {:.1}% (busy PE-cycles / PE-cycles)",
+        100.0 * s.utilization
+    );
+    println!(
+        "  MACs              {} of {} (zero-skipped {})",
+        s.counter("macs"),
+        s.layer_macs,
+        s.counter("zero_skipped_macs")
+    );
+    println!(
+        "  simulated         {} cycles in {:.2} s ({:.0} cycles/s)",
+        s.harness_cycles,
+        wall,
+        s.harness_cycles as f64 / wall.max(1e-9)
+    );
+    println!("  counters:");
+    for (name, v) in &s.counters {
+        println!("    {name:<22} {v}");
+    }
 }
 
 fn default_out(cfg: &ArchConfig) -> PathBuf {
@@ -70,6 +167,86 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 cfg.hash()
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Map {
+            config,
+            layer,
+            json,
+        } => {
+            let cfg = load_config(&config)?;
+            let l = load_layer(&layer)?;
+            let plan = mapper::plan(&cfg, &l)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&plan)?);
+            } else {
+                let m = plan.mapping;
+                println!(
+                    "layer '{}' on '{}' ({} x {} PEs)",
+                    l.name, cfg.name, cfg.array.rows, cfg.array.cols
+                );
+                println!(
+                    "  n {} p {} q {} e {} r {} t {}  (chain: {} channel chunks x {} filter rows; S folded to {})",
+                    m.nb,
+                    m.p,
+                    m.q,
+                    m.ew,
+                    m.vc,
+                    plan.active_pes / (m.ew * m.vc * m.rh).max(1),
+                    m.vc,
+                    m.rh,
+                    m.sw
+                );
+                println!("  active PEs        {}", plan.active_pes);
+                println!("  tiles / passes    {} / {}", plan.tiles, plan.passes);
+                println!(
+                    "  GLB words (pass)  {} of {}",
+                    plan.glb_words,
+                    cfg.glb_words()
+                );
+                println!("  predicted cycles  {}", plan.predicted_cycles);
+                println!("  ideal cycles      {} (MACs / PEs)", plan.ideal_cycles);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Sim {
+            config,
+            layer,
+            backend: Backend::Verilator,
+            dump,
+            stall_in,
+            stall_out,
+            json,
+        } => {
+            let cfg = load_config(&config)?;
+            let l = load_layer(&layer)?;
+            let tensors = l
+                .tensors(cfg.data.data_width)
+                .with_context(|| format!("layer data for {}", layer.display()))?;
+            let sim = VerilatorSim::build(&cfg, true)?;
+            let opts = RunOpts {
+                stall_in,
+                stall_out,
+                ..RunOpts::default()
+            };
+            let t = Instant::now();
+            let r = run::run_layer(&cfg, &l, tensors, &sim, &opts)?;
+            let wall = t.elapsed().as_secs_f64();
+            if let Some(dir) = &dump {
+                run::dump(&cfg, &l, &r, dir)?;
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&r.stats)?);
+            } else {
+                print_stats(&cfg, &r.stats, wall);
+                if let Some(dir) = &dump {
+                    println!("  dumped to         {}", dir.display());
+                }
+            }
+            Ok(if r.stats.matches {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
         }
         Cmd::Doctor => {
             doctor();

@@ -51,7 +51,6 @@ const BUILD_LOG: &str = "build.log";
 const HARNESS_FILE: &str = "harness.cpp";
 
 /// Exit codes of the harness (see `sim/harness.cpp`).
-const EXIT_CTRL_ERROR: i32 = 2;
 const EXIT_TIMEOUT: i32 = 3;
 
 #[derive(Debug, Error)]
@@ -69,8 +68,6 @@ pub enum SimError {
     },
     #[error("Verilator build failed ({status}); see the log {log}")]
     Build { status: String, log: PathBuf },
-    #[error("controller error word {word:#018x} (unknown opcode or bad STREAM); check the program")]
-    ControllerError { word: u64, words: Vec<u64> },
     #[error(
         "simulation hit max_cycles = {max_cycles}: {detail}; raise RunOpts::max_cycles or look for a deadlock"
     )]
@@ -272,11 +269,6 @@ impl VerilatorSim {
                     words: words.map_err(io_err("cannot read", &out))?,
                     cycles,
                 })
-            }
-            Some(EXIT_CTRL_ERROR) => {
-                let words = words.unwrap_or_default();
-                let word = words.last().copied().unwrap_or_default();
-                Err(SimError::ControllerError { word, words })
             }
             Some(EXIT_TIMEOUT) => Err(SimError::Timeout {
                 max_cycles: opts.max_cycles,

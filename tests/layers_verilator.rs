@@ -1,0 +1,153 @@
+//! Whole layers on the generated hardware in Verilator, bit-exact against the golden model:
+//! every layer in `layers/` on the 3 x 4 `configs/small.toml`, one on the 12 x 14 chip config.
+//! The MAC counters must equal what the data implies, and random stalls on both host streams
+//! must change the cycle count and nothing else.
+
+use std::path::{Path, PathBuf};
+
+use eyeriss_gen::config::ArchConfig;
+use eyeriss_gen::layer::ConvLayer;
+use eyeriss_gen::run::{self, LayerRun};
+use eyeriss_gen::sim::verilator::{RunOpts, VerilatorSim};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn config(name: &str) -> ArchConfig {
+    ArchConfig::load(&root().join("configs").join(name)).expect("config loads")
+}
+
+fn run_file(cfg: &ArchConfig, sim: &VerilatorSim, path: &Path, opts: &RunOpts) -> LayerRun {
+    let l = ConvLayer::load(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let t = l.tensors(cfg.data.data_width).expect("layer data");
+    let r = run::run_layer(cfg, &l, t, sim, opts).unwrap_or_else(|e| panic!("{}: {e}", l.name));
+    let s = &r.stats;
+    assert!(
+        s.matches,
+        "{}: {} ofmap values differ, first {:?}",
+        l.name, s.mismatch_count, s.first_mismatches
+    );
+    assert_eq!(
+        s.counter("macs") + s.counter("zero_skipped_macs"),
+        l.macs(),
+        "{}: MACs issued = the layer's MACs",
+        l.name
+    );
+    assert_eq!(
+        s.counter("macs"),
+        s.nonzero_macs,
+        "{}: MACs on non-zero ifmap values",
+        l.name
+    );
+    assert_eq!(
+        s.counter("busy_pe_cycles"),
+        l.macs(),
+        "{}: one busy cycle per MAC",
+        l.name
+    );
+    assert_eq!(
+        s.counter("enabled_pes") as u32,
+        r.compiled.tiles.last().map_or(0, |t| {
+            t.blocks.len() as u32
+                * t.ew
+                * t.passes.last().unwrap().chans.len() as u32
+                * t.passes.last().unwrap().h
+        }),
+        "{}: enabled PEs are the last pass's",
+        l.name
+    );
+    r
+}
+
+fn small_layers() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(root().join("layers"))
+        .expect("layers/")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "toml"))
+        .filter(|p| {
+            !p.file_stem()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("chip_")
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn every_layer_is_bit_exact_on_3x4() {
+    let cfg = config("small.toml");
+    let sim = VerilatorSim::build(&cfg, false).expect("verilator build");
+    let layers = small_layers();
+    assert!(
+        layers.len() >= 12,
+        "at least 12 varied layers, found {}",
+        layers.len()
+    );
+    for path in &layers {
+        let r = run_file(&cfg, &sim, path, &RunOpts::default());
+        eprintln!(
+            "{:<28} {:>8} cycles, {:>7} MACs, {} passes, {:.1}% utilization",
+            r.stats.layer,
+            r.stats.cycles,
+            r.stats.layer_macs,
+            r.stats.plan.passes,
+            100.0 * r.stats.utilization
+        );
+    }
+}
+
+#[test]
+fn random_host_stalls_lose_nothing() {
+    let cfg = config("small.toml");
+    let sim = VerilatorSim::build(&cfg, false).expect("verilator build");
+    let path = root().join("layers/stride2_pad1.toml");
+    let calm = run_file(&cfg, &sim, &path, &RunOpts::default());
+    for seed in [1, 2] {
+        let opts = RunOpts {
+            stall_in: 30,
+            stall_out: 40,
+            seed,
+            ..RunOpts::default()
+        };
+        let stalled = run_file(&cfg, &sim, &path, &opts);
+        assert!(
+            stalled.stats.cycles > calm.stats.cycles,
+            "stalls cost cycles"
+        );
+        assert_eq!(stalled.ofmap, calm.ofmap, "same ofmap under backpressure");
+        for name in [
+            "macs",
+            "zero_skipped_macs",
+            "glb_reads",
+            "glb_writes",
+            "host_words_in",
+        ] {
+            assert_eq!(
+                stalled.stats.counter(name),
+                calm.stats.counter(name),
+                "{name}"
+            );
+        }
+        assert!(stalled.stats.counter("host_in_wait_cycles") > 0);
+    }
+}
+
+#[test]
+#[ignore = "the 12 x 14 Verilator build takes minutes; run with --ignored"]
+fn a_layer_is_bit_exact_on_the_12x14_chip() {
+    let cfg = config("eyeriss.toml");
+    let sim = VerilatorSim::build(&cfg, false).expect("verilator build");
+    let r = run_file(
+        &cfg,
+        &sim,
+        &root().join("layers/chip_conv3x3.toml"),
+        &RunOpts::default(),
+    );
+    assert!(
+        r.stats.plan.active_pes > 100,
+        "the chip mapping uses most PEs"
+    );
+}
