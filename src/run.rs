@@ -57,10 +57,21 @@ pub struct LayerStats {
     pub harness_cycles: u64,
     /// Busy PE-cycles / (PEs x cycles).
     pub utilization: f64,
+    /// Every hardware counter, in READ_COUNTERS order (a JSON object).
+    #[serde(serialize_with = "counters_as_object")]
     pub counters: Vec<(String, u64)>,
     pub matches: bool,
     pub mismatch_count: usize,
     pub first_mismatches: Vec<Mismatch>,
+}
+
+fn counters_as_object<S: serde::Serializer>(c: &[(String, u64)], s: S) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut m = s.serialize_map(Some(c.len()))?;
+    for (k, v) in c {
+        m.serialize_entry(k, v)?;
+    }
+    m.end()
 }
 
 impl LayerStats {
