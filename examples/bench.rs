@@ -1,0 +1,88 @@
+//! The issue-2 benchmark: `generate` time for 12 x 14, Verilator build time, and simulated
+//! cycles per second on a real layer for 3 x 4 and 12 x 14. Prints figures; asserts nothing
+//! about speed.
+//!
+//! ```sh
+//! cargo run --release --example bench              # 3 x 4 and 12 x 14
+//! cargo run --release --example bench -- --small   # 3 x 4 only
+//! ```
+//!
+//! Builds go to a fresh temporary cache, so the build times are real builds, not cache hits.
+
+use std::path::PathBuf;
+use std::time::Instant;
+
+use eyeriss_gen::config::ArchConfig;
+use eyeriss_gen::emit;
+use eyeriss_gen::layer::ConvLayer;
+use eyeriss_gen::sim::verilator::{RunOpts, VerilatorSim};
+use eyeriss_gen::{compile, golden};
+
+fn main() -> anyhow::Result<()> {
+    let small_only = std::env::args().any(|a| a == "--small");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let cache = tempfile::tempdir()?;
+    // SAFETY: set before any other thread exists; the build cache is read from the environment.
+    unsafe { std::env::set_var("EYERISS_SIM_CACHE", cache.path()) };
+
+    let chip = ArchConfig::load(&root.join("configs/eyeriss.toml"))?;
+    let mut times = Vec::new();
+    for _ in 0..20 {
+        let t = Instant::now();
+        let files = emit::render(&chip)?;
+        times.push(t.elapsed().as_secs_f64());
+        std::hint::black_box(files);
+    }
+    times.sort_by(f64::total_cmp);
+    let out = tempfile::tempdir()?;
+    let t = Instant::now();
+    emit::write(&chip, &out.path().join("eyeriss"))?;
+    let write_s = t.elapsed().as_secs_f64();
+    println!(
+        "generate 12 x 14: render {:.1} ms (median of 20), render + atomic write {:.1} ms",
+        1e3 * times[times.len() / 2],
+        1e3 * write_s
+    );
+
+    let layer = ConvLayer::load(&root.join("layers/chip_conv3x3.toml"))?;
+    let mut configs = vec!["small.toml"];
+    if !small_only {
+        configs.push("eyeriss.toml");
+    }
+    println!(
+        "{:<8} {:>7} {:>10} {:>10} {:>9} {:>12}  layer '{}' ({} MACs)",
+        "config",
+        "array",
+        "build s",
+        "cycles",
+        "run s",
+        "cycles/s",
+        layer.name,
+        layer.macs()
+    );
+    for name in configs {
+        let cfg = ArchConfig::load(&root.join("configs").join(name))?;
+        let t = Instant::now();
+        let sim = VerilatorSim::build(&cfg, true)?;
+        let build_s = t.elapsed().as_secs_f64();
+        let tensors = layer.tensors(cfg.data.data_width)?;
+        let compiled = compile::compile(&cfg, &layer, &tensors)?;
+        // time the simulation alone (the harness process, from program file to output file)
+        let t = Instant::now();
+        let res = sim.run(&compiled.words, &RunOpts::default())?;
+        let run_s = t.elapsed().as_secs_f64();
+        let got = compiled.decode(&cfg, &res.words)?.ofmap;
+        let exact = got == golden::conv2d(&layer, &tensors, cfg.data.psum_width);
+        println!(
+            "{:<8} {:>7} {:>10.1} {:>10} {:>9.2} {:>12.0}  {}",
+            cfg.name,
+            format!("{}x{}", cfg.array.rows, cfg.array.cols),
+            build_s,
+            res.cycles,
+            run_s,
+            res.cycles as f64 / run_s,
+            if exact { "bit-exact" } else { "MISMATCH" }
+        );
+    }
+    Ok(())
+}
