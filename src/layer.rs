@@ -157,10 +157,29 @@ impl ConvLayer {
     }
 
     fn parse(text: &str, path: &Path, dir: &Path) -> Result<ConvLayer, LayerError> {
-        let raw: RawLayer = toml::from_str(text).map_err(|e| LayerError::Parse {
-            path: path.to_path_buf(),
-            msg: e.to_string(),
-        })?;
+        let table: toml::Table = text
+            .parse()
+            .map_err(|e: toml::de::Error| LayerError::Parse {
+                path: path.to_path_buf(),
+                msg: e.to_string(),
+            })?;
+        Self::from_table(table, path, dir)
+    }
+
+    /// A layer from a parsed TOML table (a layer file, or a network's `[[layer]]` merged over
+    /// the network's defaults); `path` names the source in errors.
+    pub fn from_table(
+        table: toml::Table,
+        path: &Path,
+        dir: &Path,
+    ) -> Result<ConvLayer, LayerError> {
+        let raw: RawLayer =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| LayerError::Parse {
+                    path: path.to_path_buf(),
+                    msg: e.to_string(),
+                })?;
         let invalid = |field: &'static str, value: String, limit: &str| LayerError::Invalid {
             layer: raw.name.clone(),
             field,

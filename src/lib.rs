@@ -6,6 +6,7 @@ pub mod emit;
 pub mod golden;
 pub mod layer;
 pub mod mapper;
+pub mod network;
 pub mod npy;
 pub mod program;
 pub mod run;

@@ -11,6 +11,7 @@ use eyeriss_gen::config::ArchConfig;
 use eyeriss_gen::emit;
 use eyeriss_gen::layer::ConvLayer;
 use eyeriss_gen::mapper;
+use eyeriss_gen::network::Network;
 use eyeriss_gen::run::{self, LayerStats};
 use eyeriss_gen::sim::verilator::{RunOpts, VerilatorSim};
 
@@ -25,6 +26,28 @@ struct Cli {
     cmd: Cmd,
 }
 
+/// Which layers to work on: one layer file, or layers of a network file.
+#[derive(clap::Args)]
+#[group(required = true, multiple = false)]
+struct LayerSel {
+    /// A layer file (TOML, PyTorch Conv2d names).
+    #[arg(long, short)]
+    layer: Option<PathBuf>,
+    /// A network file (e.g. networks/alexnet.toml); all layers unless --layers is given.
+    #[arg(long, short)]
+    network: Option<PathBuf>,
+}
+
+impl LayerSel {
+    fn load(&self, only: Option<&str>) -> Result<Vec<ConvLayer>> {
+        match (&self.layer, &self.network) {
+            (Some(l), _) => Ok(vec![ConvLayer::load(l)?]),
+            (None, Some(n)) => Ok(Network::load(n)?.select(only)?),
+            (None, None) => anyhow::bail!("give --layer FILE or --network FILE"),
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Cmd {
     /// Write the Verilog, filelist, manifest and FuseSoC core for a config.
@@ -35,25 +58,32 @@ enum Cmd {
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
-    /// Map a layer onto the array and print the chosen mapping and its predicted cycles.
+    /// Map layers onto the array and print the chosen mappings and their predicted cycles.
     Map {
         #[arg(long, short)]
         config: PathBuf,
-        #[arg(long, short)]
-        layer: PathBuf,
+        #[command(flatten)]
+        sel: LayerSel,
+        /// With --network: only these layers (comma-separated names).
+        #[arg(long, requires = "network")]
+        layers: Option<String>,
         /// Print the plan as JSON.
         #[arg(long)]
         json: bool,
     },
-    /// Run a layer on the generated hardware and compare it with the golden model.
+    /// Run layers on the generated hardware and compare them with the golden model.
     Sim {
         #[arg(long, short)]
         config: PathBuf,
-        #[arg(long, short)]
-        layer: PathBuf,
+        #[command(flatten)]
+        sel: LayerSel,
+        /// With --network: only these layers (comma-separated names).
+        #[arg(long, requires = "network")]
+        layers: Option<String>,
         #[arg(long, value_enum, default_value_t = Backend::Verilator)]
         backend: Backend,
-        /// Write ifmap.npy, weights.npy, ofmap.npy, program.bin and stats.json here.
+        /// Write ifmap.npy, weights.npy, ofmap.npy, program.bin and stats.json here (one
+        /// subdirectory per layer with --network).
         #[arg(long)]
         dump: Option<PathBuf>,
         /// Percent of cycles the host holds back an input word (backpressure test).
@@ -91,8 +121,52 @@ fn load_config(path: &Path) -> Result<ArchConfig> {
     Ok(ArchConfig::load(path)?)
 }
 
-fn load_layer(path: &Path) -> Result<ConvLayer> {
-    Ok(ConvLayer::load(path)?)
+fn print_plans(cfg: &ArchConfig, plans: &[(ConvLayer, mapper::Plan)]) {
+    println!(
+        "{} x {} PEs, GLB {} words ('{}')",
+        cfg.array.rows,
+        cfg.array.cols,
+        cfg.glb_words(),
+        cfg.name
+    );
+    println!(
+        "{:<10} {:>3} {:>3} {:>3} {:>3} {:>3} {:>3} {:>3} {:>4} {:>7} {:>9} {:>12} {:>12} {:>6}",
+        "layer",
+        "n",
+        "p",
+        "q",
+        "e",
+        "r",
+        "t",
+        "m",
+        "PEs",
+        "passes",
+        "GLB words",
+        "predicted",
+        "ideal",
+        "ratio"
+    );
+    for (l, p) in plans {
+        let m = p.mapping;
+        let t = p.active_pes / (m.ew * m.vc * m.rh).max(1);
+        println!(
+            "{:<10} {:>3} {:>3} {:>3} {:>3} {:>3} {:>3} {:>3} {:>4} {:>7} {:>9} {:>12} {:>12} {:>6.2}",
+            l.name,
+            m.nb,
+            m.p,
+            m.q,
+            m.ew,
+            m.vc,
+            t,
+            t * m.p,
+            p.active_pes,
+            p.passes,
+            p.glb_words,
+            p.predicted_cycles,
+            p.ideal_cycles,
+            p.predicted_cycles as f64 / p.ideal_cycles.max(1) as f64
+        );
+    }
 }
 
 fn print_stats(cfg: &ArchConfig, s: &LayerStats, wall: f64) {
@@ -170,47 +244,31 @@ fn run(cli: Cli) -> Result<ExitCode> {
         }
         Cmd::Map {
             config,
-            layer,
+            sel,
+            layers,
             json,
         } => {
             let cfg = load_config(&config)?;
-            let l = load_layer(&layer)?;
-            let plan = mapper::plan(&cfg, &l)?;
+            let mut plans = Vec::new();
+            for l in sel.load(layers.as_deref())? {
+                let plan = mapper::plan(&cfg, &l)?;
+                plans.push((l, plan));
+            }
             if json {
-                println!("{}", serde_json::to_string_pretty(&plan)?);
+                let v: Vec<_> = plans
+                    .iter()
+                    .map(|(l, p)| serde_json::json!({"layer": l.name, "plan": p}))
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
-                let m = plan.mapping;
-                println!(
-                    "layer '{}' on '{}' ({} x {} PEs)",
-                    l.name, cfg.name, cfg.array.rows, cfg.array.cols
-                );
-                println!(
-                    "  n {} p {} q {} e {} r {} t {}  (chain: {} channel chunks x {} filter rows; S folded to {})",
-                    m.nb,
-                    m.p,
-                    m.q,
-                    m.ew,
-                    m.vc,
-                    plan.active_pes / (m.ew * m.vc * m.rh).max(1),
-                    m.vc,
-                    m.rh,
-                    m.sw
-                );
-                println!("  active PEs        {}", plan.active_pes);
-                println!("  tiles / passes    {} / {}", plan.tiles, plan.passes);
-                println!(
-                    "  GLB words (pass)  {} of {}",
-                    plan.glb_words,
-                    cfg.glb_words()
-                );
-                println!("  predicted cycles  {}", plan.predicted_cycles);
-                println!("  ideal cycles      {} (MACs / PEs)", plan.ideal_cycles);
+                print_plans(&cfg, &plans);
             }
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Sim {
             config,
-            layer,
+            sel,
+            layers,
             backend: Backend::Verilator,
             dump,
             stall_in,
@@ -218,31 +276,49 @@ fn run(cli: Cli) -> Result<ExitCode> {
             json,
         } => {
             let cfg = load_config(&config)?;
-            let l = load_layer(&layer)?;
-            let tensors = l
-                .tensors(cfg.data.data_width)
-                .with_context(|| format!("layer data for {}", layer.display()))?;
+            let list = sel.load(layers.as_deref())?;
             let sim = VerilatorSim::build(&cfg, true)?;
             let opts = RunOpts {
                 stall_in,
                 stall_out,
                 ..RunOpts::default()
             };
-            let t = Instant::now();
-            let r = run::run_layer(&cfg, &l, tensors, &sim, &opts)?;
-            let wall = t.elapsed().as_secs_f64();
-            if let Some(dir) = &dump {
-                run::dump(&cfg, &l, &r, dir)?;
+            let mut all_match = true;
+            let mut stats = Vec::new();
+            for l in &list {
+                let tensors = l
+                    .tensors(cfg.data.data_width)
+                    .with_context(|| format!("layer data for '{}'", l.name))?;
+                let t = Instant::now();
+                let r = run::run_layer(&cfg, l, tensors, &sim, &opts)?;
+                let wall = t.elapsed().as_secs_f64();
+                let dir = dump.as_ref().map(|d| {
+                    if list.len() > 1 {
+                        d.join(&l.name)
+                    } else {
+                        d.clone()
+                    }
+                });
+                if let Some(dir) = &dir {
+                    run::dump(&cfg, l, &r, dir)?;
+                }
+                if !json {
+                    print_stats(&cfg, &r.stats, wall);
+                    if let Some(dir) = &dir {
+                        println!("  dumped to         {}", dir.display());
+                    }
+                }
+                all_match &= r.stats.matches;
+                stats.push(r.stats);
             }
             if json {
-                println!("{}", serde_json::to_string_pretty(&r.stats)?);
-            } else {
-                print_stats(&cfg, &r.stats, wall);
-                if let Some(dir) = &dump {
-                    println!("  dumped to         {}", dir.display());
+                if stats.len() == 1 {
+                    println!("{}", serde_json::to_string_pretty(&stats[0])?);
+                } else {
+                    println!("{}", serde_json::to_string_pretty(&stats)?);
                 }
             }
-            Ok(if r.stats.matches {
+            Ok(if all_match {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(1)
