@@ -35,7 +35,7 @@ pub enum NetworkError {
         path: PathBuf,
         index: usize,
         #[source]
-        source: LayerError,
+        source: Box<LayerError>,
     },
     #[error("network '{network}' has no layer named '{name}'; it has: {have}")]
     NoSuchLayer {
@@ -86,7 +86,7 @@ impl Network {
             let l = ConvLayer::from_table(t, path, dir).map_err(|source| NetworkError::Layer {
                 path: path.to_path_buf(),
                 index,
-                source,
+                source: Box::new(source),
             })?;
             out.push(l);
         }
