@@ -67,6 +67,9 @@ enum Cmd {
         /// With --network: only these layers (comma-separated names).
         #[arg(long, requires = "network")]
         layers: Option<String>,
+        /// Say which limit rules out each larger choice of every parameter.
+        #[arg(long)]
+        explain: bool,
         /// Print the plan as JSON.
         #[arg(long)]
         json: bool,
@@ -246,13 +249,18 @@ fn run(cli: Cli) -> Result<ExitCode> {
             config,
             sel,
             layers,
+            explain,
             json,
         } => {
             let cfg = load_config(&config)?;
             let mut plans = Vec::new();
             for l in sel.load(layers.as_deref())? {
-                let plan = mapper::plan(&cfg, &l)?;
-                plans.push((l, plan));
+                // With --explain, a layer that cannot run is reported and the others go on.
+                match mapper::plan(&cfg, &l) {
+                    Ok(plan) => plans.push((l, plan)),
+                    Err(e) if explain => println!("{}: cannot run: {e}", l.name),
+                    Err(e) => return Err(e.into()),
+                }
             }
             if json {
                 let v: Vec<_> = plans
@@ -262,6 +270,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
                 print_plans(&cfg, &plans);
+                if explain {
+                    for (l, p) in &plans {
+                        println!("{}: why not larger", l.name);
+                        for (what, why) in mapper::explain(&cfg, l, p) {
+                            println!("  {what:<12} {why}");
+                        }
+                    }
+                }
             }
             Ok(ExitCode::SUCCESS)
         }

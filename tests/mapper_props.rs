@@ -170,3 +170,40 @@ fn a_layer_whose_rows_do_not_fit_the_glb_is_refused_with_the_reason() {
         "{err}"
     );
 }
+
+#[test]
+fn explain_names_the_limit_behind_each_choice() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let net = eyeriss_gen::network::Network::load(&root.join("networks/alexnet.toml")).unwrap();
+    let conv3 = &net.select(Some("conv3")).unwrap()[0];
+    let chip = cfg(12, 14, false);
+    let plan = mapper::plan(&chip, conv3).unwrap();
+    let why = mapper::explain(&chip, conv3, &plan);
+    let find = |k: &str| {
+        why.iter()
+            .find(|(w, _)| w.starts_with(k))
+            .unwrap()
+            .1
+            .clone()
+    };
+    assert_eq!(plan.mapping.p, 24);
+    assert!(find("p = 25").contains("psum spad (24 entries, pe.psum_spad)"));
+    assert!(find("n = 5").contains("the batch is 4"));
+    assert!(find("e = 14").contains("13 ofmap rows"));
+    // every line names a limit or a predicted cycle count
+    for (what, w) in &why {
+        assert!(
+            w.contains("spad")
+                || w.contains("GLB")
+                || w.contains("stream_rows")
+                || w.contains("array")
+                || w.contains("layer has")
+                || w.contains("batch")
+                || w.contains("predicted")
+                || w.contains("cover")
+                || w.contains("chunks")
+                || w.contains("ID"),
+            "{what}: {w}"
+        );
+    }
+}

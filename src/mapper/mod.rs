@@ -599,3 +599,77 @@ fn largest(lo: u32, hi: u32, ok: impl Fn(u32) -> bool) -> u32 {
     }
     lo
 }
+
+/// For each mapping parameter, why the next larger value was not chosen: the limit it breaks,
+/// or its predicted cycles when it fits but is slower.
+pub fn explain(cfg: &ArchConfig, l: &ConvLayer, plan: &Plan) -> Vec<(String, String)> {
+    let sh = Shape::of(l);
+    let lim = Limits::of(cfg);
+    let m = plan.mapping;
+    let chunks = sh.cg.div_ceil(m.q);
+    let mut out = Vec::new();
+    let params: [(&str, u32, Mapping); 6] = [
+        ("p", m.p + 1, Mapping { p: m.p + 1, ..m }),
+        ("q", m.q + 1, Mapping { q: m.q + 1, ..m }),
+        ("r (vc)", m.vc + 1, Mapping { vc: m.vc + 1, ..m }),
+        ("e", m.ew + 1, Mapping { ew: m.ew + 1, ..m }),
+        ("strips", m.ks + 1, Mapping { ks: m.ks + 1, ..m }),
+        ("n", m.nb + 1, Mapping { nb: m.nb + 1, ..m }),
+    ];
+    for (name, v, m2) in params {
+        let why = if m2.p > sh.mg {
+            format!("the layer has {} filters per group", sh.mg)
+        } else if m2.p > lim.psum {
+            format!("p = {v} > psum spad ({} entries, pe.psum_spad)", lim.psum)
+        } else if m2.q > sh.cg {
+            format!("the layer has {} channels per group", sh.cg)
+        } else if m2.q * m2.sw > lim.ifmap {
+            format!(
+                "q*S = {} > ifmap spad ({} entries, pe.ifmap_spad)",
+                m2.q * m2.sw,
+                lim.ifmap
+            )
+        } else if m2.p * m2.q * m2.sw > lim.filt {
+            format!(
+                "p*q*S = {} > filter spad ({} entries, pe.filter_spad)",
+                m2.p * m2.q * m2.sw,
+                lim.filt
+            )
+        } else if m2.vc > chunks {
+            format!("only {chunks} channel chunks of q = {}", m.q)
+        } else if m2.vc * m2.rh > lim.rows {
+            format!(
+                "{} chunks x {} filter rows = {} > {} array rows",
+                m2.vc,
+                m2.rh,
+                m2.vc * m2.rh,
+                lim.rows
+            )
+        } else if m2.ew > sh.e {
+            format!("the layer has {} ofmap rows", sh.e)
+        } else if m2.ew > lim.cols {
+            format!("e = {v} > {} array columns", lim.cols)
+        } else if m2.ks * m2.ew > sh.e.max(m2.ew) {
+            format!(
+                "{} strips of {} rows cover E = {} already",
+                m.ks, m.ew, sh.e
+            )
+        } else if m2.nb > sh.n {
+            format!("the batch is {}", sh.n)
+        } else {
+            let tiles = schedule_upto(cfg, &sh, &m2, 1);
+            match check_pass(cfg, &sh, &lim, &tiles[0], &tiles[0].passes[0]) {
+                Err(e) => e,
+                Ok(()) => {
+                    let (cycles, _, _, _) = evaluate(cfg, &sh, &lim, &m2);
+                    format!(
+                        "fits, but predicted {cycles} cycles vs {} chosen",
+                        plan.predicted_cycles
+                    )
+                }
+            }
+        };
+        out.push((format!("{name} = {v}"), why));
+    }
+    out
+}
