@@ -221,11 +221,19 @@ impl GlbUse {
 pub fn tile_regions(sh: &Shape, gon_col_bits: u32, psum_lanes: u32, t: &Tile) -> (u64, u32) {
     let wpc = t.p.div_ceil(psum_lanes) as u64;
     let region = t.steps() as u64 * sh.f as u64 * wpc;
-    let span = t
-        .chain_regions(gon_col_bits)
-        .into_iter()
-        .max()
-        .map_or(0, |k| k + 1);
+    // The last block's last lane has the highest region (region_index grows with v and c).
+    let span = match t.blocks.len() as u32 {
+        0 => 0,
+        n => {
+            let b = n - 1;
+            region_index(
+                b / t.th,
+                (b % t.th) * t.ew + t.ew - 1,
+                t.th * t.ew,
+                gon_col_bits,
+            ) + 1
+        }
+    };
     (region, span)
 }
 
@@ -281,8 +289,69 @@ pub fn schedule(cfg: &ArchConfig, sh: &Shape, m: &Mapping) -> Vec<Tile> {
 
 /// The first `max` tiles of the schedule (the first tile is the largest).
 pub fn schedule_upto(cfg: &ArchConfig, sh: &Shape, m: &Mapping, max: usize) -> Vec<Tile> {
-    let lim = Limits::of(cfg);
     let mut tiles = Vec::new();
+    visit_tiles(cfg, sh, m, &mut |t| {
+        tiles.push(t);
+        tiles.len() < max
+    });
+    tiles
+}
+
+/// Passes per tile: channel-chunk groups x R folds x S folds.
+fn reduction_passes(sh: &Shape, m: &Mapping) -> u32 {
+    let nfull = sh.cg / m.q;
+    let groups = nfull.div_ceil(m.vc) + u32::from(!sh.cg.is_multiple_of(m.q));
+    groups * sh.r.div_ceil(m.rh) * sh.s.div_ceil(m.sw)
+}
+
+/// The schedule's first tile with only its first pass: the largest tile and pass, all the fit
+/// checks of the search need.
+fn first_tile(cfg: &ArchConfig, sh: &Shape, m: &Mapping) -> Tile {
+    let lim = Limits::of(cfg);
+    let (q, chunks) = if sh.cg >= m.q {
+        (m.q, m.vc.min(sh.cg / m.q))
+    } else {
+        (sh.cg, 1)
+    };
+    let pass = Pass {
+        chans: (0..chunks).map(|c| c * q).collect(),
+        q,
+        r0: 0,
+        h: m.rh.min(sh.r),
+        s0: 0,
+        sc: m.sw.min(sh.s),
+        acc: false,
+    };
+    let (ew, ks) = if sh.e >= m.ew {
+        (m.ew, m.ks.min(sh.e / m.ew))
+    } else {
+        (sh.e, 1)
+    };
+    let hg = chunks * m.rh;
+    let cap = (lim.cols / ew) * (lim.rows / hg).max(1);
+    let (p, nblocks) = if sh.mg >= m.p {
+        (m.p, (sh.mg / m.p).min(cap))
+    } else {
+        (sh.mg, 1)
+    };
+    Tile {
+        g: 0,
+        n0: 0,
+        nn: m.nb.min(sh.n),
+        e0: 0,
+        ew,
+        ks,
+        p,
+        blocks: (0..nblocks).map(|b| b * p).collect(),
+        th: (lim.cols / ew).min(nblocks),
+        hg,
+        passes: vec![pass].into(),
+    }
+}
+
+/// Calls `visit` with every tile of the schedule in execution order, until it returns false.
+fn visit_tiles(cfg: &ArchConfig, sh: &Shape, m: &Mapping, visit: &mut dyn FnMut(Tile) -> bool) {
+    let lim = Limits::of(cfg);
     // channel chunk groups: full chunks of q, vc per pass, then the remainder chunk alone
     let nfull = sh.cg / m.q;
     let mut chan_passes: Vec<(Vec<u32>, u32)> = Vec::new();
@@ -345,10 +414,7 @@ pub fn schedule_upto(cfg: &ArchConfig, sh: &Shape, m: &Mapping, max: usize) -> V
                     }
                     let cap = (th_cap * tv_cap) as usize;
                     for chunk in blocks.chunks(cap) {
-                        if tiles.len() == max {
-                            return tiles;
-                        }
-                        tiles.push(Tile {
+                        let go_on = visit(Tile {
                             g,
                             n0,
                             nn,
@@ -361,12 +427,14 @@ pub fn schedule_upto(cfg: &ArchConfig, sh: &Shape, m: &Mapping, max: usize) -> V
                             hg,
                             passes: red.clone(),
                         });
+                        if !go_on {
+                            return;
+                        }
                     }
                 }
             }
         }
     }
-    tiles
 }
 
 /// Why a tile's pass cannot run, if it cannot: the cheap limits, then the multicast IDs.
@@ -377,7 +445,7 @@ fn check_pass(
     t: &Tile,
     pass: &Pass,
 ) -> Result<(), String> {
-    check_pass_cheap(cfg, sh, lim, t, pass)?;
+    check_pass_cheap(cfg, sh, lim, t, pass, t.passes.len() > 1)?;
     crate::compile::pass_layout(cfg, sh, t, pass).map(|_| ())
 }
 
@@ -412,17 +480,28 @@ pub struct Plan {
 }
 
 fn evaluate(cfg: &ArchConfig, sh: &Shape, lim: &Limits, m: &Mapping) -> (u64, usize, usize, u32) {
-    let tiles = schedule(cfg, sh, m);
-    let mut cycles = 0;
-    let mut passes = 0;
-    let mut active = 0;
-    for t in &tiles {
-        cycles += tile_cycles(sh, lim, t);
+    // Tiles come in a handful of shapes (full and remainder images, strips and filter blocks);
+    // the cost of a shape is computed once.
+    let mut known: Vec<((u32, u32, u32, u32, usize, u32), u64)> = Vec::new();
+    let (mut cycles, mut tiles, mut passes, mut active) = (0u64, 0usize, 0usize, 0u32);
+    visit_tiles(cfg, sh, m, &mut |t| {
+        let key = (t.nn, t.ew, t.ks, t.p, t.blocks.len(), t.th);
+        let c = match known.iter().find(|(k, _)| *k == key) {
+            Some(&(_, c)) => c,
+            None => {
+                let c = tile_cycles(sh, lim, &t);
+                known.push((key, c));
+                c
+            }
+        };
+        cycles += c;
+        tiles += 1;
         passes += t.passes.len();
-        let pes = t.blocks.len() as u32 * t.ew * t.passes[0].chans.len() as u32 * t.passes[0].h;
-        active = active.max(pes);
-    }
-    (cycles, tiles.len(), passes, active)
+        let first = &t.passes[0];
+        active = active.max(t.blocks.len() as u32 * t.ew * first.chans.len() as u32 * first.h);
+        true
+    });
+    (cycles, tiles, passes, active)
 }
 
 /// Layer-level limits of the hardware, whatever the mapping.
@@ -468,6 +547,10 @@ pub fn plan(cfg: &ArchConfig, l: &ConvLayer) -> Result<Plan, MapError> {
     let sw_max = sh.s.min(lim.ifmap).min(lim.filt);
     let sw = sh.s.div_ceil(sh.s.div_ceil(sw_max));
     let mut cands: Vec<(u64, Mapping)> = Vec::new();
+    // The best KEEP predicted cycles so far (a max-heap): a candidate whose bound cannot beat
+    // the worst of them is not evaluated, as it could not reach the exact checks.
+    const KEEP: usize = 64;
+    let mut top: std::collections::BinaryHeap<u64> = std::collections::BinaryHeap::new();
     let mut first_err: Option<String> = None;
     let qmax = sh.cg.min(lim.ifmap / sw).min(255);
     let pmax = sh.mg.min(lim.psum);
@@ -492,9 +575,15 @@ pub fn plan(cfg: &ArchConfig, l: &ConvLayer) -> Result<Plan, MapError> {
                     };
                     // the largest tile that fits: strips first, then images
                     let fits = |m: &Mapping| -> Result<(), String> {
-                        let tiles = schedule_upto(cfg, &sh, m, 1);
-                        let t = &tiles[0];
-                        check_pass_cheap(cfg, &sh, &lim, t, &t.passes[0])
+                        let t = first_tile(cfg, &sh, m);
+                        check_pass_cheap(
+                            cfg,
+                            &sh,
+                            &lim,
+                            &t,
+                            &t.passes[0],
+                            reduction_passes(&sh, m) > 1,
+                        )
                     };
                     if let Err(e) = fits(&m) {
                         first_err.get_or_insert(e);
@@ -503,32 +592,54 @@ pub fn plan(cfg: &ArchConfig, l: &ConvLayer) -> Result<Plan, MapError> {
                     let kmax = sh.e / ew;
                     m.ks = largest(1, kmax.max(1), |k| fits(&Mapping { ks: k, ..m }).is_ok());
                     m.nb = largest(1, sh.n, |n| fits(&Mapping { nb: n, ..m }).is_ok());
+                    // No mapping beats one MAC per used PE per cycle: skip what cannot win.
+                    let t = &first_tile(cfg, &sh, &m);
+                    let used = t.blocks.len() as u64
+                        * (t.ew * t.passes[0].chans.len() as u32 * t.passes[0].h) as u64;
+                    if top.len() == KEEP && top.peek().is_some_and(|&w| l.macs() / used.max(1) >= w)
+                    {
+                        continue;
+                    }
                     let (cycles, _, _, _) = evaluate(cfg, &sh, &lim, &m);
+                    top.push(cycles);
+                    if top.len() > KEEP {
+                        top.pop();
+                    }
                     cands.push((cycles, m));
                 }
             }
         }
     }
     cands.sort_by_key(|&(c, m)| (c, u32::MAX - m.p * m.q));
-    for (cycles, m) in cands.iter().take(64) {
-        // the exact checks (IDs, every tile shape) on the best few
-        let tiles = schedule(cfg, &sh, m);
+    for (cycles, m) in cands.iter().take(KEEP) {
+        // The exact checks (IDs, every tile and pass shape) on the best few. Tiles and passes
+        // of one shape lay out alike, so each shape is checked once.
         let mut ok = true;
-        for t in &tiles {
+        let mut seen = Vec::new();
+        let mut first = None;
+        visit_tiles(cfg, &sh, m, &mut |t| {
             for pass in t.passes.iter() {
-                if let Err(e) = check_pass(cfg, &sh, &lim, t, pass) {
+                let key = (
+                    (t.nn, t.ew, t.ks, t.p, t.blocks.len(), t.th),
+                    (pass.chans.len(), pass.q, pass.h, pass.sc, pass.acc),
+                );
+                if seen.contains(&key) {
+                    continue;
+                }
+                seen.push(key);
+                if let Err(e) = check_pass(cfg, &sh, &lim, &t, pass) {
                     first_err.get_or_insert(e);
                     ok = false;
-                    break;
+                    return false;
                 }
             }
-            if !ok {
-                break;
+            if first.is_none() {
+                first = Some(glb_use(&sh, &lim, &t, &t.passes[0]));
             }
-        }
+            true
+        });
         if ok {
             let (_, ntiles, passes, active) = evaluate(cfg, &sh, &lim, m);
-            let gu = glb_use(&sh, &lim, &tiles[0], &tiles[0].passes[0]);
             return Ok(Plan {
                 mapping: *m,
                 tiles: ntiles,
@@ -536,7 +647,7 @@ pub fn plan(cfg: &ArchConfig, l: &ConvLayer) -> Result<Plan, MapError> {
                 active_pes: active,
                 predicted_cycles: *cycles,
                 ideal_cycles: l.macs().div_ceil(cfg.pes() as u64),
-                glb_words: gu.total(),
+                glb_words: first.map_or(0, |g| g.total()),
             });
         }
     }
@@ -547,13 +658,15 @@ pub fn plan(cfg: &ArchConfig, l: &ConvLayer) -> Result<Plan, MapError> {
     ))
 }
 
-/// The limits that do not need IDs: GLB space and stream rows.
+/// The limits that do not need IDs: GLB space and stream rows. `accumulates`: the tile has
+/// more than one pass, so psums are streamed back in.
 fn check_pass_cheap(
     cfg: &ArchConfig,
     sh: &Shape,
     lim: &Limits,
     t: &Tile,
     pass: &Pass,
+    accumulates: bool,
 ) -> Result<(), String> {
     let gu = glb_use(sh, lim, t, pass);
     if gu.total() > lim.glb_words {
@@ -574,7 +687,7 @@ fn check_pass_cheap(
             lim.stream_rows
         ));
     }
-    if t.passes.len() > 1 {
+    if accumulates {
         let (_, span) = tile_regions(sh, lim.gon_col_bits, lim.psum_lanes, t);
         if span > lim.stream_rows {
             return Err(format!(
