@@ -134,7 +134,20 @@ pub struct Pass {
     pub acc: bool,
 }
 
+/// What a tile's cost and layout depend on: images, lanes, strips, p, blocks, blocks across.
+pub type TileShape = (u32, u32, u32, u32, usize, u32);
+
 impl Tile {
+    pub fn shape(&self) -> TileShape {
+        (
+            self.nn,
+            self.ew,
+            self.ks,
+            self.p,
+            self.blocks.len(),
+            self.th,
+        )
+    }
     /// Vertical groups in use.
     pub fn tv(&self) -> u32 {
         (self.blocks.len() as u32).div_ceil(self.th)
@@ -482,10 +495,10 @@ pub struct Plan {
 fn evaluate(cfg: &ArchConfig, sh: &Shape, lim: &Limits, m: &Mapping) -> (u64, usize, usize, u32) {
     // Tiles come in a handful of shapes (full and remainder images, strips and filter blocks);
     // the cost of a shape is computed once.
-    let mut known: Vec<((u32, u32, u32, u32, usize, u32), u64)> = Vec::new();
+    let mut known: Vec<(TileShape, u64)> = Vec::new();
     let (mut cycles, mut tiles, mut passes, mut active) = (0u64, 0usize, 0usize, 0u32);
     visit_tiles(cfg, sh, m, &mut |t| {
-        let key = (t.nn, t.ew, t.ks, t.p, t.blocks.len(), t.th);
+        let key = t.shape();
         let c = match known.iter().find(|(k, _)| *k == key) {
             Some(&(_, c)) => c,
             None => {
@@ -620,7 +633,7 @@ pub fn plan(cfg: &ArchConfig, l: &ConvLayer) -> Result<Plan, MapError> {
         visit_tiles(cfg, &sh, m, &mut |t| {
             for pass in t.passes.iter() {
                 let key = (
-                    (t.nn, t.ew, t.ks, t.p, t.blocks.len(), t.th),
+                    t.shape(),
                     (pass.chans.len(), pass.q, pass.h, pass.sc, pass.acc),
                 );
                 if seen.contains(&key) {
