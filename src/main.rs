@@ -198,9 +198,11 @@ fn print_stats(cfg: &ArchConfig, s: &LayerStats, wall: f64) {
         s.counter("host_in_wait_cycles")
     );
     println!(
-        "  ideal cycles      {} (MACs / PEs); predicted {}",
-        s.plan.ideal_cycles, s.plan.predicted_cycles
+        "  predicted cycles  {} ({:+.1}% against measured)",
+        s.plan.predicted_cycles,
+        100.0 * (s.plan.predicted_cycles as f64 - s.cycles as f64) / s.cycles.max(1) as f64
     );
+    println!("  ideal cycles      {} (MACs / PEs)", s.plan.ideal_cycles);
     println!("  active PEs        {} of {}", s.plan.active_pes, cfg.pes());
     println!(
         "  utilization       {:.1}% (busy PE-cycles / PE-cycles)",

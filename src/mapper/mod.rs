@@ -189,6 +189,9 @@ struct Limits {
     data_lanes: u32,
     psum_lanes: u32,
     gon_col_bits: u32,
+    /// Elements per beat of the filter and ifmap GINs.
+    filt_gin_lanes: u32,
+    ifmap_gin_lanes: u32,
 }
 
 impl Limits {
@@ -204,6 +207,8 @@ impl Limits {
             data_lanes: cfg.lanes(cfg.data.data_width),
             psum_lanes: cfg.lanes(cfg.data.psum_width),
             gon_col_bits: cfg.noc.gon_col_id_bits,
+            filt_gin_lanes: cfg.noc.filter_gin_width / cfg.data.data_width,
+            ifmap_gin_lanes: cfg.noc.ifmap_gin_width / cfg.data.data_width,
         }
     }
 }
@@ -465,15 +470,25 @@ fn check_pass(
 /// Predicted cycles of one tile (see docs/architecture.md for the per-block numbers).
 fn tile_cycles(sh: &Shape, lim: &Limits, t: &Tile) -> u64 {
     let wpc = t.p.div_ceil(lim.psum_lanes) as u64;
-    let filt_lanes = 4u64.min(lim.data_lanes as u64);
+    // A beat carries up to the GIN's lanes from one GLB word, so an unaligned row takes one
+    // beat more than its elements need.
+    let beats = |elems: u64, lanes: u32| elems.div_ceil(lanes as u64) + u64::from(lanes > 1);
     let mut total = 0u64;
     for pass in t.passes.iter() {
         let gu = glb_use(sh, lim, t, pass);
         let pqs = (t.p * pass.q * pass.sc) as u64;
         let frows = (t.blocks.len() * pass.chans.len()) as u64 * pass.h as u64;
-        let filt = frows * pqs.div_ceil(filt_lanes);
-        let step = sh.f as u64 * (pqs + 4 + wpc) + ifmap_rows_per_step(sh, t, pass) as u64 + 8;
-        let chain = (pass.chans.len() as u64 * pass.h as u64) * 2;
+        let filt = frows * beats(pqs, lim.filt_gin_lanes);
+        // A step is as slow as its PEs or as the ifmap GIN, which carries every row of the step.
+        let rows = ifmap_rows_per_step(sh, t, pass) as u64;
+        let compute = sh.f as u64 * (pqs + 4 + wpc);
+        let bus = rows * beats(row_len(sh, pass) as u64, lim.ifmap_gin_lanes);
+        let step = compute.max(bus) + rows + 8;
+        // Before the first MAC a PE needs its filters and a whole window (S*q elements, one
+        // per ifmap beat); after the last, the column's psums climb the chain, cross the GON
+        // registers and the drain buffer, and the barrier sees the engines idle.
+        let window = rows * (pass.sc * pass.q) as u64 / lim.ifmap_gin_lanes as u64;
+        let chain = window + (pass.chans.len() as u64 * pass.h as u64) * 2 + 30;
         total += gu.ifmap_words + gu.filter_words + 16 + filt + t.steps() as u64 * step + chain;
     }
     let (region, span) = tile_regions(sh, lim.gon_col_bits, lim.psum_lanes, t);
