@@ -52,6 +52,7 @@ impl LayerSel {
 enum Cmd {
     /// Write the Verilog, filelist, manifest and FuseSoC core for a config.
     Generate {
+        /// Architecture config (TOML), e.g. configs/eyeriss.toml.
         #[arg(long, short)]
         config: PathBuf,
         /// Output directory (default: rtl_out/<name>).
@@ -60,6 +61,7 @@ enum Cmd {
     },
     /// Map layers onto the array and print the chosen mappings and their predicted cycles.
     Map {
+        /// Architecture config (TOML), e.g. configs/eyeriss.toml.
         #[arg(long, short)]
         config: PathBuf,
         #[command(flatten)]
@@ -76,6 +78,7 @@ enum Cmd {
     },
     /// Run layers on the generated hardware and compare them with the golden model.
     Sim {
+        /// Architecture config (TOML), e.g. configs/eyeriss.toml.
         #[arg(long, short)]
         config: PathBuf,
         #[command(flatten)]
