@@ -8,7 +8,7 @@
 //! S = 3, F = 48 output columns): filters and the ifmap row are multicast to all PEs, psums
 //! climb each column over the LN and leave the top row over the GON into the GLB. The program
 //! repeats the pass PASSES times (default 20), stores the ofmap, reads the counters and checks
-//! the ofmap and the MAC counters. Prints the build time (0 when cached), cycles, wall time,
+//! the ofmap and the MAC counters. With `BENCH_WRITE_PROGRAM=FILE` it only writes the program. Prints the build time (0 when cached), cycles, wall time,
 //! cycles per second and a digest of every output word (to compare designs bit for bit).
 
 use std::path::PathBuf;
@@ -146,6 +146,12 @@ fn main() {
     p.push(op(0x0A, 0));
     p.push(MARK);
 
+    if let Some(path) = std::env::var_os("BENCH_WRITE_PROGRAM") {
+        // for running a binary by hand: Vharness --program FILE --out out.bin
+        let bytes: Vec<u8> = p.iter().flat_map(|w| w.to_le_bytes()).collect();
+        std::fs::write(&path, bytes).expect("write the program");
+        return;
+    }
     let t = Instant::now();
     let sim = VerilatorSim::build(&cfg, true).unwrap_or_else(|e| panic!("{e}"));
     let build = t.elapsed();
