@@ -136,7 +136,6 @@ fn random_host_stalls_lose_nothing() {
 }
 
 #[test]
-#[ignore = "the 12 x 14 Verilator build takes minutes; run with --ignored"]
 fn a_layer_is_bit_exact_on_the_12x14_chip() {
     let cfg = config("eyeriss.toml");
     let sim = VerilatorSim::build(&cfg, false).expect("verilator build");
