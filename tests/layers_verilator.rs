@@ -3,11 +3,13 @@
 //! The MAC counters must equal what the data implies, and random stalls on both host streams
 //! must change the cycle count and nothing else.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use eyeriss_gen::config::ArchConfig;
 use eyeriss_gen::layer::ConvLayer;
-use eyeriss_gen::run::{self, LayerRun};
+use eyeriss_gen::run::LayerRun;
 use eyeriss_gen::sim::verilator::{RunOpts, VerilatorSim};
 
 fn root() -> PathBuf {
@@ -20,40 +22,12 @@ fn config(name: &str) -> ArchConfig {
 
 fn run_file(cfg: &ArchConfig, sim: &VerilatorSim, path: &Path, opts: &RunOpts) -> LayerRun {
     let l = ConvLayer::load(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let t = l.tensors(cfg.data.data_width).expect("layer data");
-    let r = run::run_layer(cfg, &l, t, sim, opts).unwrap_or_else(|e| panic!("{}: {e}", l.name));
-    let s = &r.stats;
-    assert!(
-        s.matches,
-        "{}: {} ofmap values differ, first {:?}",
-        l.name, s.mismatch_count, s.first_mismatches
-    );
+    let r = common::run_checked(cfg, sim, &l, opts);
+    let last = r.compiled.tiles.last().expect("a tile");
+    let pass = last.passes.last().expect("a pass");
     assert_eq!(
-        s.counter("macs") + s.counter("zero_skipped_macs"),
-        l.macs(),
-        "{}: MACs issued = the layer's MACs",
-        l.name
-    );
-    assert_eq!(
-        s.counter("macs"),
-        s.nonzero_macs,
-        "{}: MACs on non-zero ifmap values",
-        l.name
-    );
-    assert_eq!(
-        s.counter("busy_pe_cycles"),
-        l.macs(),
-        "{}: one busy cycle per MAC",
-        l.name
-    );
-    assert_eq!(
-        s.counter("enabled_pes") as u32,
-        r.compiled.tiles.last().map_or(0, |t| {
-            t.blocks.len() as u32
-                * t.ew
-                * t.passes.last().unwrap().chans.len() as u32
-                * t.passes.last().unwrap().h
-        }),
+        r.stats.counter("enabled_pes") as u32,
+        last.blocks.len() as u32 * last.ew * pass.chans.len() as u32 * pass.h,
         "{}: enabled PEs are the last pass's",
         l.name
     );

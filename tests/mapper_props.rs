@@ -113,14 +113,14 @@ proptest! {
     }
 }
 
-#[test]
-fn a_layer_too_wide_is_refused_with_the_reason() {
-    let l = ConvLayer {
-        name: "wide".into(),
+/// A one-channel 3 x 3 layer over a 3-row input of `width` columns.
+fn row_layer(width: u32) -> ConvLayer {
+    ConvLayer {
+        name: "row".into(),
         in_channels: 1,
         out_channels: 1,
         height: 3,
-        width: 5000,
+        width,
         kernel_size: (3, 3),
         stride: (1, 1),
         padding: (0, 0),
@@ -132,31 +132,19 @@ fn a_layer_too_wide_is_refused_with_the_reason() {
             seed: 0,
             zero_fraction: 0.0,
         },
-    };
-    let err = mapper::plan(&cfg(3, 4, true), &l).unwrap_err().to_string();
+    }
+}
+
+#[test]
+fn a_layer_too_wide_is_refused_with_the_reason() {
+    let err = mapper::plan(&cfg(3, 4, true), &row_layer(5000))
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("ofmap width 4998 exceeds 4095"), "{err}");
 }
 
 #[test]
 fn a_layer_whose_rows_do_not_fit_the_glb_is_refused_with_the_reason() {
-    let l = ConvLayer {
-        name: "big".into(),
-        in_channels: 1,
-        out_channels: 1,
-        height: 3,
-        width: 4000,
-        kernel_size: (3, 3),
-        stride: (1, 1),
-        padding: (0, 0),
-        groups: 1,
-        batch: 1,
-        shift: 0,
-        relu: false,
-        data: LayerData::Seed {
-            seed: 0,
-            zero_fraction: 0.0,
-        },
-    };
     let mut c = cfg(3, 4, true);
     c.glb.kib = 2;
     c.glb.banks = 2;
@@ -164,7 +152,7 @@ fn a_layer_whose_rows_do_not_fit_the_glb_is_refused_with_the_reason() {
     c.glb.ifmap_psum_banks = 1;
     c.glb.filter_banks = 1;
     c.validate().unwrap();
-    let err = mapper::plan(&c, &l).unwrap_err().to_string();
+    let err = mapper::plan(&c, &row_layer(4000)).unwrap_err().to_string();
     assert!(
         err.contains("GLB words") && err.contains("glb.kib = 2"),
         "{err}"

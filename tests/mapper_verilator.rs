@@ -2,11 +2,12 @@
 //! the 3 x 4 config and on a 6 x 7 array: the chosen mappings must be bit-exact, with exact MAC
 //! counters. The random shapes cover what the hand-written layers in `layers/` may miss.
 
+mod common;
+
 use std::path::PathBuf;
 
 use eyeriss_gen::config::ArchConfig;
 use eyeriss_gen::layer::{ConvLayer, LayerData};
-use eyeriss_gen::run;
 use eyeriss_gen::sim::verilator::{RunOpts, VerilatorSim};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -44,22 +45,7 @@ fn check_on(cfg: &ArchConfig, layers: &[ConvLayer]) {
     let sim = VerilatorSim::build(cfg, false).expect("verilator build");
     for l in layers {
         l.validate().unwrap();
-        let t = l.tensors(cfg.data.data_width).unwrap();
-        let r = run::run_layer(cfg, l, t, &sim, &RunOpts::default())
-            .unwrap_or_else(|e| panic!("{} {l:?}: {e}", cfg.name));
-        let s = &r.stats;
-        assert!(
-            s.matches,
-            "{} on {}: {:?}\n{l:?}",
-            l.name, cfg.name, s.first_mismatches
-        );
-        assert_eq!(
-            s.counter("macs") + s.counter("zero_skipped_macs"),
-            l.macs(),
-            "{}",
-            l.name
-        );
-        assert_eq!(s.counter("macs"), s.nonzero_macs, "{}", l.name);
+        common::run_checked(cfg, &sim, l, &RunOpts::default());
     }
 }
 
