@@ -275,6 +275,26 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
                 print_plans(&cfg, &plans);
+                println!(
+                    "GLB banks of the largest pass ({} words each):",
+                    cfg.glb.bank_words
+                );
+                for (l, p) in &plans {
+                    let show = |r: Option<(u64, u64)>| {
+                        r.map_or("-".to_string(), |(a, b)| format!("{a}-{b}"))
+                    };
+                    let [ps, ifm, fil] = p.glb.banks(cfg.glb.bank_words as u64);
+                    println!(
+                        "  {:<10} psums {:>6} words in banks {:<7} ifmap rows {:>6} in {:<7} filters {:>6} in {}",
+                        l.name,
+                        p.glb.psum_words,
+                        show(ps),
+                        p.glb.ifmap_words,
+                        show(ifm),
+                        p.glb.filter_words,
+                        show(fil)
+                    );
+                }
                 if explain {
                     for (l, p) in &plans {
                         println!("{}: why not larger", l.name);

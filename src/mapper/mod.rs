@@ -233,6 +233,17 @@ impl GlbUse {
     pub fn total(&self) -> u64 {
         self.psum_words + self.ifmap_words + self.filter_words
     }
+
+    /// Banks (first, last) holding the psums, the ifmap rows and the filters, in the compiler's
+    /// layout (each region starts where the previous ends); `None` for an empty region.
+    pub fn banks(&self, bank_words: u64) -> [Option<(u64, u64)>; 3] {
+        let mut at = 0;
+        [self.psum_words, self.ifmap_words, self.filter_words].map(|n| {
+            let r = (n > 0).then(|| (at / bank_words, (at + n - 1) / bank_words));
+            at += n;
+            r
+        })
+    }
 }
 
 /// Words per chain region and the number of regions the tile's chains span.
@@ -504,7 +515,9 @@ pub struct Plan {
     pub active_pes: u32,
     pub predicted_cycles: u64,
     pub ideal_cycles: u64,
+    /// GLB words of the largest pass: psum regions from word 0, then ifmap rows, then filters.
     pub glb_words: u64,
+    pub glb: GlbUse,
 }
 
 fn evaluate(cfg: &ArchConfig, sh: &Shape, lim: &Limits, m: &Mapping) -> (u64, usize, usize, u32) {
@@ -676,6 +689,11 @@ pub fn plan(cfg: &ArchConfig, l: &ConvLayer) -> Result<Plan, MapError> {
                 predicted_cycles: *cycles,
                 ideal_cycles: l.macs().div_ceil(cfg.pes() as u64),
                 glb_words: first.map_or(0, |g| g.total()),
+                glb: first.unwrap_or(GlbUse {
+                    psum_words: 0,
+                    ifmap_words: 0,
+                    filter_words: 0,
+                }),
             });
         }
     }
