@@ -1,5 +1,6 @@
 //! eyeriss-gen: generates Eyeriss-style row-stationary CNN accelerators as Verilog.
 
+pub mod analysis;
 pub mod compile;
 pub mod config;
 pub mod emit;

@@ -1,5 +1,6 @@
 //! Shared by the integration tests that run layers on the hardware.
 
+use eyeriss_gen::analysis;
 use eyeriss_gen::config::ArchConfig;
 use eyeriss_gen::layer::ConvLayer;
 use eyeriss_gen::run::{self, LayerRun};
@@ -41,5 +42,16 @@ pub fn run_checked(
         "{}: one busy cycle per MAC",
         l.name
     );
+    // The analysis, which reads only the program, predicts every data-independent counter.
+    let predicted = analysis::predict(cfg, &r.compiled.words).expect("program decodes");
+    for (name, want) in predicted.named() {
+        assert_eq!(
+            s.counter(name),
+            want,
+            "{} on {}: counter {name}: hardware vs analysis",
+            l.name,
+            cfg.name
+        );
+    }
     r
 }
