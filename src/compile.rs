@@ -106,10 +106,10 @@ pub fn pass_layout(
     let h = pass.h;
     let chains = t.chains();
     let tv = t.tv();
-    if tv * t.hg > rows || t.th * t.ew > cols || vc * h > t.hg {
+    if tv * t.hg > rows || t.width() > cols || vc * h > t.hg {
         return Err(format!(
             "tile geometry {tv} x {} groups of {} x {} PEs does not fit {rows} x {cols}",
-            t.th, t.hg, t.ew
+            t.th, t.hg, t.seg_w
         ));
     }
     let d_rows = (t.ew - 1) * sh.uv + h;

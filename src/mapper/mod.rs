@@ -114,6 +114,10 @@ pub struct Tile {
     pub blocks: Vec<u32>,
     /// Filter blocks side by side in one vertical group.
     pub th: u32,
+    /// Lanes per vertical group. A set wider than the array (`ew` > columns) is *segmented*:
+    /// its lanes wrap into `ceil(ew / seg_w)` vertical groups, as Eyeriss runs AlexNet CONV2's
+    /// 5 x 27 set as 5 x 14 + 5 x 13.
+    pub seg_w: u32,
     /// PE rows per vertical group.
     pub hg: u32,
     /// Shared by every tile of a schedule.
@@ -150,7 +154,22 @@ impl Tile {
     }
     /// Vertical groups in use.
     pub fn tv(&self) -> u32 {
-        (self.blocks.len() as u32).div_ceil(self.th)
+        (self.blocks.len() as u32).div_ceil(self.th) * self.segs()
+    }
+    /// Vertical groups per filter block.
+    pub fn segs(&self) -> u32 {
+        self.ew.div_ceil(self.seg_w)
+    }
+    /// Columns a vertical group uses.
+    pub fn width(&self) -> u32 {
+        self.th * self.seg_w
+    }
+    /// (vertical group, column) of lane `l` of block `b`.
+    pub fn place(&self, b: u32, l: u32) -> (u32, u32) {
+        (
+            (b / self.th) * self.segs() + l / self.seg_w,
+            (b % self.th) * self.seg_w + l % self.seg_w,
+        )
     }
     /// Steps (rows per chain) per pass.
     pub fn steps(&self) -> u32 {
@@ -160,17 +179,16 @@ impl Tile {
     pub fn chain_regions(&self, gon_col_bits: u32) -> Vec<u32> {
         self.chains()
             .iter()
-            .map(|&(v, c, _, _)| region_index(v, c, self.th * self.ew, gon_col_bits))
+            .map(|&(v, c, _, _)| region_index(v, c, self.width(), gon_col_bits))
             .collect()
     }
     /// Chains in use: (vertical group, column, block index, lane).
     pub fn chains(&self) -> Vec<(u32, u32, usize, u32)> {
         let mut out = Vec::new();
         for (b, _) in self.blocks.iter().enumerate() {
-            let b32 = b as u32;
-            let v = b32 / self.th;
             for l in 0..self.ew {
-                out.push((v, (b32 % self.th) * self.ew + l, b, l));
+                let (v, c) = self.place(b as u32, l);
+                out.push((v, c, b, l));
             }
         }
         out
@@ -254,13 +272,8 @@ pub fn tile_regions(sh: &Shape, gon_col_bits: u32, psum_lanes: u32, t: &Tile) ->
     let span = match t.blocks.len() as u32 {
         0 => 0,
         n => {
-            let b = n - 1;
-            region_index(
-                b / t.th,
-                (b % t.th) * t.ew + t.ew - 1,
-                t.th * t.ew,
-                gon_col_bits,
-            ) + 1
+            let (v, c) = t.place(n - 1, t.ew - 1);
+            region_index(v, c, t.width(), gon_col_bits) + 1
         }
     };
     (region, span)
@@ -326,6 +339,17 @@ pub fn schedule_upto(cfg: &ArchConfig, sh: &Shape, m: &Mapping, max: usize) -> V
     tiles
 }
 
+/// Filter blocks side by side and lanes per vertical group for `ew` lanes on `cols` columns:
+/// a set that fits is replicated across the array; a wider one is segmented (one block per
+/// vertical group row, `cols` lanes per segment).
+fn across(cols: u32, ew: u32) -> (u32, u32) {
+    if ew <= cols {
+        (cols / ew, ew)
+    } else {
+        (1, cols)
+    }
+}
+
 /// Passes per tile: channel-chunk groups x R folds x S folds.
 fn reduction_passes(sh: &Shape, m: &Mapping) -> u32 {
     let nfull = sh.cg / m.q;
@@ -357,7 +381,8 @@ fn first_tile(cfg: &ArchConfig, sh: &Shape, m: &Mapping) -> Tile {
         (sh.e, 1)
     };
     let hg = chunks * m.rh;
-    let cap = (lim.cols / ew) * (lim.rows / hg).max(1);
+    let (th_cap, seg_w) = across(lim.cols, ew);
+    let cap = th_cap * (lim.rows / (hg * ew.div_ceil(seg_w))).max(1);
     let (p, nblocks) = if sh.mg >= m.p {
         (m.p, (sh.mg / m.p).min(cap))
     } else {
@@ -372,7 +397,8 @@ fn first_tile(cfg: &ArchConfig, sh: &Shape, m: &Mapping) -> Tile {
         ks,
         p,
         blocks: (0..nblocks).map(|b| b * p).collect(),
-        th: (lim.cols / ew).min(nblocks),
+        th: th_cap.min(nblocks),
+        seg_w,
         hg,
         passes: vec![pass].into(),
     }
@@ -431,12 +457,13 @@ fn visit_tiles(cfg: &ArchConfig, sh: &Shape, m: &Mapping, visit: &mut dyn FnMut(
     }
     let hg = m.vc.min(chan_passes[0].0.len() as u32) * m.rh;
     let red: std::sync::Arc<[Pass]> = red.into();
-    let tv_cap = (lim.rows / hg).max(1);
+
     for g in 0..sh.g {
         for n0 in (0..sh.n).step_by(m.nb as usize) {
             let nn = m.nb.min(sh.n - n0);
             for &(e0, ew, ks) in &esegs {
-                let th_cap = lim.cols / ew;
+                let (th_cap, seg_w) = across(lim.cols, ew);
+                let tv_cap = (lim.rows / (hg * ew.div_ceil(seg_w))).max(1);
                 for (p, blocks) in &pclasses {
                     if blocks.is_empty() {
                         continue;
@@ -453,6 +480,7 @@ fn visit_tiles(cfg: &ArchConfig, sh: &Shape, m: &Mapping, visit: &mut dyn FnMut(
                             p: *p,
                             blocks: chunk.to_vec(),
                             th: th_cap.min(chunk.len() as u32),
+                            seg_w,
                             hg,
                             passes: red.clone(),
                         });
@@ -603,7 +631,9 @@ pub fn plan(cfg: &ArchConfig, l: &ConvLayer) -> Result<Plan, MapError> {
             let chunks = sh.cg / q;
             let vmax = chunks.max(1).min(lim.rows / rh);
             for vc in 1..=vmax {
-                for ew in 1..=sh.e.min(lim.cols) {
+                // up to the array width, or segmented over the vertical groups that fit
+                let ew_max = sh.e.min(lim.cols * (lim.rows / (vc * rh)).max(1));
+                for ew in 1..=ew_max {
                     let mut m = Mapping {
                         p,
                         q,
@@ -806,8 +836,13 @@ pub fn explain(cfg: &ArchConfig, l: &ConvLayer, plan: &Plan) -> Vec<(String, Str
             )
         } else if m2.ew > sh.e {
             format!("the layer has {} ofmap rows", sh.e)
-        } else if m2.ew > lim.cols {
-            format!("e = {v} > {} array columns", lim.cols)
+        } else if m2.ew.div_ceil(lim.cols) * m2.vc * m2.rh > lim.rows {
+            format!(
+                "e = {v} needs {} segments of {} rows, the array has {}",
+                m2.ew.div_ceil(lim.cols),
+                m2.vc * m2.rh,
+                lim.rows
+            )
         } else if m2.ks * m2.ew > sh.e.max(m2.ew) {
             format!(
                 "{} strips of {} rows cover E = {} already",
