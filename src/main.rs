@@ -7,6 +7,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::{Parser, Subcommand, ValueEnum};
 
+use eyeriss_gen::analysis::energy::EnergyTable;
 use eyeriss_gen::config::ArchConfig;
 use eyeriss_gen::emit;
 use eyeriss_gen::layer::ConvLayer;
@@ -98,6 +99,9 @@ enum Cmd {
         /// Percent of cycles the host refuses an output word (backpressure test).
         #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=95))]
         stall_out: u32,
+        /// Energy cost table (TOML, see energy/); default: ISCA 2016 normalized costs.
+        #[arg(long)]
+        energy: Option<PathBuf>,
         /// Print the statistics as JSON instead of a table.
         #[arg(long)]
         json: bool,
@@ -223,6 +227,19 @@ fn print_stats(cfg: &ArchConfig, s: &LayerStats, wall: f64) {
         wall,
         s.harness_cycles as f64 / wall.max(1e-9)
     );
+    let e = &s.energy;
+    let pct = |x: f64| 100.0 * x / e.total.max(f64::MIN_POSITIVE);
+    println!(
+        "  energy            {:.4e} {} ({}): DRAM {:.1}%, GLB {:.1}%, array {:.1}%, RF {:.1}%, MAC {:.1}%",
+        e.total,
+        e.unit,
+        e.table,
+        pct(e.dram),
+        pct(e.glb),
+        pct(e.array),
+        pct(e.rf),
+        pct(e.mac)
+    );
     println!("  counters:");
     for (name, v) in &s.counters {
         println!("    {name:<22} {v}");
@@ -314,9 +331,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             dump,
             stall_in,
             stall_out,
+            energy,
             json,
         } => {
             let cfg = load_config(&config)?;
+            let table = match &energy {
+                Some(p) => Some(EnergyTable::load(p)?),
+                None => None,
+            };
             let list = sel.load(layers.as_deref())?;
             let sim = VerilatorSim::build(&cfg, true)?;
             let opts = RunOpts {
@@ -331,7 +353,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     .tensors(cfg.data.data_width)
                     .with_context(|| format!("layer data for '{}'", l.name))?;
                 let t = Instant::now();
-                let r = run::run_layer(&cfg, l, tensors, &sim, &opts)?;
+                let mut r = run::run_layer(&cfg, l, tensors, &sim, &opts)?;
+                if let Some(table) = &table {
+                    r.stats.energy = r.stats.energy_with(&cfg, table);
+                }
                 let wall = t.elapsed().as_secs_f64();
                 let dir = dump.as_ref().map(|d| {
                     if list.len() > 1 {

@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::analysis::energy::{self, Energy, EnergyTable};
 use crate::compile::{self, CompileError, Compiled};
 use crate::config::ArchConfig;
 use crate::golden;
@@ -60,6 +61,8 @@ pub struct LayerStats {
     /// Every hardware counter, in READ_COUNTERS order (a JSON object).
     #[serde(serialize_with = "counters_as_object")]
     pub counters: Vec<(String, u64)>,
+    /// Energy per level from the counters, by default with the ISCA 2016 normalized table.
+    pub energy: Energy,
     pub matches: bool,
     pub mismatch_count: usize,
     pub first_mismatches: Vec<Mismatch>,
@@ -80,6 +83,11 @@ impl LayerStats {
             .iter()
             .find(|(n, _)| n == name)
             .map_or(0, |&(_, v)| v)
+    }
+
+    /// Energy per level with another cost table.
+    pub fn energy_with(&self, cfg: &ArchConfig, table: &EnergyTable) -> Energy {
+        energy::energy(energy::accesses(cfg, |n| self.counter(n)), table)
     }
 }
 
@@ -163,6 +171,13 @@ pub fn run_layer(
         .collect();
     let c = &dec.counters;
     let cycles = c[0];
+    let counter = |name: &str| {
+        COUNTER_NAMES
+            .iter()
+            .position(|n| *n == name)
+            .map_or(0, |k| c[k])
+    };
+    let energy = energy::energy(energy::accesses(cfg, counter), &EnergyTable::isca());
     let stats = LayerStats {
         layer: l.name.clone(),
         config: cfg.name.clone(),
@@ -181,6 +196,7 @@ pub fn run_layer(
             .zip(c.iter())
             .map(|(n, &v)| (n.to_string(), v))
             .collect(),
+        energy,
         matches: bad.is_empty(),
         mismatch_count: bad.len(),
         first_mismatches,

@@ -122,3 +122,64 @@ fn stride_wider_than_the_filter_leaves_ifmap_writes_open() {
     assert_eq!(c.ifmap_gin_beats, 7);
     assert!(!c.named().iter().any(|(n, _)| *n == "ifmap_spad_writes"));
 }
+
+#[test]
+fn energy_by_hand() {
+    use eyeriss_gen::analysis::energy::{self, EnergyTable};
+    let cfg = small();
+    let counter = |name: &str| match name {
+        "host_words_in" => 10,
+        "host_words_out" => 2,
+        "glb_reads" => 5,
+        "glb_writes" => 3,
+        "filter_gin_beats" => 7,
+        "ifmap_gin_beats" => 11,
+        "psum_gin_beats" => 1,
+        "gon_words" => 2,
+        "ln_words" => 4,
+        "filter_spad_reads" | "ifmap_spad_reads" | "psum_spad_reads" => 100,
+        "filter_spad_writes" | "ifmap_spad_writes" | "psum_spad_writes" => 10,
+        "macs" => 90,
+        _ => 0,
+    };
+    let a = energy::accesses(&cfg, counter);
+    // 64-bit words are four 16-bit accesses; the filter GIN carries 4 lanes, the ifmap GIN 1,
+    // psum words 4
+    assert_eq!((a.dram, a.glb), (12 * 4, 8 * 4));
+    assert_eq!(a.array, 7 * 4 + 11 + (1 + 2 + 4) * 4);
+    assert_eq!((a.rf, a.mac), (330, 90));
+    let e = energy::energy(a, &EnergyTable::isca());
+    assert_eq!(
+        e.total,
+        48.0 * 200.0 + 32.0 * 6.0 + 67.0 * 2.0 + 330.0 + 90.0
+    );
+    assert_eq!(e.unit, "MAC");
+}
+
+#[test]
+fn energy_table_errors_name_the_field() {
+    use eyeriss_gen::analysis::energy::EnergyTable;
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "name = \"x\"\nunit = \"pJ\"\ndram = -1\nglb = 1\narray = 1\nrf = 1\nmac = 1\n",
+    )
+    .unwrap();
+    let e = EnergyTable::load(&bad).unwrap_err().to_string();
+    assert!(e.contains("dram = -1: must be a finite number >= 0"), "{e}");
+    std::fs::write(
+        &bad,
+        "name = \"x\"\nunit = \"pJ\"\ndram = 1\nglb = 1\narray = 1\nrf = 1\nmac = 1\nnoc = 3\n",
+    )
+    .unwrap();
+    let e = EnergyTable::load(&bad).unwrap_err().to_string();
+    assert!(e.contains("unknown field `noc`"), "{e}");
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    assert_eq!(
+        EnergyTable::load(&root.join("energy/nn_dataflow_pj.toml"))
+            .unwrap()
+            .dram,
+        460.0
+    );
+}
