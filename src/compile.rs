@@ -238,6 +238,94 @@ fn pack(elems: &[i16], bits: u32) -> Vec<u64> {
         .collect()
 }
 
+/// A pass's ifmap rows (`[image][padded row][chunk][position][channel]`) and filters
+/// (`[block][chunk][filter row]`, each `(s*q + j)*p + i`), packed into GLB words.
+fn pass_data(sh: &Shape, data: &Tensors, dw: u32, t: &Tile, pass: &Pass) -> (Vec<u64>, Vec<u64>) {
+    let c_all = sh.g * sh.cg;
+    let vc = pass.chans.len() as u32;
+    let hrows = mapper::pass_rows(sh, t, pass);
+    let rowlen = mapper::row_len(sh, pass);
+    let mut ifm = Vec::with_capacity((t.nn * hrows * vc * rowlen) as usize);
+    for nl in 0..t.nn {
+        let n = t.n0 + nl;
+        for hr in 0..hrows {
+            let y = (t.e0 * sh.uv + pass.r0 + hr) as i64 - sh.pv as i64;
+            for &c0 in &pass.chans {
+                for w in 0..(sh.f - 1) * sh.uh + pass.sc {
+                    let x = (pass.s0 + w) as i64 - sh.ph as i64;
+                    for jj in 0..pass.q {
+                        let c = t.g * sh.cg + c0 + jj;
+                        let inside = y >= 0 && y < sh.h as i64 && x >= 0 && x < sh.w as i64;
+                        ifm.push(if inside {
+                            data.ifmap[(((n * c_all + c) as i64 * sh.h as i64 + y) * sh.w as i64
+                                + x) as usize]
+                        } else {
+                            0
+                        });
+                    }
+                }
+            }
+        }
+    }
+    let flen = t.p * pass.q * pass.sc;
+    let mut fil = Vec::with_capacity(t.blocks.len() * (vc * pass.h * flen) as usize);
+    for &m0 in &t.blocks {
+        for &c0 in &pass.chans {
+            for i in 0..pass.h {
+                for s in 0..pass.sc {
+                    for jj in 0..pass.q {
+                        for ii in 0..t.p {
+                            let m = t.g * sh.mg + m0 + ii;
+                            let (c, r, sx) = (c0 + jj, pass.r0 + i, pass.s0 + s);
+                            fil.push(
+                                data.weights[(((m * sh.cg + c) * sh.r + r) * sh.s + sx) as usize],
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+    (pack(&ifm, dw), pack(&fil, dw))
+}
+
+/// Where a layer's data lives in the GLB: the largest tile's chain regions, then buffers of
+/// the largest pass's ifmap rows and filters.
+struct Layout {
+    psum_words: u32,
+    buffer_words: u32,
+}
+
+impl Layout {
+    fn of(cfg: &ArchConfig, sh: &Shape, tiles: &[Tile], buffers: u64) -> Result<Layout, String> {
+        let (mut psum, mut buf) = (0u64, 0u64);
+        let mut seen = Vec::new();
+        for t in tiles {
+            for pass in t.passes.iter() {
+                let key = (t.shape(), pass.chans.len(), pass.q, pass.h, pass.sc);
+                if seen.contains(&key) {
+                    continue;
+                }
+                seen.push(key);
+                let g = mapper::pass_glb(cfg, sh, t, pass, buffers);
+                psum = psum.max(g.psum_words);
+                buf = buf.max(g.ifmap_words + g.filter_words);
+            }
+        }
+        let total = psum + buffers * buf;
+        if total > cfg.glb_words() {
+            return Err(format!(
+                "the layer needs {total} GLB words (psums {psum} + {buffers} x {buf}), the GLB has {}",
+                cfg.glb_words()
+            ));
+        }
+        Ok(Layout {
+            psum_words: psum as u32,
+            buffer_words: buf as u32,
+        })
+    }
+}
+
 /// Compile a layer with its data for `cfg`, choosing the mapping with `mapper::plan`.
 pub fn compile(cfg: &ArchConfig, l: &ConvLayer, data: &Tensors) -> Result<Compiled, CompileError> {
     let plan = mapper::plan(cfg, l)?;
@@ -276,7 +364,6 @@ pub fn compile_with(
     let dl = cfg.lanes(dw);
     let pl = cfg.lanes(cfg.data.psum_width);
     let max_rows = cfg.noc.stream_rows as usize;
-    let c_all = sh.g * sh.cg;
 
     // configuration state as the hardware holds it, starting from reset
     let rb = cfg.noc.row_id_bits;
@@ -287,15 +374,28 @@ pub fn compile_with(
         .collect();
     let mut cur_layer: Option<LayerCfg> = None;
 
+    // GLB layout for the whole layer: chain regions from word 0, then one buffer (or two,
+    // when loads overlap compute) of ifmap rows followed by filters.
+    let layout = Layout::of(cfg, &sh, &tiles, mapper::buffers(&plan.mapping))
+        .map_err(|msg| MapError::Internal { pass: 0, msg })?;
+    let flat: Vec<(usize, usize)> = tiles
+        .iter()
+        .enumerate()
+        .flat_map(|(ti, t)| (0..t.passes.len()).map(move |pi| (ti, pi)))
+        .collect();
+    let mut current = match flat.first() {
+        Some(&(t, p)) => pass_data(&sh, data, dw, &tiles[t], &tiles[t].passes[p]),
+        None => (Vec::new(), Vec::new()),
+    };
+
     let mut cmds = vec![Cmd::ClearCounters];
     let mut stores = Vec::new();
-    let mut pass_no = 0usize;
+    let mut k = 0usize;
     for (ti, t) in tiles.iter().enumerate() {
         let wpc = t.p.div_ceil(pl);
         for pass in t.passes.iter() {
             let lay = pass_layout(cfg, &sh, t, pass)
-                .map_err(|msg| MapError::Internal { pass: pass_no, msg })?;
-            pass_no += 1;
+                .map_err(|msg| MapError::Internal { pass: k, msg })?;
             let vc = pass.chans.len() as u32;
             let layer_cfg = LayerCfg {
                 p: t.p,
@@ -332,68 +432,38 @@ pub fn compile_with(
                 }
             }
 
-            // GLB layout: psum regions from 0, then ifmap rows, then filters
-            let psum_words = lay.region_words * lay.span as u64;
+            // This pass's rows and filters are in its buffer (loaded before, or during the
+            // previous pass); the next pass's go to the other buffer while this one computes.
+            let buf = if plan.mapping.overlap { k % 2 } else { 0 } as u32;
+            let ibase = layout.psum_words + buf * layout.buffer_words;
+            let (iwords, fwords) = std::mem::take(&mut current);
+            let fbase = ibase + iwords.len() as u32;
+            if !plan.mapping.overlap || k == 0 {
+                cmds.push(Cmd::Load {
+                    addr: ibase,
+                    words: [iwords, fwords].concat(),
+                });
+            }
+            let next = match flat.get(k + 1) {
+                Some(&(nt, np)) => pass_data(&sh, data, dw, &tiles[nt], &tiles[nt].passes[np]),
+                None => (Vec::new(), Vec::new()),
+            };
+            let mut slices = Vec::new();
+            if plan.mapping.overlap && flat.get(k + 1).is_some() {
+                let nbase = layout.psum_words + (1 - buf) * layout.buffer_words;
+                let words = [next.0.clone(), next.1.clone()].concat();
+                let per = words.len().div_ceil(t.steps() as usize).max(1);
+                for (j, chunk) in words.chunks(per).enumerate() {
+                    slices.push(Cmd::Load {
+                        addr: nbase + (j * per) as u32,
+                        words: chunk.to_vec(),
+                    });
+                }
+            }
+            current = next;
             let hrows = mapper::pass_rows(&sh, t, pass);
             let rowlen = mapper::row_len(&sh, pass);
-            let mut ifm = Vec::with_capacity((t.nn * hrows * vc * rowlen) as usize);
-            for nl in 0..t.nn {
-                let n = t.n0 + nl;
-                for hr in 0..hrows {
-                    let y = (t.e0 * sh.uv + pass.r0 + hr) as i64 - sh.pv as i64;
-                    for &c0 in &pass.chans {
-                        for w in 0..(sh.f - 1) * sh.uh + pass.sc {
-                            let x = (pass.s0 + w) as i64 - sh.ph as i64;
-                            for jj in 0..pass.q {
-                                let c = t.g * sh.cg + c0 + jj;
-                                let inside = y >= 0 && y < sh.h as i64 && x >= 0 && x < sh.w as i64;
-                                ifm.push(if inside {
-                                    data.ifmap[(((n * c_all + c) as i64 * sh.h as i64 + y)
-                                        * sh.w as i64
-                                        + x)
-                                        as usize]
-                                } else {
-                                    0
-                                });
-                            }
-                        }
-                    }
-                }
-            }
-            let ibase = psum_words as u32;
-            let iwords = pack(&ifm, dw);
-            let fbase = ibase + iwords.len() as u32;
             let flen = t.p * pass.q * pass.sc;
-            let mut fil = Vec::with_capacity(t.blocks.len() * (vc * pass.h * flen) as usize);
-            for &m0 in &t.blocks {
-                for &c0 in &pass.chans {
-                    for i in 0..pass.h {
-                        for s in 0..pass.sc {
-                            for jj in 0..pass.q {
-                                for ii in 0..t.p {
-                                    let m = t.g * sh.mg + m0 + ii;
-                                    let c = c0 + jj;
-                                    let r = pass.r0 + i;
-                                    let sx = pass.s0 + s;
-                                    fil.push(
-                                        data.weights
-                                            [(((m * sh.cg + c) * sh.r + r) * sh.s + sx) as usize],
-                                    );
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            let fwords = pack(&fil, dw);
-            cmds.push(Cmd::Load {
-                addr: ibase,
-                words: iwords,
-            });
-            cmds.push(Cmd::Load {
-                addr: fbase,
-                words: fwords,
-            });
             cmds.push(Cmd::Start);
             let chains = t.chains().len() as u64;
             cmds.push(Cmd::Drain {
@@ -429,8 +499,14 @@ pub fn compile_with(
                         tags: lay.psum_tags.clone(),
                     });
                 }
+                // the controller loads while this step streams; the next step's STREAM waits
+                // for this one to finish anyway
+                if let Some(slice) = slices.get_mut(s as usize) {
+                    cmds.push(std::mem::replace(slice, Cmd::Nop));
+                }
             }
             cmds.push(Cmd::Barrier);
+            k += 1;
         }
         let region = mapper::tile_regions(&sh, cfg.noc.gon_col_id_bits, pl, t).0;
         for (first, n) in mapper::region_runs(cfg.noc.gon_col_id_bits, t) {

@@ -160,7 +160,7 @@ fn print_plans(cfg: &ArchConfig, plans: &[(ConvLayer, mapper::Plan)]) {
         let m = p.mapping;
         let t = p.active_pes / (m.ew * m.vc * m.rh).max(1);
         println!(
-            "{:<10} {:>3} {:>3} {:>3} {:>3} {:>3} {:>3} {:>3} {:>4} {:>7} {:>9} {:>12} {:>12} {:>6.2}",
+            "{:<10} {:>3} {:>3} {:>3} {:>3} {:>3} {:>3} {:>3} {:>4} {:>7} {:>3} {:>9} {:>12} {:>12} {:>6.2}",
             l.name,
             m.nb,
             m.p,
@@ -171,6 +171,7 @@ fn print_plans(cfg: &ArchConfig, plans: &[(ConvLayer, mapper::Plan)]) {
             t * m.p,
             p.active_pes,
             p.passes,
+            mapper::buffers(&m),
             p.glb_words,
             p.predicted_cycles,
             p.ideal_cycles,

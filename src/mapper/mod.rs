@@ -98,6 +98,8 @@ pub struct Mapping {
     pub nb: u32,
     /// Strips of `ew` ofmap rows per tile.
     pub ks: u32,
+    /// Double-buffer the ifmap rows and filters: the next pass loads while this one computes.
+    pub overlap: bool,
 }
 
 /// One tile: a set of output rows whose psums live in the GLB until they are stored.
@@ -245,18 +247,22 @@ pub struct GlbUse {
     pub psum_words: u64,
     pub ifmap_words: u64,
     pub filter_words: u64,
+    /// Copies of the ifmap rows and filters (2 when loads overlap compute).
+    pub buffers: u64,
 }
 
 impl GlbUse {
     pub fn total(&self) -> u64 {
-        self.psum_words + self.ifmap_words + self.filter_words
+        self.psum_words + self.buffers * (self.ifmap_words + self.filter_words)
     }
 
-    /// Banks (first, last) holding the psums, the ifmap rows and the filters, in the compiler's
-    /// layout (each region starts where the previous ends); `None` for an empty region.
+    /// Banks (first, last) holding the psums, the ifmap rows and the filters (of every buffer),
+    /// in the compiler's layout; `None` for an empty region.
     pub fn banks(&self, bank_words: u64) -> [Option<(u64, u64)>; 3] {
         let mut at = 0;
-        [self.psum_words, self.ifmap_words, self.filter_words].map(|n| {
+        let buf = self.ifmap_words + self.filter_words;
+        let tail = (self.buffers.max(1) - 1) * buf;
+        [self.psum_words, self.ifmap_words, self.filter_words + tail].map(|n| {
             let r = (n > 0).then(|| (at / bank_words, (at + n - 1) / bank_words));
             at += n;
             r
@@ -308,7 +314,12 @@ pub fn ifmap_rows_per_step(sh: &Shape, t: &Tile, pass: &Pass) -> u32 {
     ((t.ew - 1) * sh.uv + pass.h) * pass.chans.len() as u32
 }
 
-fn glb_use(sh: &Shape, lim: &Limits, t: &Tile, pass: &Pass) -> GlbUse {
+/// GLB words of a pass of tile `t` with `buffers` copies of its ifmap rows and filters.
+pub fn pass_glb(cfg: &ArchConfig, sh: &Shape, t: &Tile, pass: &Pass, buffers: u64) -> GlbUse {
+    glb_use(sh, &Limits::of(cfg), t, pass, buffers)
+}
+
+fn glb_use(sh: &Shape, lim: &Limits, t: &Tile, pass: &Pass, buffers: u64) -> GlbUse {
     let (region, span) = tile_regions(sh, lim.gon_col_bits, lim.psum_lanes, t);
     let ifm = t.nn as u64
         * pass_rows(sh, t, pass) as u64
@@ -321,6 +332,7 @@ fn glb_use(sh: &Shape, lim: &Limits, t: &Tile, pass: &Pass) -> GlbUse {
         psum_words: region * span as u64,
         ifmap_words: ifm.div_ceil(lim.data_lanes as u64),
         filter_words: fil.div_ceil(lim.data_lanes as u64),
+        buffers,
     }
 }
 
@@ -337,6 +349,11 @@ pub fn schedule_upto(cfg: &ArchConfig, sh: &Shape, m: &Mapping, max: usize) -> V
         tiles.len() < max
     });
     tiles
+}
+
+/// Copies of the ifmap rows and filters a mapping keeps in the GLB.
+pub fn buffers(m: &Mapping) -> u64 {
+    if m.overlap { 2 } else { 1 }
 }
 
 /// Filter blocks side by side and lanes per vertical group for `ew` lanes on `cols` columns:
@@ -501,20 +518,21 @@ fn check_pass(
     lim: &Limits,
     t: &Tile,
     pass: &Pass,
+    buffers: u64,
 ) -> Result<(), String> {
-    check_pass_cheap(cfg, sh, lim, t, pass, t.passes.len() > 1)?;
+    check_pass_cheap(cfg, sh, lim, t, pass, t.passes.len() > 1, buffers)?;
     crate::compile::pass_layout(cfg, sh, t, pass).map(|_| ())
 }
 
 /// Predicted cycles of one tile (see docs/architecture.md for the per-block numbers).
-fn tile_cycles(sh: &Shape, lim: &Limits, t: &Tile) -> u64 {
+fn tile_cycles(sh: &Shape, lim: &Limits, t: &Tile, overlap: bool) -> u64 {
     let wpc = t.p.div_ceil(lim.psum_lanes) as u64;
     // A beat carries up to the GIN's lanes from one GLB word, so an unaligned row takes one
     // beat more than its elements need.
     let beats = |elems: u64, lanes: u32| elems.div_ceil(lanes as u64) + u64::from(lanes > 1);
     let mut total = 0u64;
     for pass in t.passes.iter() {
-        let gu = glb_use(sh, lim, t, pass);
+        let gu = glb_use(sh, lim, t, pass, 1);
         let pqs = (t.p * pass.q * pass.sc) as u64;
         let frows = (t.blocks.len() * pass.chans.len()) as u64 * pass.h as u64;
         let filt = frows * beats(pqs, lim.filt_gin_lanes);
@@ -528,7 +546,16 @@ fn tile_cycles(sh: &Shape, lim: &Limits, t: &Tile) -> u64 {
         // registers and the drain buffer, and the barrier sees the engines idle.
         let window = rows * (pass.sc * pass.q) as u64 / lim.ifmap_gin_lanes as u64;
         let chain = window + (pass.chans.len() as u64 * pass.h as u64) * 2 + 30;
-        total += gu.ifmap_words + gu.filter_words + 16 + filt + t.steps() as u64 * step + chain;
+        let steps = t.steps() as u64 * step;
+        // A pass's loads run before it, or, double-buffered, during the previous pass's steps
+        // (taken to be as long as this one's), costing only what they do not hide.
+        let load = gu.ifmap_words + gu.filter_words + 2;
+        let load = if overlap {
+            load.saturating_sub(steps)
+        } else {
+            load
+        };
+        total += load + 14 + filt + steps + chain;
     }
     let (region, span) = tile_regions(sh, lim.gon_col_bits, lim.psum_lanes, t);
     total + region * span as u64 + 4
@@ -558,11 +585,16 @@ fn evaluate(cfg: &ArchConfig, sh: &Shape, lim: &Limits, m: &Mapping) -> (u64, us
         let c = match known.iter().find(|(k, _)| *k == key) {
             Some(&(_, c)) => c,
             None => {
-                let c = tile_cycles(sh, lim, &t);
+                let c = tile_cycles(sh, lim, &t, m.overlap);
                 known.push((key, c));
                 c
             }
         };
+        if tiles == 0 && m.overlap {
+            // nothing hides the layer's first loads
+            let g = glb_use(sh, lim, &t, &t.passes[0], 1);
+            cycles += g.ifmap_words + g.filter_words;
+        }
         cycles += c;
         tiles += 1;
         passes += t.passes.len();
@@ -633,7 +665,7 @@ pub fn plan(cfg: &ArchConfig, l: &ConvLayer) -> Result<Plan, MapError> {
             for vc in 1..=vmax {
                 // up to the array width, or segmented over the vertical groups that fit
                 let ew_max = sh.e.min(lim.cols * (lim.rows / (vc * rh)).max(1));
-                for ew in 1..=ew_max {
+                for (ew, overlap) in (1..=ew_max).flat_map(|e| [(e, true), (e, false)]) {
                     let mut m = Mapping {
                         p,
                         q,
@@ -643,6 +675,7 @@ pub fn plan(cfg: &ArchConfig, l: &ConvLayer) -> Result<Plan, MapError> {
                         sw,
                         nb: 1,
                         ks: 1,
+                        overlap,
                     };
                     // the largest tile that fits: strips first, then images
                     let fits = |m: &Mapping| -> Result<(), String> {
@@ -654,6 +687,7 @@ pub fn plan(cfg: &ArchConfig, l: &ConvLayer) -> Result<Plan, MapError> {
                             &t,
                             &t.passes[0],
                             reduction_passes(&sh, m) > 1,
+                            buffers(m),
                         )
                     };
                     if let Err(e) = fits(&m) {
@@ -698,14 +732,14 @@ pub fn plan(cfg: &ArchConfig, l: &ConvLayer) -> Result<Plan, MapError> {
                     continue;
                 }
                 seen.push(key);
-                if let Err(e) = check_pass(cfg, &sh, &lim, &t, pass) {
+                if let Err(e) = check_pass(cfg, &sh, &lim, &t, pass, buffers(m)) {
                     first_err.get_or_insert(e);
                     ok = false;
                     return false;
                 }
             }
             if first.is_none() {
-                first = Some(glb_use(&sh, &lim, &t, &t.passes[0]));
+                first = Some(glb_use(&sh, &lim, &t, &t.passes[0], buffers(m)));
             }
             true
         });
@@ -723,6 +757,7 @@ pub fn plan(cfg: &ArchConfig, l: &ConvLayer) -> Result<Plan, MapError> {
                     psum_words: 0,
                     ifmap_words: 0,
                     filter_words: 0,
+                    buffers: 1,
                 }),
             });
         }
@@ -743,13 +778,15 @@ fn check_pass_cheap(
     t: &Tile,
     pass: &Pass,
     accumulates: bool,
+    buffers: u64,
 ) -> Result<(), String> {
-    let gu = glb_use(sh, lim, t, pass);
+    let gu = glb_use(sh, lim, t, pass, buffers);
     if gu.total() > lim.glb_words {
         return Err(format!(
-            "one pass needs {} GLB words (psums {}, ifmap rows {}, filters {}), the GLB has {} (glb.kib = {})",
+            "one pass needs {} GLB words (psums {}, {} x (ifmap rows {} + filters {})), the GLB has {} (glb.kib = {})",
             gu.total(),
             gu.psum_words,
+            gu.buffers,
             gu.ifmap_words,
             gu.filter_words,
             lim.glb_words,
@@ -852,7 +889,7 @@ pub fn explain(cfg: &ArchConfig, l: &ConvLayer, plan: &Plan) -> Vec<(String, Str
             format!("the batch is {}", sh.n)
         } else {
             let tiles = schedule_upto(cfg, &sh, &m2, 1);
-            match check_pass(cfg, &sh, &lim, &tiles[0], &tiles[0].passes[0]) {
+            match check_pass(cfg, &sh, &lim, &tiles[0], &tiles[0].passes[0], buffers(&m2)) {
                 Err(e) => e,
                 Ok(()) => {
                     let (cycles, _, _, _) = evaluate(cfg, &sh, &lim, &m2);
