@@ -8,7 +8,8 @@
 //!   they are flip-flops (iCE40 has no LUT RAM).
 //! - Logic: flip-flops counted from the register bits the templates declare, LUT4s as 1.52 x
 //!   flip-flops. Both are calibrated on `synth_ice40` builds of three configs (see
-//!   docs/fpga.md) and agree with them within 2%. The ECP5 numbers use the same model with
+//!   docs/fpga.md) and agree with them within 2%. iCE40 logic cells (what nextpnr runs out
+//!   of) as LUT4s + 0.6 x flip-flops, calibrated on one HX8K build. The ECP5 numbers use the same model with
 //!   the FIFOs in LUT RAM and are not calibrated yet.
 
 use serde::Serialize;
@@ -18,6 +19,8 @@ use crate::config::ArchConfig;
 
 /// LUT4s per flip-flop, measured: 13271/8670, 8478/5579, 5311/3502.
 const LUTS_PER_FF: f64 = 1.52;
+/// Share of the flip-flops that need a logic cell of their own on iCE40.
+const LC_FFS_UNPAIRED: f64 = 0.6;
 /// Flip-flops outside the PEs that do not scale with the array, GLB or stream rows
 /// (controller, counters, drain, GON registers, board top).
 const FIXED_FFS: u64 = 1988;
@@ -33,6 +36,8 @@ pub struct Estimate {
     pub multipliers: u64,
     pub bram: u64,
     pub spram: u64,
+    /// iCE40: logic cells (LUT4 + flip-flop); ECP5: the larger of LUT4s and flip-flops.
+    pub logic_cells: u64,
     pub luts: u64,
     pub ffs: u64,
     pub lutram_bits: u64,
@@ -147,14 +152,23 @@ pub fn estimate(cfg: &ArchConfig, dev: &Device) -> Estimate {
     let mut multipliers = pes + 1;
     if dev.multipliers == 0 {
         // No DSP blocks (iCE40 HX): Yosys builds each multiply from LUTs and carry chains,
-        // about w x w LUT4s for a w x w multiply, the parameter product about four 8 x 8 ones.
+        // about w x w LUT4s for a w x w multiply, plus about 64 for the parameter product
+        // (measured: ice40_1x1 on the HX8K, 5,554 LUT4 against 5,451 estimated).
         let dw = cfg.data.data_width as u64;
-        luts += pes * dw * dw + 4 * 64;
+        luts += pes * dw * dw + 64;
         multipliers = 0;
     }
+    let logic_cells = match family {
+        // An iCE40 logic cell is a LUT4 and a flip-flop; a flip-flop whose input is not the
+        // output of a LUT of its own takes a cell with a pass-through LUT. Measured:
+        // ice40_1x1 on the HX8K took 7,652 cells for 5,554 LUT4 and 3,501 flip-flops.
+        Family::Ice40 => luts + (ffs as f64 * LC_FFS_UNPAIRED).round() as u64,
+        Family::Ecp5 => luts.max(ffs),
+    };
     Estimate {
         rows: cfg.array.rows,
         cols: cfg.array.cols,
+        logic_cells,
         multipliers,
         bram: pes * filter_bram + glb_bram,
         spram: 0,
@@ -184,8 +198,17 @@ pub fn shortfalls(e: &Estimate, dev: &Device) -> Vec<Shortfall> {
     };
     check("multipliers", mul, e.multipliers, dev.multipliers);
     check("block RAM", bram, e.bram, dev.bram);
-    check("logic (LUTs)", lut, e.luts, dev.luts);
-    check("logic (flip-flops)", ff, e.ffs, dev.ffs);
+    if dev.family == Family::Ice40 {
+        check(
+            "logic cells",
+            "LUT4 + flip-flop cells",
+            e.logic_cells,
+            dev.luts,
+        );
+    } else {
+        check("logic (LUTs)", lut, e.luts, dev.luts);
+        check("logic (flip-flops)", ff, e.ffs, dev.ffs);
+    }
     check("LUT RAM", "bits", e.lutram_bits, dev.lutram_bits);
     out
 }
@@ -238,11 +261,12 @@ pub fn refusal(cfg: &ArchConfig, dev: &Device, board: &str, short: &[Shortfall])
             let e = estimate(&one, dev);
             msg.push_str(&format!(
                 "\nno array fits with this config's other settings: even 1 x 1 needs about {} LUT4 \
-                 and {} flip-flops, {} of the flip-flops outside the PE (controller, counters, GLB \
+                 and {} flip-flops ({} logic cells), {} of the flip-flops outside the PE (controller, counters, GLB \
                  ports, stream engines with {} rows each); fewer GLB banks, fewer noc.stream_rows \
                  and a smaller data width shrink them (see docs/fpga.md)",
                 e.luts,
                 e.ffs,
+                e.logic_cells,
                 fixed_ffs(&one),
                 cfg.noc.stream_rows
             ));

@@ -39,17 +39,8 @@ pub enum FpgaError {
         family: &'static str,
         hint: &'static str,
     },
-    #[error(
-        "step '{step}' ({program}) failed with {status}; log: {log}\n{tail}\n(the partial build is kept in {kept})"
-    )]
-    StepFailed {
-        step: String,
-        program: String,
-        status: String,
-        log: PathBuf,
-        tail: String,
-        kept: PathBuf,
-    },
+    #[error("{0}")]
+    StepFailed(Box<StepFailure>),
     #[error("cannot run {program}: {source}")]
     Spawn {
         program: String,
@@ -70,6 +61,20 @@ pub enum FpgaError {
         #[source]
         source: std::io::Error,
     },
+}
+
+/// A tool that exited with an error, with the end of its log.
+#[derive(Debug, Error)]
+#[error(
+    "step '{step}' ({program}) failed with {status}; log: {log}\n{tail}\n(the partial build is kept in {kept})"
+)]
+pub struct StepFailure {
+    pub step: String,
+    pub program: String,
+    pub status: String,
+    pub log: PathBuf,
+    pub tail: String,
+    pub kept: PathBuf,
 }
 
 fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> FpgaError + '_ {
@@ -504,14 +509,14 @@ pub fn build(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Report,
         if !status.success() {
             let kept = staging.keep();
             let work = kept.join("out");
-            return Err(FpgaError::StepFailed {
+            return Err(FpgaError::StepFailed(Box::new(StepFailure {
                 step: step.name.clone(),
                 program: step.program.clone(),
                 status: status.to_string(),
                 log: work.join(&log_rel),
                 tail: tail(&work.join(&log_rel), 15),
                 kept,
-            });
+            })));
         }
         if opts.progress {
             eprintln!("  {:<6} {:>6.1} s  {}", step.name, seconds, step.program);
