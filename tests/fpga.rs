@@ -181,3 +181,34 @@ fn ice40_1x1_builds_a_bitstream_on_the_hx8k_breakout() {
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
     assert_eq!(left.len(), 1, "{left:?}");
 }
+
+#[test]
+fn board_tops_lint_clean_with_and_without_a_reset_button() {
+    if fpga::find_program("verilator").is_none() {
+        println!("note: verilator is not installed; skipping the board top lint");
+        return;
+    }
+    let cfg = config("ice40_2x2.toml");
+    for name in ["icebreaker", "hx8k_breakout"] {
+        let board = Board::load(name).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = eyeriss_gen::emit::render(&cfg).unwrap();
+        files.push(fpga::board_top(&cfg, &board).unwrap());
+        let mut paths = Vec::new();
+        for f in files.iter().filter(|f| f.path.ends_with(".v")) {
+            let p = dir.path().join(f.path.trim_start_matches("rtl/"));
+            std::fs::write(&p, &f.contents).unwrap();
+            paths.push(p);
+        }
+        let out = std::process::Command::new("verilator")
+            .args(["--lint-only", "-Wall", "--top-module", fpga::BOARD_TOP])
+            .args(&paths)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && !text.contains("%Warning"),
+            "{name}:\n{text}"
+        );
+    }
+}
