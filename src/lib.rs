@@ -4,6 +4,7 @@ pub mod analysis;
 pub mod compile;
 pub mod config;
 pub mod emit;
+pub mod fpga;
 pub mod golden;
 pub mod layer;
 pub mod mapper;

@@ -106,6 +106,23 @@ enum Cmd {
         #[arg(long)]
         json: bool,
     },
+    /// Build a bitstream for a board: resource check, Yosys, nextpnr, pack, report.json.
+    Fpga {
+        #[arg(long, short)]
+        config: PathBuf,
+        /// A board in constraints/ (icebreaker, hx8k_breakout, ulx3s, ...) or a board file.
+        #[arg(long, short)]
+        board: String,
+        /// Output directory (default: fpga_out/<config>-<board>).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Clock constraint in MHz (default: the board's clock).
+        #[arg(long)]
+        freq: Option<f64>,
+        /// Run the tools even when the resource check says the design does not fit.
+        #[arg(long)]
+        force: bool,
+    },
     /// Check which external tools are installed.
     Doctor,
 }
@@ -391,6 +408,29 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 ExitCode::from(1)
             })
         }
+        Cmd::Fpga {
+            config,
+            board,
+            out,
+            freq,
+            force,
+        } => {
+            let cfg = load_config(&config)?;
+            let board = eyeriss_gen::fpga::Board::load(&board)?;
+            let out = out.unwrap_or_else(|| {
+                PathBuf::from("fpga_out").join(format!("{}-{}", cfg.name, board.name))
+            });
+            let opts = eyeriss_gen::fpga::FpgaOpts {
+                out: out.clone(),
+                freq_mhz: freq,
+                force,
+                progress: true,
+            };
+            let report = eyeriss_gen::fpga::build(&cfg, &board, &opts)?;
+            println!("{}", report.summary());
+            println!("wrote {} (report.json, logs/)", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Doctor => {
             doctor();
             Ok(ExitCode::SUCCESS)
@@ -399,19 +439,27 @@ fn run(cli: Cli) -> Result<ExitCode> {
 }
 
 fn doctor() {
-    let tools = [
+    let mut tools = vec![
         ("verilator", "--version", "apt-get install verilator"),
         ("yosys", "-V", "apt-get install yosys"),
         ("iverilog", "-V", "apt-get install iverilog"),
     ];
+    tools.extend(eyeriss_gen::fpga::doctor_tools());
     for (tool, flag, hint) in tools {
         match std::process::Command::new(tool).arg(flag).output() {
-            Ok(o) if o.status.success() || !o.stdout.is_empty() => {
-                let text = String::from_utf8_lossy(&o.stdout);
-                let line = text.lines().next().unwrap_or("").trim();
-                println!("ok       {tool:<10} {line}");
+            // It ran, so it is installed; some tools print their version to stderr only.
+            Ok(o) => {
+                let out = String::from_utf8_lossy(&o.stdout);
+                let err = String::from_utf8_lossy(&o.stderr);
+                let line = out
+                    .lines()
+                    .chain(err.lines())
+                    .map(str::trim)
+                    .find(|l| !l.is_empty())
+                    .unwrap_or("");
+                println!("ok       {tool:<20} {line}");
             }
-            _ => println!("missing  {tool:<10} install with: {hint}"),
+            Err(_) => println!("missing  {tool:<20} install with: {hint}"),
         }
     }
 }

@@ -1,0 +1,376 @@
+//! Boards, devices and toolchains as data: the TOML files under `constraints/`.
+//!
+//! The shipped files are compiled into the binary, so `--board icebreaker` works from any
+//! directory; `--board path/to/my_board.toml` reads a board (and its `base` and pin file)
+//! from disk instead.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::FpgaError;
+
+/// The files under `constraints/`, by their path there.
+const BUILTIN: &[(&str, &str)] = &[
+    (
+        "devices.toml",
+        include_str!("../../constraints/devices.toml"),
+    ),
+    (
+        "toolchains/ice40.toml",
+        include_str!("../../constraints/toolchains/ice40.toml"),
+    ),
+    (
+        "toolchains/ecp5.toml",
+        include_str!("../../constraints/toolchains/ecp5.toml"),
+    ),
+    (
+        "icebreaker.toml",
+        include_str!("../../constraints/icebreaker.toml"),
+    ),
+    (
+        "icebreaker.pcf",
+        include_str!("../../constraints/icebreaker.pcf"),
+    ),
+    (
+        "hx8k_breakout.toml",
+        include_str!("../../constraints/hx8k_breakout.toml"),
+    ),
+    (
+        "hx8k_breakout.pcf",
+        include_str!("../../constraints/hx8k_breakout.pcf"),
+    ),
+    ("ulx3s.toml", include_str!("../../constraints/ulx3s.toml")),
+    (
+        "ulx3s_25f.toml",
+        include_str!("../../constraints/ulx3s_25f.toml"),
+    ),
+    (
+        "ulx3s_45f.toml",
+        include_str!("../../constraints/ulx3s_45f.toml"),
+    ),
+    ("ulx3s.lpf", include_str!("../../constraints/ulx3s.lpf")),
+    (
+        "orangecrab.toml",
+        include_str!("../../constraints/orangecrab.toml"),
+    ),
+    (
+        "orangecrab.lpf",
+        include_str!("../../constraints/orangecrab.lpf"),
+    ),
+];
+
+/// Names of the shipped boards.
+pub fn builtin_boards() -> Vec<&'static str> {
+    BUILTIN
+        .iter()
+        .filter_map(|(p, _)| p.strip_suffix(".toml"))
+        .filter(|p| *p != "devices" && !p.starts_with("toolchains/"))
+        .collect()
+}
+
+fn builtin(path: &str) -> Option<&'static str> {
+    BUILTIN.iter().find(|(p, _)| *p == path).map(|(_, t)| *t)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    Ice40,
+    Ecp5,
+}
+
+impl Family {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::Ice40 => "ice40",
+            Family::Ecp5 => "ecp5",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClockPin {
+    pub pin: String,
+    pub mhz: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPin {
+    pub pin: String,
+    pub active_low: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UartPins {
+    pub rx: String,
+    pub tx: String,
+}
+
+/// A board: its FPGA and the pins the board top uses.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Board {
+    pub name: String,
+    pub description: String,
+    pub family: Family,
+    /// Key into `devices.toml` (also the nextpnr device flag, e.g. `--up5k`, `--85k`).
+    pub device: String,
+    pub package: String,
+    /// Pin file (`.pcf` for iCE40, `.lpf` for ECP5), relative to the board file.
+    pub pins: String,
+    pub clock: ClockPin,
+    /// The button that resets the design; without one the design resets at configuration.
+    pub reset: Option<ResetPin>,
+    pub uart: UartPins,
+    /// The pin file's text.
+    #[serde(skip)]
+    pub pin_file: String,
+}
+
+/// An FPGA's capacity (one entry of `devices.toml`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Device {
+    pub family: Family,
+    pub name: String,
+    pub synth_flags: String,
+    pub luts: u64,
+    pub ffs: u64,
+    pub multipliers: u64,
+    pub bram: u64,
+    pub spram: u64,
+    pub lutram_bits: u64,
+}
+
+/// One tool invocation of a flow.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    pub name: String,
+    pub program: String,
+    pub args: Vec<String>,
+    /// Written to `build/<name>.ys` (placeholders filled in) before the step runs.
+    pub script: Option<String>,
+}
+
+/// Netlist cell types counted as each resource.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Cells {
+    pub luts: Vec<String>,
+    pub ffs: Vec<String>,
+    pub multipliers: Vec<String>,
+    pub bram: Vec<String>,
+    pub spram: Vec<String>,
+}
+
+/// A family's flow: command-line templates for synthesis, place and route, packing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Toolchain {
+    pub family: Family,
+    pub bitstream_ext: String,
+    pub step: Vec<Step>,
+    pub cells: Cells,
+}
+
+/// Where a board's files come from.
+enum Source {
+    Builtin,
+    Dir(PathBuf),
+}
+
+impl Source {
+    fn read(&self, name: &str) -> Result<(String, String), FpgaError> {
+        match self {
+            Source::Builtin => builtin(name)
+                .map(|t| (t.to_string(), format!("constraints/{name}")))
+                .ok_or_else(|| FpgaError::Board {
+                    board: name.to_string(),
+                    msg: "no such file among the built-in constraints".into(),
+                }),
+            Source::Dir(d) => {
+                let p = d.join(name);
+                std::fs::read_to_string(&p)
+                    .map(|t| (t, p.display().to_string()))
+                    .map_err(|source| FpgaError::Io { path: p, source })
+            }
+        }
+    }
+}
+
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (k, v) in over {
+        match (base.get_mut(&k), v) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(k, v);
+            }
+        }
+    }
+}
+
+fn board_table(src: &Source, file: &str, depth: u32) -> Result<toml::Table, FpgaError> {
+    let (text, shown) = src.read(file)?;
+    let bad = |msg: String| FpgaError::Board {
+        board: shown.clone(),
+        msg,
+    };
+    if depth > 8 {
+        return Err(bad("`base` chain deeper than 8 files (a cycle?)".into()));
+    }
+    let mut t: toml::Table = text
+        .parse()
+        .map_err(|e: toml::de::Error| bad(e.to_string()))?;
+    match t.remove("base") {
+        None => Ok(t),
+        Some(toml::Value::String(b)) => {
+            let mut merged = board_table(src, &b, depth + 1)?;
+            merge(&mut merged, t);
+            Ok(merged)
+        }
+        Some(_) => Err(bad("`base` must be a file name".into())),
+    }
+}
+
+impl Board {
+    /// A shipped board by name (`icebreaker`), or a board file on disk (`x/y.toml`).
+    pub fn load(which: &str) -> Result<Board, FpgaError> {
+        let as_path = Path::new(which);
+        let (src, file) = if which.ends_with(".toml") || which.contains('/') {
+            let dir = as_path.parent().unwrap_or(Path::new(".")).to_path_buf();
+            let file = as_path
+                .file_name()
+                .map(|f| f.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            (Source::Dir(dir), file)
+        } else if builtin(&format!("{which}.toml")).is_some()
+            && !which.starts_with("toolchains")
+            && which != "devices"
+        {
+            (Source::Builtin, format!("{which}.toml"))
+        } else {
+            return Err(FpgaError::Board {
+                board: which.to_string(),
+                msg: format!(
+                    "unknown board; the shipped boards are {}, or give a board file (.toml)",
+                    builtin_boards().join(", ")
+                ),
+            });
+        };
+        let table = board_table(&src, &file, 0)?;
+        let mut board: Board =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| FpgaError::Board {
+                    board: which.to_string(),
+                    msg: e.to_string(),
+                })?;
+        board.pin_file = src.read(&board.pins)?.0;
+        board.validate()?;
+        Ok(board)
+    }
+
+    fn validate(&self) -> Result<(), FpgaError> {
+        let bad = |msg: String| FpgaError::Board {
+            board: self.name.clone(),
+            msg,
+        };
+        let want_ext = match self.family {
+            Family::Ice40 => ".pcf",
+            Family::Ecp5 => ".lpf",
+        };
+        if !self.pins.ends_with(want_ext) {
+            return Err(bad(format!(
+                "pins = {:?}: a {} board needs a {want_ext} pin file",
+                self.pins,
+                self.family.as_str()
+            )));
+        }
+        if !(self.clock.mhz > 0.0 && self.clock.mhz < 1000.0) {
+            return Err(bad(format!(
+                "clock.mhz = {}: must be in (0, 1000)",
+                self.clock.mhz
+            )));
+        }
+        let dev = Device::load(&self.device)?;
+        if dev.family != self.family {
+            return Err(bad(format!(
+                "device {:?} is an {} part, the board says family = {:?}",
+                self.device,
+                dev.family.as_str(),
+                self.family.as_str()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Pins by the board top's port names, as the board file gives them.
+    pub fn port_pins(&self) -> BTreeMap<&'static str, &str> {
+        let mut m = BTreeMap::new();
+        m.insert("clk", self.clock.pin.as_str());
+        m.insert("rx", self.uart.rx.as_str());
+        m.insert("tx", self.uart.tx.as_str());
+        if let Some(r) = &self.reset {
+            m.insert("btn", r.pin.as_str());
+        }
+        m
+    }
+
+    /// Pins by port name as the pin file assigns them (`set_io` / `LOCATE COMP`).
+    pub fn pin_file_pins(&self) -> BTreeMap<String, String> {
+        let mut m = BTreeMap::new();
+        for line in self.pin_file.lines() {
+            let line = line.split('#').next().unwrap_or("").trim();
+            let words: Vec<&str> = line
+                .split(|c: char| c.is_whitespace() || c == ';')
+                .filter(|w| !w.is_empty())
+                .collect();
+            match words.as_slice() {
+                ["set_io", rest @ ..] => {
+                    let rest: Vec<&&str> = rest.iter().filter(|w| !w.starts_with('-')).collect();
+                    if let [port, pin, ..] = rest.as_slice() {
+                        m.insert(port.to_string(), pin.to_string());
+                    }
+                }
+                ["LOCATE", "COMP", port, "SITE", site, ..] => {
+                    m.insert(port.trim_matches('"').into(), site.trim_matches('"').into());
+                }
+                _ => {}
+            }
+        }
+        m
+    }
+}
+
+impl Device {
+    pub fn load(key: &str) -> Result<Device, FpgaError> {
+        let text = builtin("devices.toml").unwrap_or_default();
+        let mut all: BTreeMap<String, Device> =
+            toml::from_str(text).map_err(|e| FpgaError::Board {
+                board: "constraints/devices.toml".into(),
+                msg: e.to_string(),
+            })?;
+        let keys: Vec<String> = all.keys().cloned().collect();
+        all.remove(key).ok_or_else(|| FpgaError::Board {
+            board: key.to_string(),
+            msg: format!("unknown device; known: {}", keys.join(", ")),
+        })
+    }
+}
+
+impl Toolchain {
+    pub fn load(family: Family) -> Result<Toolchain, FpgaError> {
+        let name = format!("toolchains/{}.toml", family.as_str());
+        let text = builtin(&name).unwrap_or_default();
+        toml::from_str(text).map_err(|e| FpgaError::Board {
+            board: format!("constraints/{name}"),
+            msg: e.to_string(),
+        })
+    }
+}

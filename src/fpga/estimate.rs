@@ -1,0 +1,276 @@
+//! What a config needs on an FPGA, estimated before running Yosys (which does not check
+//! device limits; overuse would only show up minutes later in nextpnr).
+//!
+//! - Multipliers: one per PE (the MAC), plus one for the `p*q*S` product of the PEs'
+//!   parameter logic, which Yosys shares between PEs after flattening.
+//! - Block RAM: each PE's filter spad and each GLB bank (`bank_words x 64`), each cut into the
+//!   family's block shapes. The ifmap and psum spads and the FIFOs are read asynchronously, so
+//!   they are flip-flops (iCE40 has no LUT RAM).
+//! - Logic: flip-flops counted from the register bits the templates declare, LUT4s as 1.52 x
+//!   flip-flops. Both are calibrated on `synth_ice40` builds of three configs (see
+//!   docs/fpga.md) and agree with them within 2%. iCE40 logic cells (what nextpnr runs out
+//!   of) as LUT4s + 0.6 x flip-flops, calibrated on one HX8K build. The ECP5 numbers use the same model with
+//!   the FIFOs in LUT RAM and are not calibrated yet.
+
+use serde::Serialize;
+
+use super::board::{Device, Family};
+use crate::config::ArchConfig;
+
+/// LUT4s per flip-flop, measured: 13271/8670, 8478/5579, 5311/3502.
+const LUTS_PER_FF: f64 = 1.52;
+/// Share of the flip-flops that need a logic cell of their own on iCE40.
+const LC_FFS_UNPAIRED: f64 = 0.6;
+/// Flip-flops outside the PEs that do not scale with the array, GLB or stream rows
+/// (controller, counters, drain, GON registers, board top).
+const FIXED_FFS: u64 = 1988;
+/// Flip-flops per GLB bank (arbitration and read-back registers).
+const FFS_PER_BANK: u64 = 40;
+/// Flip-flops of a PE besides its spads, FIFOs and datapath registers (control, counters).
+const PE_CONTROL_FFS: u64 = 142;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Estimate {
+    pub rows: u32,
+    pub cols: u32,
+    pub multipliers: u64,
+    pub bram: u64,
+    pub spram: u64,
+    /// iCE40: logic cells (LUT4 + flip-flop); ECP5: the larger of LUT4s and flip-flops.
+    pub logic_cells: u64,
+    pub luts: u64,
+    pub ffs: u64,
+    pub lutram_bits: u64,
+    /// Whether the logic model was calibrated on this family.
+    pub calibrated: bool,
+}
+
+/// A resource the design needs more of than the device has.
+#[derive(Debug, Clone, Serialize)]
+pub struct Shortfall {
+    pub resource: &'static str,
+    pub unit: &'static str,
+    pub needed: u64,
+    pub available: u64,
+}
+
+impl std::fmt::Display for Shortfall {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: needs {} {}, the device has {} ({} over, {:.0}%)",
+            self.resource,
+            self.needed,
+            self.unit,
+            self.available,
+            self.needed - self.available,
+            100.0 * self.needed as f64 / self.available.max(1) as f64
+        )
+    }
+}
+
+fn clog2(x: u64) -> u64 {
+    let mut b = 0;
+    while (1u64 << b) < x {
+        b += 1;
+    }
+    b
+}
+
+/// Blocks of block RAM for a `depth x width` memory, in the cheapest block shape.
+pub fn bram_blocks(family: Family, depth: u64, width: u64) -> u64 {
+    let shapes: &[(u64, u64)] = match family {
+        // SB_RAM40_4K: width x depth
+        Family::Ice40 => &[(16, 256), (8, 512), (4, 1024), (2, 2048)],
+        // DP16KD (512 x 36 uses both ports as one wide port)
+        Family::Ecp5 => &[
+            (36, 512),
+            (18, 1024),
+            (9, 2048),
+            (4, 4096),
+            (2, 8192),
+            (1, 16384),
+        ],
+    };
+    shapes
+        .iter()
+        .map(|&(w, d)| width.div_ceil(w) * depth.div_ceil(d))
+        .min()
+        .unwrap_or(0)
+}
+
+/// Register bits of one PE's input and output FIFOs.
+fn pe_fifo_bits(cfg: &ArchConfig) -> u64 {
+    let dw = cfg.data.data_width as u64;
+    let filt_lanes = cfg.noc.filter_gin_width as u64 / dw;
+    let ifmap_lanes = cfg.noc.ifmap_gin_width as u64 / dw;
+    let glb_addr_w = clog2(cfg.glb.bank_words as u64) + clog2(cfg.glb.banks as u64).max(1);
+    let idx_w = glb_addr_w.max(16);
+    let widths = (cfg.noc.filter_gin_width as u64 + clog2(filt_lanes + 1))
+        + (cfg.noc.ifmap_gin_width as u64 + clog2(ifmap_lanes + 1))
+        + 64
+        + (64 + idx_w);
+    cfg.pe.fifo_depth as u64 * widths
+}
+
+/// Flip-flops of one PE that are not FIFO storage.
+fn pe_reg_ffs(cfg: &ArchConfig) -> u64 {
+    let dw = cfg.data.data_width as u64;
+    cfg.pe.ifmap_spad as u64 * dw
+        + cfg.pe.psum_spad as u64 * cfg.data.psum_width as u64
+        + 4 * dw
+        + PE_CONTROL_FFS
+}
+
+/// Flip-flops outside the PE array.
+fn fixed_ffs(cfg: &ArchConfig) -> u64 {
+    let glb_addr_w = clog2(cfg.glb.bank_words as u64) + clog2(cfg.glb.banks as u64).max(1);
+    // Each stream engine keeps per row: element address, elements left (32), the fetched
+    // word (64) and the tag (16).
+    let row_bits = |elem_w: u32| glb_addr_w + clog2(64 / elem_w as u64) + 32 + 64 + 16;
+    let rows = cfg.noc.stream_rows as u64;
+    let streams = rows * (row_bits(cfg.data.data_width) * 2 + row_bits(cfg.data.psum_width));
+    FIXED_FFS + FFS_PER_BANK * cfg.glb.banks as u64 + streams
+}
+
+pub fn estimate(cfg: &ArchConfig, dev: &Device) -> Estimate {
+    let family = dev.family;
+    let pes = cfg.pes() as u64;
+    let filter_bram = bram_blocks(
+        family,
+        cfg.pe.filter_spad as u64,
+        cfg.data.data_width as u64,
+    );
+    let glb_bram = cfg.glb.banks as u64 * bram_blocks(family, cfg.glb.bank_words as u64, 64);
+    let fifo = pe_fifo_bits(cfg);
+    let (ffs, lutram_bits) = match family {
+        Family::Ice40 => (fixed_ffs(cfg) + pes * (pe_reg_ffs(cfg) + fifo), 0),
+        Family::Ecp5 => (fixed_ffs(cfg) + pes * pe_reg_ffs(cfg), pes * fifo),
+    };
+    // A 16 x 4 LUT RAM takes the two LUT4s of half a slice; count its read logic as one more.
+    let mut luts = (ffs as f64 * LUTS_PER_FF).round() as u64 + lutram_bits.div_ceil(64) * 3;
+    let mut multipliers = pes + 1;
+    if dev.multipliers == 0 {
+        // No DSP blocks (iCE40 HX): Yosys builds each multiply from LUTs and carry chains,
+        // about w x w LUT4s for a w x w multiply, plus about 64 for the parameter product
+        // (measured: ice40_1x1 on the HX8K, 5,554 LUT4 against 5,451 estimated).
+        let dw = cfg.data.data_width as u64;
+        luts += pes * dw * dw + 64;
+        multipliers = 0;
+    }
+    let logic_cells = match family {
+        // An iCE40 logic cell is a LUT4 and a flip-flop; a flip-flop whose input is not the
+        // output of a LUT of its own takes a cell with a pass-through LUT. Measured:
+        // ice40_1x1 on the HX8K took 7,652 cells for 5,554 LUT4 and 3,501 flip-flops.
+        Family::Ice40 => luts + (ffs as f64 * LC_FFS_UNPAIRED).round() as u64,
+        Family::Ecp5 => luts.max(ffs),
+    };
+    Estimate {
+        rows: cfg.array.rows,
+        cols: cfg.array.cols,
+        logic_cells,
+        multipliers,
+        bram: pes * filter_bram + glb_bram,
+        spram: 0,
+        luts,
+        ffs,
+        lutram_bits,
+        calibrated: family == Family::Ice40,
+    }
+}
+
+/// Every resource the estimate exceeds on the device.
+pub fn shortfalls(e: &Estimate, dev: &Device) -> Vec<Shortfall> {
+    let mut out = Vec::new();
+    let mut check = |resource, unit, needed: u64, available: u64| {
+        if needed > available {
+            out.push(Shortfall {
+                resource,
+                unit,
+                needed,
+                available,
+            });
+        }
+    };
+    let (mul, bram, lut, ff) = match dev.family {
+        Family::Ice40 => ("SB_MAC16", "SB_RAM40_4K", "LUT4", "flip-flops"),
+        Family::Ecp5 => ("MULT18X18D", "DP16KD", "LUT4", "flip-flops"),
+    };
+    check("multipliers", mul, e.multipliers, dev.multipliers);
+    check("block RAM", bram, e.bram, dev.bram);
+    if dev.family == Family::Ice40 {
+        check(
+            "logic cells",
+            "LUT4 + flip-flop cells",
+            e.logic_cells,
+            dev.luts,
+        );
+    } else {
+        check("logic (LUTs)", lut, e.luts, dev.luts);
+        check("logic (flip-flops)", ff, e.ffs, dev.ffs);
+    }
+    check("LUT RAM", "bits", e.lutram_bits, dev.lutram_bits);
+    out
+}
+
+/// The largest array (most PEs, then the squarest) no bigger than the config's that fits the
+/// device with every other setting of the config unchanged.
+pub fn largest_fit(cfg: &ArchConfig, dev: &Device) -> Option<(u32, u32)> {
+    let mut best: Option<(u32, u32)> = None;
+    for r in 1..=cfg.array.rows {
+        for c in 1..=cfg.array.cols {
+            let mut t = cfg.clone();
+            t.array.rows = r;
+            t.array.cols = c;
+            if t.validate().is_err() || !shortfalls(&estimate(&t, dev), dev).is_empty() {
+                continue;
+            }
+            let better = match best {
+                None => true,
+                Some((br, bc)) => {
+                    r * c > br * bc || (r * c == br * bc && r.abs_diff(c) < br.abs_diff(bc))
+                }
+            };
+            if better {
+                best = Some((r, c));
+            }
+        }
+    }
+    best
+}
+
+/// Explain why the config does not fit, and what would.
+pub fn refusal(cfg: &ArchConfig, dev: &Device, board: &str, short: &[Shortfall]) -> String {
+    let mut msg = format!(
+        "config '{}' ({} x {} PEs) does not fit the {} on board '{board}' (estimated before synthesis):",
+        cfg.name, cfg.array.rows, cfg.array.cols, dev.name
+    );
+    for s in short {
+        msg.push_str(&format!("\n  {s}"));
+    }
+    match largest_fit(cfg, dev) {
+        Some((r, c)) => msg.push_str(&format!(
+            "\nthe largest array that fits with this config's other settings is {r} x {c} \
+             ({} PEs): set [array] rows = {r}, cols = {c}",
+            r * c
+        )),
+        None => {
+            let mut one = cfg.clone();
+            one.array.rows = 1;
+            one.array.cols = 1;
+            let e = estimate(&one, dev);
+            msg.push_str(&format!(
+                "\nno array fits with this config's other settings: even 1 x 1 needs about {} LUT4 \
+                 and {} flip-flops ({} logic cells), {} of the flip-flops outside the PE (controller, counters, GLB \
+                 ports, stream engines with {} rows each); fewer GLB banks, fewer noc.stream_rows \
+                 and a smaller data width shrink them (see docs/fpga.md)",
+                e.luts,
+                e.ffs,
+                e.logic_cells,
+                fixed_ffs(&one),
+                cfg.noc.stream_rows
+            ));
+        }
+    }
+    msg
+}

