@@ -97,6 +97,8 @@ pub struct NocCfg {
     pub psum_col_id_bits: u32,
     pub gon_col_id_bits: u32,
     pub stream_rows: u32,
+    /// Rows the ifmap stream engine interleaves: one step's whole diagonal must fit.
+    pub ifmap_stream_rows: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -350,6 +352,7 @@ impl ArchConfig {
             }
         }
         range("noc.stream_rows", c.noc.stream_rows, 2, 255)?;
+        range("noc.ifmap_stream_rows", c.noc.ifmap_stream_rows, 2, 255)?;
         Ok(())
     }
 

@@ -1,7 +1,12 @@
 //! The program encoding round-trips, and the decoder refuses what the controller would
 //! misread, naming the word.
 
-use eyeriss_gen::program::{self, Cmd, LayerCfg, Net, PeCfg, ProgramError};
+use eyeriss_gen::program::{self, Cmd, LayerCfg, Net, PeCfg, ProgramError, RowLimits};
+
+const LIMITS: RowLimits = RowLimits {
+    rows: 32,
+    ifmap_rows: 64,
+};
 
 fn sample() -> Vec<Cmd> {
     vec![
@@ -63,7 +68,7 @@ fn sample() -> Vec<Cmd> {
 fn encode_decode_round_trip() {
     let cmds = sample();
     let words = program::encode(&cmds);
-    assert_eq!(program::decode(&words, 32).unwrap(), cmds);
+    assert_eq!(program::decode(&words, LIMITS).unwrap(), cmds);
     let bytes = program::to_bytes(&words);
     assert_eq!(program::from_bytes(&bytes).unwrap(), words);
 }
@@ -73,7 +78,7 @@ fn unknown_opcode_names_the_word() {
     let mut words = program::encode(&sample());
     words.insert(3, 0x42 << 56);
     assert_eq!(
-        program::decode(&words, 32),
+        program::decode(&words, LIMITS),
         Err(ProgramError::UnknownOpcode { index: 3, op: 0x42 })
     );
 }
@@ -81,7 +86,7 @@ fn unknown_opcode_names_the_word() {
 #[test]
 fn reserved_bits_are_refused() {
     let words = vec![0x08 << 56 | 1];
-    let err = program::decode(&words, 32).unwrap_err();
+    let err = program::decode(&words, LIMITS).unwrap_err();
     assert!(
         matches!(
             err,
@@ -102,7 +107,7 @@ fn truncated_payload_is_refused() {
         words: vec![5; 10],
     }]);
     words.truncate(6);
-    let err = program::decode(&words, 32).unwrap_err();
+    let err = program::decode(&words, LIMITS).unwrap_err();
     assert_eq!(
         err,
         ProgramError::Truncated {
@@ -122,12 +127,12 @@ fn stream_rows_beyond_the_engine_are_refused() {
         len: 4,
         base: 0,
         stride: 4,
-        tags: vec![(0, 0); 40],
+        tags: vec![(0, 0); 70],
     }]);
-    let err = program::decode(&words, 32).unwrap_err();
+    let err = program::decode(&words, LIMITS).unwrap_err();
     assert!(
         err.to_string()
-            .contains("nrows = 40: must be in 1..=32 (noc.stream_rows)"),
+            .contains("nrows = 70: must be in 1..=64 (noc.ifmap_stream_rows)"),
         "{err}"
     );
 }

@@ -70,7 +70,7 @@ struct PeIn {
 /// Predict the counters of `words` (a whole program, CLEAR_COUNTERS first and MARK last) on
 /// `cfg`'s hardware.
 pub fn predict(cfg: &ArchConfig, words: &[u64]) -> Result<Counts, ProgramError> {
-    let cmds = program::decode(words, cfg.noc.stream_rows)?;
+    let cmds = program::decode(words, program::RowLimits::of(cfg))?;
     let (rows, cols) = (cfg.array.rows as usize, cfg.array.cols as usize);
     let npe = rows * cols;
     let rb = cfg.noc.row_id_bits;

@@ -128,8 +128,9 @@ fn fixed_ffs(cfg: &ArchConfig) -> u64 {
     // Each stream engine keeps per row: element address, elements left (32), the fetched
     // word (64) and the tag (16).
     let row_bits = |elem_w: u32| glb_addr_w + clog2(64 / elem_w as u64) + 32 + 64 + 16;
-    let rows = cfg.noc.stream_rows as u64;
-    let streams = rows * (row_bits(cfg.data.data_width) * 2 + row_bits(cfg.data.psum_width));
+    let (rows, ifmap_rows) = (cfg.noc.stream_rows as u64, cfg.noc.ifmap_stream_rows as u64);
+    let streams = rows * (row_bits(cfg.data.data_width) + row_bits(cfg.data.psum_width))
+        + ifmap_rows * row_bits(cfg.data.data_width);
     FIXED_FFS + FFS_PER_BANK * cfg.glb.banks as u64 + streams
 }
 

@@ -205,6 +205,7 @@ struct Limits {
     ifmap: u32,
     psum: u32,
     stream_rows: u32,
+    ifmap_stream_rows: u32,
     glb_words: u64,
     data_lanes: u32,
     psum_lanes: u32,
@@ -223,6 +224,7 @@ impl Limits {
             ifmap: cfg.pe.ifmap_spad,
             psum: cfg.pe.psum_spad.min(255),
             stream_rows: cfg.noc.stream_rows,
+            ifmap_stream_rows: cfg.noc.ifmap_stream_rows,
             glb_words: cfg.glb_words(),
             data_lanes: cfg.lanes(cfg.data.data_width),
             psum_lanes: cfg.lanes(cfg.data.psum_width),
@@ -794,10 +796,10 @@ fn check_pass_cheap(
         ));
     }
     let irows = ifmap_rows_per_step(sh, t, pass);
-    if irows > lim.stream_rows {
+    if irows > lim.ifmap_stream_rows {
         return Err(format!(
-            "an ifmap step streams {irows} rows, noc.stream_rows = {}",
-            lim.stream_rows
+            "an ifmap step streams {irows} rows, noc.ifmap_stream_rows = {}",
+            lim.ifmap_stream_rows
         ));
     }
     if accumulates {

@@ -267,9 +267,26 @@ pub fn encode(cmds: &[Cmd]) -> Vec<u64> {
     out
 }
 
+/// Rows a STREAM may name, per engine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RowLimits {
+    /// Filter and psum engines (`noc.stream_rows`).
+    pub rows: u32,
+    /// The ifmap engine (`noc.ifmap_stream_rows`).
+    pub ifmap_rows: u32,
+}
+
+impl RowLimits {
+    pub fn of(cfg: &crate::config::ArchConfig) -> RowLimits {
+        RowLimits {
+            rows: cfg.noc.stream_rows,
+            ifmap_rows: cfg.noc.ifmap_stream_rows,
+        }
+    }
+}
+
 /// Decode words into commands, refusing what the controller would reject or misread.
-/// `max_rows` is the configuration's `noc.stream_rows`.
-pub fn decode(words: &[u64], max_rows: u32) -> Result<Vec<Cmd>, ProgramError> {
+pub fn decode(words: &[u64], limits: RowLimits) -> Result<Vec<Cmd>, ProgramError> {
     let mut cmds = Vec::new();
     let mut i = 0;
     while i < words.len() {
@@ -360,13 +377,18 @@ pub fn decode(words: &[u64], max_rows: u32) -> Result<Vec<Cmd>, ProgramError> {
                 reserved("STREAM", ((1 << 40) - 1) | (3 << 48))?;
                 let nrows = bits(w, 32, 8) as u32;
                 let net = Net::from_bits(bits(w, 48, 2));
+                let (max_rows, field) = if net == Net::Ifmap {
+                    (limits.ifmap_rows, "noc.ifmap_stream_rows")
+                } else {
+                    (limits.rows, "noc.stream_rows")
+                };
                 if nrows == 0 || nrows > max_rows {
                     return Err(ProgramError::Field {
                         index: i,
                         cmd: "STREAM",
                         field: "nrows",
                         value: nrows as u64,
-                        limit: format!("must be in 1..={max_rows} (noc.stream_rows)"),
+                        limit: format!("must be in 1..={max_rows} ({field})"),
                     });
                 }
                 if net == Net::Gon {
