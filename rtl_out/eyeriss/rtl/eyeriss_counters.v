@@ -49,7 +49,8 @@ module eyeriss_counters #(
         end
     endfunction
 
-    reg  [CNT_W-1:0] cnt [0:N-1];
+    // registers, not a memory: every counter is cleared at once
+    (* mem2reg *) reg [CNT_W-1:0] cnt [0:N-1];
     wire [SUM_W-1:0] inc [0:N-1];
 
     assign inc[0] = { {(SUM_W-1){1'b0}}, 1'b1};

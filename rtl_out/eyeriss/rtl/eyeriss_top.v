@@ -265,8 +265,12 @@ module eyeriss_top #(
     localparam SUM_W = 16;   // per-row event sums
 
     wire [WORD_W-1:0]       pe_pout_data [0:NPE-1];
+    // The top row's LN outputs go nowhere (its PEs always drive the GON), and the bottom
+    // row's LN inputs take nothing; with one row, nothing reads these.
+    /* verilator lint_off UNUSEDSIGNAL */
     wire                    pe_up_valid [0:NPE-1];
     wire                    pe_below_ready [0:NPE-1];
+    /* verilator lint_on UNUSEDSIGNAL */
 
     wire [ROWS-1:0]         x_valid, x_taken;
     wire [ROWS*WORD_W-1:0]  x_data;
