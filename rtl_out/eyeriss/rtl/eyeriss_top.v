@@ -158,14 +158,17 @@ module eyeriss_top #(
                         cid_ifmap[N*IFMAP_COL_ID_W +: IFMAP_COL_ID_W] <= {IFMAP_COL_ID_W{1'b1}};
                         cid_psum[N*PSUM_COL_ID_W +: PSUM_COL_ID_W] <= {PSUM_COL_ID_W{1'b1}};
                         cid_gon[N*GON_COL_ID_W +: GON_COL_ID_W] <= {GON_COL_ID_W{1'b1}};
-                    end else if (pec_we && pec_row == RI && pec_col == CI) begin
-                        cid_filt[N*FILT_COL_ID_W +: FILT_COL_ID_W] <= pec_data[FILT_COL_ID_W-1:0];
-                        cid_ifmap[N*IFMAP_COL_ID_W +: IFMAP_COL_ID_W] <= pec_data[8 +: IFMAP_COL_ID_W];
-                        cid_psum[N*PSUM_COL_ID_W +: PSUM_COL_ID_W] <= pec_data[16 +: PSUM_COL_ID_W];
-                        cid_gon[N*GON_COL_ID_W +: GON_COL_ID_W] <= pec_data[24 +: GON_COL_ID_W];
-                        pe_en[N] <= pec_data[32];
-                        pe_psum_sel[N*2 +: 2] <= pec_data[34:33];
-                        pe_out_gon[N] <= pec_data[35];
+                    end else if (pec_we) begin
+                        // the same outer condition in every PE, so a simulator can test it once for all
+                        if (pec_row == RI && pec_col == CI) begin
+                            cid_filt[N*FILT_COL_ID_W +: FILT_COL_ID_W] <= pec_data[FILT_COL_ID_W-1:0];
+                            cid_ifmap[N*IFMAP_COL_ID_W +: IFMAP_COL_ID_W] <= pec_data[8 +: IFMAP_COL_ID_W];
+                            cid_psum[N*PSUM_COL_ID_W +: PSUM_COL_ID_W] <= pec_data[16 +: PSUM_COL_ID_W];
+                            cid_gon[N*GON_COL_ID_W +: GON_COL_ID_W] <= pec_data[24 +: GON_COL_ID_W];
+                            pe_en[N] <= pec_data[32];
+                            pe_psum_sel[N*2 +: 2] <= pec_data[34:33];
+                            pe_out_gon[N] <= pec_data[35];
+                        end
                     end
                 end
             end
