@@ -3,6 +3,7 @@ rtl/eyeriss_rr_arb.v
 rtl/eyeriss_mc.v
 rtl/eyeriss_gin_xbus.v
 rtl/eyeriss_gin.v
+rtl/eyeriss_gon_xbus.v
 rtl/eyeriss_gon.v
 rtl/eyeriss_ln.v
 rtl/eyeriss_pe.v
@@ -10,6 +11,7 @@ rtl/eyeriss_glb_bank.v
 rtl/eyeriss_glb.v
 rtl/eyeriss_stream.v
 rtl/eyeriss_drain.v
+rtl/eyeriss_counters_row.v
 rtl/eyeriss_counters.v
 rtl/eyeriss_controller.v
 rtl/eyeriss_top.v

@@ -20,6 +20,7 @@ pub const BLOCKS: &[(&str, &str)] = &[
     ("mc", include_str!("../../templates/mc.v.tera")),
     ("gin_xbus", include_str!("../../templates/gin_xbus.v.tera")),
     ("gin", include_str!("../../templates/gin.v.tera")),
+    ("gon_xbus", include_str!("../../templates/gon_xbus.v.tera")),
     ("gon", include_str!("../../templates/gon.v.tera")),
     ("ln", include_str!("../../templates/ln.v.tera")),
     ("pe", include_str!("../../templates/pe.v.tera")),
@@ -27,6 +28,10 @@ pub const BLOCKS: &[(&str, &str)] = &[
     ("glb", include_str!("../../templates/glb.v.tera")),
     ("stream", include_str!("../../templates/stream.v.tera")),
     ("drain", include_str!("../../templates/drain.v.tera")),
+    (
+        "counters_row",
+        include_str!("../../templates/counters_row.v.tera"),
+    ),
     ("counters", include_str!("../../templates/counters.v.tera")),
     (
         "controller",

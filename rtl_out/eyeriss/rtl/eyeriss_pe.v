@@ -148,7 +148,14 @@ module eyeriss_pe #(
     wire              f_loaded = (f_fill == f_total);
     wire [FILT_CNT_W-1:0] ff_count = ff_word[FW-1:FW-FILT_CNT_W];
     wire              f_we = ff_valid & ~f_loaded;
-    wire [DATA_W-1:0] f_wdata = ff_word[f_lane*DATA_W +: DATA_W];
+    // Lane f_lane of the beat, taken by a shift of the data lanes rather than an indexed
+    // part-select of the whole FIFO word (far cheaper to simulate).
+    wire [FILT_LANES*DATA_W-1:0] ff_data = ff_word[FILT_LANES*DATA_W-1:0];
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [FILT_LANES*DATA_W-1:0] ff_lane =
+        ff_data >> ({ {(32-FILT_CNT_W){1'b0}}, f_lane} * DATA_W);
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [DATA_W-1:0] f_wdata = ff_lane[DATA_W-1:0];
     wire              f_last_lane = (f_lane + 1'b1 == ff_count);
     wire              f_last_weight = (f_fill + 1'b1 == f_total);
     assign ff_pop = f_we & (f_last_lane | f_last_weight);

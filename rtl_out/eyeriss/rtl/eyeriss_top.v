@@ -160,14 +160,17 @@ module eyeriss_top #(
                         cid_ifmap[N*IFMAP_COL_ID_W +: IFMAP_COL_ID_W] <= {IFMAP_COL_ID_W{1'b1}};
                         cid_psum[N*PSUM_COL_ID_W +: PSUM_COL_ID_W] <= {PSUM_COL_ID_W{1'b1}};
                         cid_gon[N*GON_COL_ID_W +: GON_COL_ID_W] <= {GON_COL_ID_W{1'b1}};
-                    end else if (pec_we && pec_row == RI && pec_col == CI) begin
-                        cid_filt[N*FILT_COL_ID_W +: FILT_COL_ID_W] <= pec_data[FILT_COL_ID_W-1:0];
-                        cid_ifmap[N*IFMAP_COL_ID_W +: IFMAP_COL_ID_W] <= pec_data[8 +: IFMAP_COL_ID_W];
-                        cid_psum[N*PSUM_COL_ID_W +: PSUM_COL_ID_W] <= pec_data[16 +: PSUM_COL_ID_W];
-                        cid_gon[N*GON_COL_ID_W +: GON_COL_ID_W] <= pec_data[24 +: GON_COL_ID_W];
-                        pe_en[N] <= pec_data[32];
-                        pe_psum_sel[N*2 +: 2] <= pec_data[34:33];
-                        pe_out_gon[N] <= pec_data[35];
+                    end else if (pec_we) begin
+                        // the same outer condition in every PE, so a simulator can test it once for all
+                        if (pec_row == RI && pec_col == CI) begin
+                            cid_filt[N*FILT_COL_ID_W +: FILT_COL_ID_W] <= pec_data[FILT_COL_ID_W-1:0];
+                            cid_ifmap[N*IFMAP_COL_ID_W +: IFMAP_COL_ID_W] <= pec_data[8 +: IFMAP_COL_ID_W];
+                            cid_psum[N*PSUM_COL_ID_W +: PSUM_COL_ID_W] <= pec_data[16 +: PSUM_COL_ID_W];
+                            cid_gon[N*GON_COL_ID_W +: GON_COL_ID_W] <= pec_data[24 +: GON_COL_ID_W];
+                            pe_en[N] <= pec_data[32];
+                            pe_psum_sel[N*2 +: 2] <= pec_data[34:33];
+                            pe_out_gon[N] <= pec_data[35];
+                        end
                     end
                 end
             end
@@ -260,50 +263,71 @@ module eyeriss_top #(
     );
 
     // ------------------------------------------------------- PE array with LN
-    wire [NPE-1:0]          pout_valid, pout_ready, below_ready, gon_valid, gon_ready;
-    // The top row's LN outputs go nowhere (its PEs always drive the GON).
+    // Per-PE signals that cross rows are arrays of nets indexed by PE (N = r*COLS + c), not
+    // flat vectors: a simulator then keeps each PE's word apart instead of rebuilding one
+    // array-wide vector every cycle. Each row gathers what its GON X-bus and its counters
+    // need into row vectors.
+    localparam SUM_W = 16;   // per-row event sums
+
+    wire [WORD_W-1:0]       pe_pout_data [0:NPE-1];
+    // The top row's LN outputs go nowhere (its PEs always drive the GON), and the bottom
+    // row's LN inputs take nothing; with one row, nothing reads these.
     /* verilator lint_off UNUSEDSIGNAL */
-    wire [NPE-1:0]          up_valid;
+    wire                    pe_up_valid [0:NPE-1];
+    wire                    pe_below_ready [0:NPE-1];
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [NPE-1:0]          ln_word;
-    wire [NPE*WORD_W-1:0]   pout_data;
-    wire [NPE*IDX_W-1:0]    pout_idx;
-    wire [NPE-1:0]          ev_busy, ev_mac, ev_zero, ev_fread, ev_fwrite, ev_iread, ev_iwrite;
-    wire [NPE*8-1:0]        ev_pread, ev_pwrite;
+
+    wire [ROWS-1:0]         x_valid, x_taken;
+    wire [ROWS*WORD_W-1:0]  x_data;
+    wire [ROWS*IDX_W-1:0]   x_idx;
+    wire [ROWS*GON_COL_ID_W-1:0] x_col;
+    wire [ROWS*SUM_W-1:0]   row_busy, row_mac, row_zero, row_fread, row_fwrite, row_iread,
+                            row_iwrite, row_pread, row_pwrite, row_ln, row_enabled;
 
     generate
         for (r = 0; r < ROWS; r = r + 1) begin : g_row
+            wire [COLS-1:0]        gon_valid, gon_ready, ln_word;
+            wire [COLS*WORD_W-1:0] gon_data;
+            wire [COLS*IDX_W-1:0]  gon_idx;
+            wire [COLS-1:0]        ev_busy, ev_mac, ev_zero, ev_fread, ev_fwrite, ev_iread,
+                                   ev_iwrite;
+            wire [COLS*8-1:0]      ev_pread, ev_pwrite;
+
             for (c = 0; c < COLS; c = c + 1) begin : g_col
                 localparam N = r * COLS + c;
                 wire             pin_used, pin_valid, pin_ready;
                 wire [WORD_W-1:0] pin_data;
+                wire             pout_valid, pout_ready;
                 wire             below_valid;
                 wire [WORD_W-1:0] below_data;
+                wire             below_ready;
                 wire             up_ready;
 
                 if (r < ROWS - 1) begin : g_below
-                    assign below_valid = up_valid[N + COLS];
-                    assign below_data = pout_data[(N + COLS)*WORD_W +: WORD_W];
+                    assign below_valid = pe_up_valid[N + COLS];
+                    assign below_data = pe_pout_data[N + COLS];
                 end else begin : g_bottom
                     assign below_valid = 1'b0;
                     assign below_data = {WORD_W{1'b0}};
                 end
                 if (r > 0) begin : g_above
-                    assign up_ready = below_ready[N - COLS];
+                    assign up_ready = pe_below_ready[N - COLS];
                 end else begin : g_top
                     assign up_ready = 1'b0;
                 end
-                assign ln_word[N] = below_valid & below_ready[N];
+                assign pe_below_ready[N] = below_ready;
+                assign ln_word[c] = below_valid & below_ready;
+                assign gon_data[c*WORD_W +: WORD_W] = pe_pout_data[N];
 
                 eyeriss_ln #(.W(WORD_W)) u_ln (
                     .psum_sel(pe_psum_sel[N*2 +: 2]), .acc(cfg_acc), .out_gon(pe_out_gon[N]),
                     .gin_valid(psum_pe_valid[N]), .gin_ready(psum_pe_ready[N]), .gin_data(ps_data),
-                    .below_valid(below_valid), .below_ready(below_ready[N]), .below_data(below_data),
+                    .below_valid(below_valid), .below_ready(below_ready), .below_data(below_data),
                     .pin_used(pin_used), .pin_valid(pin_valid), .pin_ready(pin_ready),
                     .pin_data(pin_data),
-                    .pout_valid(pout_valid[N]), .pout_ready(pout_ready[N]),
-                    .gon_valid(gon_valid[N]), .gon_ready(gon_ready[N]),
-                    .up_valid(up_valid[N]), .up_ready(up_ready)
+                    .pout_valid(pout_valid), .pout_ready(pout_ready),
+                    .gon_valid(gon_valid[c]), .gon_ready(gon_ready[c]),
+                    .up_valid(pe_up_valid[N]), .up_ready(up_ready)
                 );
 
                 eyeriss_pe #(
@@ -320,14 +344,38 @@ module eyeriss_top #(
                     .ifm_valid(ifmap_pe_valid[N]), .ifm_ready(ifmap_pe_ready[N]),
                     .ifm_data(is_data), .ifm_count(is_count),
                     .pin_valid(pin_valid), .pin_ready(pin_ready), .pin_data(pin_data),
-                    .pout_valid(pout_valid[N]), .pout_ready(pout_ready[N]),
-                    .pout_data(pout_data[N*WORD_W +: WORD_W]), .pout_idx(pout_idx[N*IDX_W +: IDX_W]),
-                    .ev_busy(ev_busy[N]), .ev_mac(ev_mac[N]), .ev_zero(ev_zero[N]),
-                    .ev_fread(ev_fread[N]), .ev_fwrite(ev_fwrite[N]), .ev_iread(ev_iread[N]),
-                    .ev_iwrite(ev_iwrite[N]), .ev_pread(ev_pread[N*8 +: 8]),
-                    .ev_pwrite(ev_pwrite[N*8 +: 8])
+                    .pout_valid(pout_valid), .pout_ready(pout_ready),
+                    .pout_data(pe_pout_data[N]), .pout_idx(gon_idx[c*IDX_W +: IDX_W]),
+                    .ev_busy(ev_busy[c]), .ev_mac(ev_mac[c]), .ev_zero(ev_zero[c]),
+                    .ev_fread(ev_fread[c]), .ev_fwrite(ev_fwrite[c]), .ev_iread(ev_iread[c]),
+                    .ev_iwrite(ev_iwrite[c]), .ev_pread(ev_pread[c*8 +: 8]),
+                    .ev_pwrite(ev_pwrite[c*8 +: 8])
                 );
             end
+
+            eyeriss_gon_xbus #(
+                .COLS(COLS), .W(WORD_W), .IDX_W(IDX_W), .COL_ID_W(GON_COL_ID_W)
+            ) u_gon_xbus (
+                .clk(clk), .rst(rst),
+                .pe_valid(gon_valid), .pe_ready(gon_ready), .pe_data(gon_data), .pe_idx(gon_idx),
+                .col_ids(cid_gon[r*COLS*GON_COL_ID_W +: COLS*GON_COL_ID_W]),
+                .x_valid(x_valid[r]), .x_taken(x_taken[r]), .x_data(x_data[r*WORD_W +: WORD_W]),
+                .x_idx(x_idx[r*IDX_W +: IDX_W]), .x_col(x_col[r*GON_COL_ID_W +: GON_COL_ID_W])
+            );
+
+            eyeriss_counters_row #(.COLS(COLS), .SUM_W(SUM_W)) u_counters_row (
+                .clk(clk), .rst(rst), .clear(cnt_clear),
+                .ev_busy(ev_busy), .ev_mac(ev_mac), .ev_zero(ev_zero), .ev_fread(ev_fread),
+                .ev_fwrite(ev_fwrite), .ev_iread(ev_iread), .ev_iwrite(ev_iwrite),
+                .ev_pread(ev_pread), .ev_pwrite(ev_pwrite), .ln_word(ln_word),
+                .pe_enabled(pe_en[r*COLS +: COLS]),
+                .n_busy(row_busy[r*SUM_W +: SUM_W]), .n_mac(row_mac[r*SUM_W +: SUM_W]),
+                .n_zero(row_zero[r*SUM_W +: SUM_W]), .n_fread(row_fread[r*SUM_W +: SUM_W]),
+                .n_fwrite(row_fwrite[r*SUM_W +: SUM_W]), .n_iread(row_iread[r*SUM_W +: SUM_W]),
+                .n_iwrite(row_iwrite[r*SUM_W +: SUM_W]), .n_pread(row_pread[r*SUM_W +: SUM_W]),
+                .n_pwrite(row_pwrite[r*SUM_W +: SUM_W]), .n_ln(row_ln[r*SUM_W +: SUM_W]),
+                .n_enabled(row_enabled[r*SUM_W +: SUM_W])
+            );
         end
     endgenerate
 
@@ -339,12 +387,11 @@ module eyeriss_top #(
     wire [GON_COL_ID_W-1:0]   gon_out_col;
 
     eyeriss_gon #(
-        .ROWS(ROWS), .COLS(COLS), .W(WORD_W), .IDX_W(IDX_W), .ROW_ID_W(ROW_ID_W),
-        .COL_ID_W(GON_COL_ID_W)
+        .ROWS(ROWS), .W(WORD_W), .IDX_W(IDX_W), .ROW_ID_W(ROW_ID_W), .COL_ID_W(GON_COL_ID_W)
     ) u_gon (
         .clk(clk), .rst(rst),
-        .pe_valid(gon_valid), .pe_ready(gon_ready), .pe_data(pout_data), .pe_idx(pout_idx),
-        .row_ids(rid_gon), .col_ids(cid_gon),
+        .x_valid(x_valid), .x_taken(x_taken), .x_data(x_data), .x_idx(x_idx), .x_col(x_col),
+        .row_ids(rid_gon),
         .out_valid(gon_out_valid), .out_ready(gon_out_ready), .out_data(gon_out_data),
         .out_idx(gon_out_idx), .out_row_id(gon_out_row), .out_col_id(gon_out_col)
     );
@@ -369,17 +416,17 @@ module eyeriss_top #(
                            {3'd0, glb_rd[P_FILT]} + {3'd0, glb_rd[P_STORE]};
     wire [3:0] glb_writes = {3'd0, glb_wr[P_DRAIN]} + {3'd0, glb_wr[P_LOAD]};
 
-    eyeriss_counters #(.NPE(NPE), .CNT_W(48)) u_counters (
+    eyeriss_counters #(.ROWS(ROWS), .SUM_W(SUM_W), .CNT_W(48)) u_counters (
         .clk(clk), .rst(rst), .clear(cnt_clear),
-        .ev_busy(ev_busy), .ev_mac(ev_mac), .ev_zero(ev_zero), .ev_fread(ev_fread),
-        .ev_fwrite(ev_fwrite), .ev_iread(ev_iread), .ev_iwrite(ev_iwrite),
-        .ev_pread(ev_pread), .ev_pwrite(ev_pwrite),
+        .row_busy(row_busy), .row_mac(row_mac), .row_zero(row_zero), .row_fread(row_fread),
+        .row_fwrite(row_fwrite), .row_iread(row_iread), .row_iwrite(row_iwrite),
+        .row_pread(row_pread), .row_pwrite(row_pwrite),
         .glb_reads(glb_reads), .glb_writes(glb_writes),
         .filt_beat(fs_valid & fs_ready), .ifmap_beat(is_valid & is_ready),
         .psum_beat(ps_valid & ps_ready), .gon_word(gon_out_valid & gon_out_ready),
-        .ln_word(ln_word), .host_in(in_valid & in_ready), .host_out(out_valid & out_ready),
-        .host_in_wait(host_in_wait), .host_out_wait(host_out_wait), .pe_enabled(pe_en),
-        .sel(cnt_sel), .value(cnt_value)
+        .row_ln(row_ln), .host_in(in_valid & in_ready), .host_out(out_valid & out_ready),
+        .host_in_wait(host_in_wait), .host_out_wait(host_out_wait),
+        .row_enabled(row_enabled), .sel(cnt_sel), .value(cnt_value)
     );
 endmodule
 
