@@ -427,6 +427,5 @@ fn build_cached(
             });
         }
     }
-    let _ = fs::remove_file(cache.join(format!("{key}-failed.log")));
     Ok(binary)
 }
