@@ -100,6 +100,18 @@ fn lint_12x14() {
 }
 
 #[test]
+fn lint_power_of_two_spads() {
+    // fill counters are one bit wider than the spad index when the depth is a power of two
+    let mut cfg = sized(3, 4, true);
+    cfg.pe.filter_spad = 128;
+    cfg.pe.ifmap_spad = 8;
+    cfg.pe.psum_spad = 16;
+    cfg.name = "pow2".into();
+    cfg.validate().unwrap();
+    lint(&cfg);
+}
+
+#[test]
 fn synth_1x1() {
     synth(&sized(1, 1, true));
 }

@@ -72,6 +72,10 @@ module eyeriss_pe #(
     localparam IA_W = $clog2(IFMAP_DEPTH + 1);
     localparam PA_W = $clog2(PSUM_DEPTH + 1);
     localparam PIX_W = (PSUM_DEPTH > 1) ? $clog2(PSUM_DEPTH) : 1;
+    // Index widths of the spads: the fill counters need one value more than the index (they
+    // reach the depth), which is one bit more when the depth is a power of two.
+    localparam FI_W = (FILT_DEPTH > 1) ? $clog2(FILT_DEPTH) : 1;
+    localparam II_W = (IFMAP_DEPTH > 1) ? $clog2(IFMAP_DEPTH) : 1;
     localparam LANE_LOG2 = $clog2(PSUM_LANES);
     localparam FW = FILT_LANES * DATA_W + FILT_CNT_W;
     localparam IW = IFMAP_LANES * DATA_W + IFMAP_CNT_W;
@@ -178,7 +182,7 @@ module eyeriss_pe #(
     // ----------------------------------------------------------- compute state
     reg  [7:0]        mi;          // filter index i within the current MAC step
     reg  [IA_W-1:0]   xo;          // window offset s*q + j
-    reg  [FA_W-1:0]   faddr;
+    reg  [FI_W-1:0]   faddr;       // read address: below the depth
     reg  [11:0]       col;
     reg  [PA_W-1:0]   ok;          // output word within the column
     reg  [IDX_W-1:0]  out_idx;
@@ -188,7 +192,7 @@ module eyeriss_pe #(
     /* verilator lint_off UNUSEDSIGNAL */
     wire [IA_W:0]     xwrap = (xsum >= {1'b0, IDEPTH}) ? xsum - {1'b0, IDEPTH} : xsum;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [DATA_W-1:0] x_cur = ibuf[xwrap[IA_W-1:0]];
+    wire [DATA_W-1:0] x_cur = ibuf[xwrap[II_W-1:0]];
     wire              x_zero = (x_cur == {DATA_W{1'b0}});
     wire              mac_issue = (state == ST_MAC);
     wire              mac_last = (mi + 8'd1 == cfg_p) & (xo + 1'b1 == sq);
@@ -245,10 +249,10 @@ module eyeriss_pe #(
 
     always @(posedge clk) begin
         // filter spad: one port, written while loading, read while computing
-        if (f_we) fspad[f_fill] <= f_wdata;
+        if (f_we) fspad[f_fill[FI_W-1:0]] <= f_wdata;
         else if (mac_issue & ~x_zero) fspad_q <= fspad[faddr];
 
-        if (i_we) ibuf[i_wptr] <= i_wdata;
+        if (i_we) ibuf[i_wptr[II_W-1:0]] <= i_wdata;
 
         if (rst | start) begin
             f_fill <= {FA_W{1'b0}};
@@ -261,7 +265,7 @@ module eyeriss_pe #(
             state <= ST_WAIT;
             mi <= 8'd0;
             xo <= {IA_W{1'b0}};
-            faddr <= {FA_W{1'b0}};
+            faddr <= {FI_W{1'b0}};
             col <= 12'd0;
             ok <= {PA_W{1'b0}};
             out_idx <= {IDX_W{1'b0}};
@@ -303,7 +307,7 @@ module eyeriss_pe #(
                         state <= ST_MAC;
                         mi <= 8'd0;
                         xo <= {IA_W{1'b0}};
-                        faddr <= {FA_W{1'b0}};
+                        faddr <= {FI_W{1'b0}};
                     end
                 end
                 ST_MAC: begin
