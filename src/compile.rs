@@ -312,6 +312,13 @@ impl Layout {
                 buf = buf.max(g.ifmap_words + g.filter_words);
             }
         }
+        // Double-buffered, each region starts on a bank (see mapper::GlbUse::align).
+        let align = if buffers > 1 {
+            cfg.glb.bank_words as u64
+        } else {
+            1
+        };
+        let (psum, buf) = (psum.div_ceil(align) * align, buf.div_ceil(align) * align);
         let total = psum + buffers * buf;
         if total > cfg.glb_words() {
             return Err(format!(

@@ -206,6 +206,7 @@ struct Limits {
     psum: u32,
     stream_rows: u32,
     ifmap_stream_rows: u32,
+    bank_words: u64,
     glb_words: u64,
     data_lanes: u32,
     psum_lanes: u32,
@@ -225,6 +226,7 @@ impl Limits {
             psum: cfg.pe.psum_spad.min(255),
             stream_rows: cfg.noc.stream_rows,
             ifmap_stream_rows: cfg.noc.ifmap_stream_rows,
+            bank_words: cfg.glb.bank_words as u64,
             glb_words: cfg.glb_words(),
             data_lanes: cfg.lanes(cfg.data.data_width),
             psum_lanes: cfg.lanes(cfg.data.psum_width),
@@ -251,24 +253,32 @@ pub struct GlbUse {
     pub filter_words: u64,
     /// Copies of the ifmap rows and filters (2 when loads overlap compute).
     pub buffers: u64,
+    /// Regions start on multiples of this: a bank when double-buffered, so a LOAD into one
+    /// buffer never shares a bank (and loses no GLB port cycles) with reads of the other.
+    pub align: u64,
 }
 
 impl GlbUse {
     pub fn total(&self) -> u64 {
-        self.psum_words + self.buffers * (self.ifmap_words + self.filter_words)
+        let up = |n: u64| n.div_ceil(self.align) * self.align;
+        up(self.psum_words) + self.buffers * up(self.ifmap_words + self.filter_words)
     }
 
     /// Banks (first, last) holding the psums, the ifmap rows and the filters (of every buffer),
     /// in the compiler's layout; `None` for an empty region.
     pub fn banks(&self, bank_words: u64) -> [Option<(u64, u64)>; 3] {
-        let mut at = 0;
-        let buf = self.ifmap_words + self.filter_words;
-        let tail = (self.buffers.max(1) - 1) * buf;
-        [self.psum_words, self.ifmap_words, self.filter_words + tail].map(|n| {
-            let r = (n > 0).then(|| (at / bank_words, (at + n - 1) / bank_words));
-            at += n;
-            r
-        })
+        let up = |n: u64| n.div_ceil(self.align) * self.align;
+        let buf = up(self.ifmap_words + self.filter_words);
+        let ifmap_at = up(self.psum_words);
+        let filter_at = ifmap_at + self.ifmap_words;
+        // the last buffer's filters end the used space
+        let end = ifmap_at + (self.buffers.max(1) - 1) * buf + self.ifmap_words + self.filter_words;
+        let span = |a: u64, b: u64| (b > a).then(|| (a / bank_words, (b - 1) / bank_words));
+        [
+            span(0, self.psum_words),
+            span(ifmap_at, filter_at),
+            span(filter_at, end),
+        ]
     }
 }
 
@@ -335,6 +345,7 @@ fn glb_use(sh: &Shape, lim: &Limits, t: &Tile, pass: &Pass, buffers: u64) -> Glb
         ifmap_words: ifm.div_ceil(lim.data_lanes as u64),
         filter_words: fil.div_ceil(lim.data_lanes as u64),
         buffers,
+        align: if buffers > 1 { lim.bank_words } else { 1 },
     }
 }
 
@@ -760,6 +771,7 @@ pub fn plan(cfg: &ArchConfig, l: &ConvLayer) -> Result<Plan, MapError> {
                     ifmap_words: 0,
                     filter_words: 0,
                     buffers: 1,
+                    align: 1,
                 }),
             });
         }
