@@ -1,0 +1,111 @@
+//! The command line as a user meets it: `sim --dump` writes the documented files, exit codes,
+//! and errors that name the problem.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use eyeriss_gen::npy;
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn eyeriss_gen(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_eyeriss-gen"))
+        .current_dir(root())
+        .args(args)
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn sim_dump_writes_tensors_program_and_stats() {
+    let dir = tempfile::tempdir().unwrap();
+    let dump = dir.path().join("run");
+    let out = eyeriss_gen(&[
+        "sim",
+        "--config",
+        "configs/small.toml",
+        "--layer",
+        "layers/batch2_relu.toml",
+        "--dump",
+        dump.to_str().unwrap(),
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("MATCH: ofmap is bit-exact"), "{text}");
+    // batch 2, 3 -> 4 channels, 7 x 7 input, 3 x 3 kernel: 5 x 5 ofmap
+    let i = npy::read_int(&dump.join("ifmap.npy")).unwrap();
+    let w = npy::read_int(&dump.join("weights.npy")).unwrap();
+    let o = npy::read_int(&dump.join("ofmap.npy")).unwrap();
+    assert_eq!(i.shape, [2, 3, 7, 7]);
+    assert_eq!(w.shape, [4, 3, 3, 3]);
+    assert_eq!(o.shape, [2, 4, 5, 5]);
+    assert!(o.data.iter().all(|&v| v >= 0), "ReLU");
+    let stats: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dump.join("stats.json")).unwrap()).unwrap();
+    assert_eq!(stats["matches"], true);
+    assert!(stats["cycles"].as_u64().unwrap() > 0);
+    assert_eq!(
+        stats["counters"]["busy_pe_cycles"].as_u64(),
+        Some(2 * 4 * 25 * 27)
+    );
+    assert_eq!(stats["config_hash"].as_str().unwrap().len(), 16);
+    let words = std::fs::metadata(dump.join("program.bin")).unwrap().len();
+    assert_eq!(words % 8, 0);
+    // nothing else left behind beside the dump
+    let entries: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+    assert_eq!(entries.len(), 1);
+}
+
+#[test]
+fn a_layer_that_cannot_run_is_refused_with_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let layer = dir.path().join("wide.toml");
+    std::fs::write(
+        &layer,
+        "name = \"wide\"\nin_channels = 1\nout_channels = 1\nheight = 3\nwidth = 5000\nkernel_size = 3\nseed = 1\n",
+    )
+    .unwrap();
+    let out = eyeriss_gen(&[
+        "map",
+        "--config",
+        "configs/small.toml",
+        "--layer",
+        layer.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot run on config 'small'") && err.contains("exceeds 4095"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_bad_layer_file_names_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let layer = dir.path().join("bad.toml");
+    std::fs::write(
+        &layer,
+        "name = \"bad\"\nin_channels = 6\nout_channels = 4\nheight = 5\nwidth = 5\nkernel_size = 3\ngroups = 4\nseed = 1\n",
+    )
+    .unwrap();
+    let out = eyeriss_gen(&[
+        "sim",
+        "--config",
+        "configs/small.toml",
+        "--layer",
+        layer.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("in_channels = 6: must be divisible by groups (4)"),
+        "{err}"
+    );
+}
