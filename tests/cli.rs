@@ -62,24 +62,28 @@ fn sim_dump_writes_tensors_program_and_stats() {
     assert_eq!(entries.len(), 1);
 }
 
-#[test]
-fn a_layer_that_cannot_run_is_refused_with_exit_2() {
+/// Run `verb` on a layer file with `text` and expect exit code 2; returns stderr.
+fn refused(verb: &str, text: &str) -> String {
     let dir = tempfile::tempdir().unwrap();
-    let layer = dir.path().join("wide.toml");
-    std::fs::write(
-        &layer,
-        "name = \"wide\"\nin_channels = 1\nout_channels = 1\nheight = 3\nwidth = 5000\nkernel_size = 3\nseed = 1\n",
-    )
-    .unwrap();
+    let layer = dir.path().join("layer.toml");
+    std::fs::write(&layer, text).unwrap();
     let out = eyeriss_gen(&[
-        "map",
+        verb,
         "--config",
         "configs/small.toml",
         "--layer",
         layer.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn a_layer_that_cannot_run_is_refused_with_exit_2() {
+    let err = refused(
+        "map",
+        "name = \"wide\"\nin_channels = 1\nout_channels = 1\nheight = 3\nwidth = 5000\nkernel_size = 3\nseed = 1\n",
+    );
     assert!(
         err.contains("cannot run on config 'small'") && err.contains("exceeds 4095"),
         "{err}"
@@ -88,22 +92,10 @@ fn a_layer_that_cannot_run_is_refused_with_exit_2() {
 
 #[test]
 fn a_bad_layer_file_names_the_field() {
-    let dir = tempfile::tempdir().unwrap();
-    let layer = dir.path().join("bad.toml");
-    std::fs::write(
-        &layer,
-        "name = \"bad\"\nin_channels = 6\nout_channels = 4\nheight = 5\nwidth = 5\nkernel_size = 3\ngroups = 4\nseed = 1\n",
-    )
-    .unwrap();
-    let out = eyeriss_gen(&[
+    let err = refused(
         "sim",
-        "--config",
-        "configs/small.toml",
-        "--layer",
-        layer.to_str().unwrap(),
-    ]);
-    assert_eq!(out.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&out.stderr);
+        "name = \"bad\"\nin_channels = 6\nout_channels = 4\nheight = 5\nwidth = 5\nkernel_size = 3\ngroups = 4\nseed = 1\n",
+    );
     assert!(
         err.contains("in_channels = 6: must be divisible by groups (4)"),
         "{err}"
