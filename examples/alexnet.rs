@@ -24,6 +24,24 @@ const CHIP: [(&str, u64, u32); 5] = [
     ("conv5", 2_000_000, 156),
 ];
 
+/// What the counters say holds the layers back (kept with the code that measures it).
+const HELD_BACK: &str = "What holds the layers back, from the counters above:\n\n\
+- **Active PEs**: 154-156 of 168 on every layer but CONV2 (140), which alone caps utilization at \
+  92-93%; measured utilization (busy PE-cycles / 168 x cycles) is 70-76%.\n\
+- **Not-hidden host transfers**: every tile ends with a STORE over the 64-bit host link while \
+  the array idles (host words out: about 8% of CONV1's cycles, 1.4-2.5% elsewhere), and the first \
+  LOAD of a layer is not overlapped.\n\
+- **Ramp-up per pass**: a pass's PEs start only when their filters (filter GIN, 4 weights a beat) \
+  and a first window (the 16-bit ifmap GIN, one element a beat shared by every row of the step) \
+  have arrived, and its last column drains up the chains before the BARRIER.\n\
+- **The ifmap GIN**: one element per cycle for all rows of a step; busy 36-63% of all cycles, \
+  so steps with many rows per PE-cycle of work (CONV1's stride 4, CONV3 and CONV5) run close \
+  to its bandwidth in their first columns.\n\
+- **Per output column**: p*q*S MAC cycles plus about 4 pipeline and ceil(p/4) output cycles.\n\n\
+The levers, in order: overlap STOREs with the next tile (a second psum region), start a pass's \
+filter stream while the previous pass drains (PE filter spads would need two banks), and a wider \
+ifmap GIN (32 bits halves the step start-up).";
+
 fn main() -> anyhow::Result<()> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let only: Vec<String> = std::env::args().skip(1).collect();
@@ -73,10 +91,11 @@ fn main() -> anyhow::Result<()> {
     writeln!(
         md,
         "- **processing**: cycles minus those the controller waited for a host input word (counter \
-         `host_in_wait_cycles`). The simulated host never stalls, so the two are equal here; LOAD \
-         and STORE transfers over the 64-bit host link are *included*, because the array does not \
-         overlap them with computing yet (the chip's processing latency assumes DRAM traffic is \
-         hidden)."
+         `host_in_wait_cycles`). The simulated host never stalls, so the two are equal here. Host \
+         transfers are included where the array cannot hide them: a pass's LOADs run during the \
+         previous pass's steps when the mapping double-buffers (`map` column `buf` = 2), but the \
+         layer's first LOAD and every tile's STORE are not overlapped (the chip's processing \
+         latency assumes all DRAM traffic is hidden)."
     )?;
     writeln!(
         md,
@@ -122,26 +141,33 @@ fn main() -> anyhow::Result<()> {
     writeln!(md)?;
     writeln!(
         md,
-        "| layer | busy PE-cycles | zero-skipped | ifmap GIN beats | filter GIN beats | psum GIN beats | GON words | GLB reads | GLB writes | host words in | host words out | sim wall s |"
+        "| layer | busy PE-cycles | zero-skipped | ifmap GIN beats (busy) | filter GIN beats | psum GIN beats | GON words | GLB reads | GLB writes | host words in (busy) | host words out (busy) | sim wall s |"
     )?;
     writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|")?;
     for (name, _, _, s, wall) in &rows {
         let c = |k: &str| s.counter(k);
+        // share of the layer's cycles a one-word-per-cycle resource was busy
+        let busy = |n: u64| 100.0 * n as f64 / s.cycles.max(1) as f64;
         writeln!(
             md,
-            "| {name} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {wall:.0} |",
+            "| {name} | {} | {} | {} ({:.0}%) | {} | {} | {} | {} | {} | {} ({:.0}%) | {} ({:.0}%) | {wall:.0} |",
             c("busy_pe_cycles"),
             c("zero_skipped_macs"),
             c("ifmap_gin_beats"),
+            busy(c("ifmap_gin_beats")),
             c("filter_gin_beats"),
             c("psum_gin_beats"),
             c("gon_words"),
             c("glb_reads"),
             c("glb_writes"),
             c("host_words_in"),
-            c("host_words_out")
+            busy(c("host_words_in")),
+            c("host_words_out"),
+            busy(c("host_words_out"))
         )?;
     }
+    writeln!(md)?;
+    writeln!(md, "{}", HELD_BACK)?;
     print!("{md}");
     if only.is_empty() {
         std::fs::write(root.join("docs/alexnet.md"), &md)?;
