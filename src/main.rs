@@ -134,6 +134,13 @@ enum Backend {
 }
 
 fn main() -> ExitCode {
+    // Like other Unix tools, end quietly when the reader goes away (`eyeriss-gen map ... | head`)
+    // instead of panicking on a failed print.
+    #[cfg(unix)]
+    // SAFETY: restores the default disposition of SIGPIPE before any thread or I/O exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,

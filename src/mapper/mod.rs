@@ -574,6 +574,21 @@ fn tile_cycles(sh: &Shape, lim: &Limits, t: &Tile, overlap: bool) -> u64 {
     total + region * span as u64 + 4
 }
 
+/// Words a tile moves over the host link (the DRAM traffic of the model): each pass's ifmap
+/// rows and filters, and the chain regions it stores.
+fn tile_host_words(sh: &Shape, lim: &Limits, t: &Tile) -> u64 {
+    let loads: u64 = t
+        .passes
+        .iter()
+        .map(|pass| {
+            let g = glb_use(sh, lim, t, pass, 1);
+            g.ifmap_words + g.filter_words
+        })
+        .sum();
+    let (region, _) = tile_regions(sh, lim.gon_col_bits, lim.psum_lanes, t);
+    loads + region * t.chains().len() as u64
+}
+
 /// The prediction and the figures `map` prints for a mapping.
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
@@ -588,21 +603,35 @@ pub struct Plan {
     pub glb: GlbUse,
 }
 
-fn evaluate(cfg: &ArchConfig, sh: &Shape, lim: &Limits, m: &Mapping) -> (u64, usize, usize, u32) {
+/// Predicted cycles, tiles, passes, active PEs and (`with_host`) host words of a mapping.
+fn evaluate(
+    cfg: &ArchConfig,
+    sh: &Shape,
+    lim: &Limits,
+    m: &Mapping,
+    with_host: bool,
+) -> (u64, usize, usize, u32, u64) {
     // Tiles come in a handful of shapes (full and remainder images, strips and filter blocks);
     // the cost of a shape is computed once.
-    let mut known: Vec<(TileShape, u64)> = Vec::new();
-    let (mut cycles, mut tiles, mut passes, mut active) = (0u64, 0usize, 0usize, 0u32);
+    let mut known: Vec<(TileShape, u64, u64)> = Vec::new();
+    let (mut cycles, mut tiles, mut passes, mut active, mut host) =
+        (0u64, 0usize, 0usize, 0u32, 0u64);
     visit_tiles(cfg, sh, m, &mut |t| {
         let key = t.shape();
-        let c = match known.iter().find(|(k, _)| *k == key) {
-            Some(&(_, c)) => c,
+        let (c, h) = match known.iter().find(|(k, _, _)| *k == key) {
+            Some(&(_, c, h)) => (c, h),
             None => {
                 let c = tile_cycles(sh, lim, &t, m.overlap);
-                known.push((key, c));
-                c
+                let h = if with_host {
+                    tile_host_words(sh, lim, &t)
+                } else {
+                    0
+                };
+                known.push((key, c, h));
+                (c, h)
             }
         };
+        host += h;
         if tiles == 0 && m.overlap {
             // nothing hides the layer's first loads
             let g = glb_use(sh, lim, &t, &t.passes[0], 1);
@@ -615,7 +644,7 @@ fn evaluate(cfg: &ArchConfig, sh: &Shape, lim: &Limits, m: &Mapping) -> (u64, us
         active = active.max(t.blocks.len() as u32 * t.ew * first.chans.len() as u32 * first.h);
         true
     });
-    (cycles, tiles, passes, active)
+    (cycles, tiles, passes, active, host)
 }
 
 /// Layer-level limits of the hardware, whatever the mapping.
@@ -660,7 +689,8 @@ pub fn plan(cfg: &ArchConfig, l: &ConvLayer) -> Result<Plan, MapError> {
     let rh = sh.r.div_ceil(rfold);
     let sw_max = sh.s.min(lim.ifmap).min(lim.filt);
     let sw = sh.s.div_ceil(sh.s.div_ceil(sw_max));
-    let mut cands: Vec<(u64, Mapping)> = Vec::new();
+    // (predicted cycles, host words, mapping)
+    let mut cands: Vec<(u64, u64, Mapping)> = Vec::new();
     // The best KEEP predicted cycles so far (a max-heap): a candidate whose bound cannot beat
     // the worst of them is not evaluated, as it could not reach the exact checks.
     const KEEP: usize = 64;
@@ -718,18 +748,25 @@ pub fn plan(cfg: &ArchConfig, l: &ConvLayer) -> Result<Plan, MapError> {
                     {
                         continue;
                     }
-                    let (cycles, _, _, _) = evaluate(cfg, &sh, &lim, &m);
+                    let (cycles, _, _, _, _) = evaluate(cfg, &sh, &lim, &m, false);
                     top.push(cycles);
                     if top.len() > KEEP {
                         top.pop();
                     }
-                    cands.push((cycles, m));
+                    cands.push((cycles, 0, m));
                 }
             }
         }
     }
-    cands.sort_by_key(|&(c, m)| (c, u32::MAX - m.p * m.q));
-    for (cycles, m) in cands.iter().take(KEEP) {
+    // Fewest cycles; ties: least host (DRAM) traffic, then the most work per PE. Host words
+    // are only needed to break ties, so they are counted for the best few only.
+    cands.sort_by_key(|&(c, _, m)| (c, u32::MAX - m.p * m.q));
+    cands.truncate(KEEP);
+    for cand in cands.iter_mut() {
+        cand.1 = evaluate(cfg, &sh, &lim, &cand.2, true).4;
+    }
+    cands.sort_by_key(|&(c, h, m)| (c, h, u32::MAX - m.p * m.q));
+    for (cycles, _, m) in cands.iter().take(KEEP) {
         // The exact checks (IDs, every tile and pass shape) on the best few. Tiles and passes
         // of one shape lay out alike, so each shape is checked once.
         let mut ok = true;
@@ -757,7 +794,7 @@ pub fn plan(cfg: &ArchConfig, l: &ConvLayer) -> Result<Plan, MapError> {
             true
         });
         if ok {
-            let (_, ntiles, passes, active) = evaluate(cfg, &sh, &lim, m);
+            let (_, ntiles, passes, active, _) = evaluate(cfg, &sh, &lim, m, false);
             return Ok(Plan {
                 mapping: *m,
                 tiles: ntiles,
@@ -906,7 +943,7 @@ pub fn explain(cfg: &ArchConfig, l: &ConvLayer, plan: &Plan) -> Vec<(String, Str
             match check_pass(cfg, &sh, &lim, &tiles[0], &tiles[0].passes[0], buffers(&m2)) {
                 Err(e) => e,
                 Ok(()) => {
-                    let (cycles, _, _, _) = evaluate(cfg, &sh, &lim, &m2);
+                    let (cycles, _, _, _, _) = evaluate(cfg, &sh, &lim, &m2, false);
                     format!(
                         "fits, but predicted {cycles} cycles vs {} chosen",
                         plan.predicted_cycles
