@@ -269,7 +269,7 @@ fn pass_data(sh: &Shape, data: &Tensors, dw: u32, t: &Tile, pass: &Pass) -> (Vec
     }
     let flen = t.p * pass.q * pass.sc;
     let mut fil = Vec::with_capacity(t.blocks.len() * (vc * pass.h * flen) as usize);
-    for &m0 in &t.blocks {
+    for &m0 in t.blocks.iter() {
         for &c0 in &pass.chans {
             for i in 0..pass.h {
                 for s in 0..pass.sc {

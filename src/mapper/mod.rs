@@ -113,7 +113,7 @@ pub struct Tile {
     pub ks: u32,
     pub p: u32,
     /// First filter (within the group) of each filter block of `p` filters.
-    pub blocks: Vec<u32>,
+    pub blocks: Blocks,
     /// Filter blocks side by side in one vertical group.
     pub th: u32,
     /// Lanes per vertical group. A set wider than the array (`ew` > columns) is *segmented*:
@@ -125,6 +125,35 @@ pub struct Tile {
     /// Shared by every tile of a schedule.
     pub passes: std::sync::Arc<[Pass]>,
 }
+
+/// A tile's filter blocks: a run of the schedule's shared block list, so visiting the tiles of
+/// a candidate mapping allocates nothing per tile.
+#[derive(Debug, Clone)]
+pub struct Blocks {
+    all: std::sync::Arc<[u32]>,
+    range: std::ops::Range<usize>,
+}
+
+impl Blocks {
+    pub fn new(all: std::sync::Arc<[u32]>, range: std::ops::Range<usize>) -> Blocks {
+        Blocks { all, range }
+    }
+}
+
+impl std::ops::Deref for Blocks {
+    type Target = [u32];
+    fn deref(&self) -> &[u32] {
+        &self.all[self.range.clone()]
+    }
+}
+
+impl PartialEq for Blocks {
+    fn eq(&self, other: &Blocks) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Blocks {}
 
 /// One processing pass of a tile.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -426,7 +455,7 @@ fn first_tile(cfg: &ArchConfig, sh: &Shape, m: &Mapping) -> Tile {
         ew,
         ks,
         p,
-        blocks: (0..nblocks).map(|b| b * p).collect(),
+        blocks: Blocks::new((0..nblocks).map(|b| b * p).collect(), 0..nblocks as usize),
         th: th_cap.min(nblocks),
         seg_w,
         hg,
@@ -435,9 +464,9 @@ fn first_tile(cfg: &ArchConfig, sh: &Shape, m: &Mapping) -> Tile {
 }
 
 /// Calls `visit` with every tile of the schedule in execution order, until it returns false.
-fn visit_tiles(cfg: &ArchConfig, sh: &Shape, m: &Mapping, visit: &mut dyn FnMut(Tile) -> bool) {
-    let lim = Limits::of(cfg);
-    // channel chunk groups: full chunks of q, vc per pass, then the remainder chunk alone
+/// The passes of every tile: channel-chunk groups (full chunks of q, vc per pass, then the
+/// remainder chunk alone) x R folds x S folds. They depend only on q, vc, rh and sw.
+fn reduction(sh: &Shape, m: &Mapping) -> std::sync::Arc<[Pass]> {
     let nfull = sh.cg / m.q;
     let mut chan_passes: Vec<(Vec<u32>, u32)> = Vec::new();
     let mut i = 0;
@@ -465,6 +494,22 @@ fn visit_tiles(cfg: &ArchConfig, sh: &Shape, m: &Mapping, visit: &mut dyn FnMut(
             }
         }
     }
+    red.into()
+}
+
+fn visit_tiles(cfg: &ArchConfig, sh: &Shape, m: &Mapping, visit: &mut dyn FnMut(Tile) -> bool) {
+    visit_tiles_with(cfg, sh, m, &reduction(sh, m), visit)
+}
+
+/// Calls `visit` with every tile, given the mapping's reduction passes.
+fn visit_tiles_with(
+    cfg: &ArchConfig,
+    sh: &Shape,
+    m: &Mapping,
+    red: &std::sync::Arc<[Pass]>,
+    visit: &mut dyn FnMut(Tile) -> bool,
+) {
+    let lim = Limits::of(cfg);
     // ofmap row segments: (e0, lanes, strips)
     let mut esegs = Vec::new();
     let mut e = 0;
@@ -480,13 +525,12 @@ fn visit_tiles(cfg: &ArchConfig, sh: &Shape, m: &Mapping, visit: &mut dyn FnMut(
         }
     }
     // filter blocks: full blocks of p, then the remainder block
-    let mut pclasses: Vec<(u32, Vec<u32>)> =
+    let mut pclasses: Vec<(u32, std::sync::Arc<[u32]>)> =
         vec![(m.p, (0..sh.mg / m.p).map(|b| b * m.p).collect())];
     if !sh.mg.is_multiple_of(m.p) {
-        pclasses.push((sh.mg % m.p, vec![sh.mg / m.p * m.p]));
+        pclasses.push((sh.mg % m.p, vec![sh.mg / m.p * m.p].into()));
     }
-    let hg = m.vc.min(chan_passes[0].0.len() as u32) * m.rh;
-    let red: std::sync::Arc<[Pass]> = red.into();
+    let hg = red[0].chans.len() as u32 * m.rh;
 
     for g in 0..sh.g {
         for n0 in (0..sh.n).step_by(m.nb as usize) {
@@ -499,7 +543,9 @@ fn visit_tiles(cfg: &ArchConfig, sh: &Shape, m: &Mapping, visit: &mut dyn FnMut(
                         continue;
                     }
                     let cap = (th_cap * tv_cap) as usize;
-                    for chunk in blocks.chunks(cap) {
+                    for start in (0..blocks.len()).step_by(cap) {
+                        let chunk =
+                            Blocks::new(blocks.clone(), start..(start + cap).min(blocks.len()));
                         let go_on = visit(Tile {
                             g,
                             n0,
@@ -508,8 +554,8 @@ fn visit_tiles(cfg: &ArchConfig, sh: &Shape, m: &Mapping, visit: &mut dyn FnMut(
                             ew,
                             ks,
                             p: *p,
-                            blocks: chunk.to_vec(),
                             th: th_cap.min(chunk.len() as u32),
+                            blocks: chunk,
                             seg_w,
                             hg,
                             passes: red.clone(),
@@ -544,7 +590,14 @@ fn tile_cycles(sh: &Shape, lim: &Limits, t: &Tile, overlap: bool) -> u64 {
     // beat more than its elements need.
     let beats = |elems: u64, lanes: u32| elems.div_ceil(lanes as u64) + u64::from(lanes > 1);
     let mut total = 0u64;
+    // Passes come in a few shapes (full channel groups, the remainder, the last R and S folds).
+    let mut known: Vec<((usize, u32, u32, u32), u64)> = Vec::new();
     for pass in t.passes.iter() {
+        let key = (pass.chans.len(), pass.q, pass.h, pass.sc);
+        if let Some(&(_, c)) = known.iter().find(|(k, _)| *k == key) {
+            total += c;
+            continue;
+        }
         let gu = glb_use(sh, lim, t, pass, 1);
         let pqs = (t.p * pass.q * pass.sc) as u64;
         let frows = (t.blocks.len() * pass.chans.len()) as u64 * pass.h as u64;
@@ -568,7 +621,9 @@ fn tile_cycles(sh: &Shape, lim: &Limits, t: &Tile, overlap: bool) -> u64 {
         } else {
             load
         };
-        total += load + 14 + filt + steps + chain;
+        let c = load + 14 + filt + steps + chain;
+        known.push((key, c));
+        total += c;
     }
     let (region, span) = tile_regions(sh, lim.gon_col_bits, lim.psum_lanes, t);
     total + region * span as u64 + 4
@@ -611,12 +666,23 @@ fn evaluate(
     m: &Mapping,
     with_host: bool,
 ) -> (u64, usize, usize, u32, u64) {
+    evaluate_with(cfg, sh, lim, m, &reduction(sh, m), with_host)
+}
+
+fn evaluate_with(
+    cfg: &ArchConfig,
+    sh: &Shape,
+    lim: &Limits,
+    m: &Mapping,
+    red: &std::sync::Arc<[Pass]>,
+    with_host: bool,
+) -> (u64, usize, usize, u32, u64) {
     // Tiles come in a handful of shapes (full and remainder images, strips and filter blocks);
     // the cost of a shape is computed once.
     let mut known: Vec<(TileShape, u64, u64)> = Vec::new();
     let (mut cycles, mut tiles, mut passes, mut active, mut host) =
         (0u64, 0usize, 0usize, 0u32, 0u64);
-    visit_tiles(cfg, sh, m, &mut |t| {
+    visit_tiles_with(cfg, sh, m, red, &mut |t| {
         let key = t.shape();
         let (c, h) = match known.iter().find(|(k, _, _)| *k == key) {
             Some(&(_, c, h)) => (c, h),
@@ -706,6 +772,21 @@ pub fn plan(cfg: &ArchConfig, l: &ConvLayer) -> Result<Plan, MapError> {
             let chunks = sh.cg / q;
             let vmax = chunks.max(1).min(lim.rows / rh);
             for vc in 1..=vmax {
+                // the passes of a tile depend on q and vc only: built once for every e below
+                let red = reduction(
+                    &sh,
+                    &Mapping {
+                        p,
+                        q,
+                        vc,
+                        ew: 1,
+                        rh,
+                        sw,
+                        nb: 1,
+                        ks: 1,
+                        overlap: false,
+                    },
+                );
                 // up to the array width, or segmented over the vertical groups that fit
                 let ew_max = sh.e.min(lim.cols * (lim.rows / (vc * rh)).max(1));
                 for (ew, overlap) in (1..=ew_max).flat_map(|e| [(e, true), (e, false)]) {
@@ -748,7 +829,7 @@ pub fn plan(cfg: &ArchConfig, l: &ConvLayer) -> Result<Plan, MapError> {
                     {
                         continue;
                     }
-                    let (cycles, _, _, _, _) = evaluate(cfg, &sh, &lim, &m, false);
+                    let (cycles, _, _, _, _) = evaluate_with(cfg, &sh, &lim, &m, &red, false);
                     top.push(cycles);
                     if top.len() > KEEP {
                         top.pop();
@@ -762,8 +843,12 @@ pub fn plan(cfg: &ArchConfig, l: &ConvLayer) -> Result<Plan, MapError> {
     // are only needed to break ties, so they are counted for the best few only.
     cands.sort_by_key(|&(c, _, m)| (c, u32::MAX - m.p * m.q));
     cands.truncate(KEEP);
-    for cand in cands.iter_mut() {
-        cand.1 = evaluate(cfg, &sh, &lim, &cand.2, true).4;
+    let cycles: Vec<u64> = cands.iter().map(|c| c.0).collect();
+    for (i, cand) in cands.iter_mut().enumerate() {
+        let tied = (i > 0 && cycles[i - 1] == cycles[i]) || cycles.get(i + 1) == Some(&cycles[i]);
+        if tied {
+            cand.1 = evaluate(cfg, &sh, &lim, &cand.2, true).4;
+        }
     }
     cands.sort_by_key(|&(c, h, m)| (c, h, u32::MAX - m.p * m.q));
     for (cycles, _, m) in cands.iter().take(KEEP) {
