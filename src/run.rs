@@ -77,12 +77,17 @@ fn counters_as_object<S: serde::Serializer>(c: &[(String, u64)], s: S) -> Result
     m.end()
 }
 
+/// A counter by its READ_COUNTERS name (0 for a name the list does not have).
+fn counter_in(counters: &[(String, u64)], name: &str) -> u64 {
+    counters
+        .iter()
+        .find(|(n, _)| n == name)
+        .map_or(0, |&(_, v)| v)
+}
+
 impl LayerStats {
     pub fn counter(&self, name: &str) -> u64 {
-        self.counters
-            .iter()
-            .find(|(n, _)| n == name)
-            .map_or(0, |&(_, v)| v)
+        counter_in(&self.counters, name)
     }
 
     /// Energy per level with another cost table.
@@ -171,13 +176,15 @@ pub fn run_layer(
         .collect();
     let c = &dec.counters;
     let cycles = c[0];
-    let counter = |name: &str| {
-        COUNTER_NAMES
-            .iter()
-            .position(|n| *n == name)
-            .map_or(0, |k| c[k])
-    };
-    let energy = energy::energy(energy::accesses(cfg, counter), &EnergyTable::isca());
+    let counters: Vec<(String, u64)> = COUNTER_NAMES
+        .iter()
+        .zip(c.iter())
+        .map(|(n, &v)| (n.to_string(), v))
+        .collect();
+    let energy = energy::energy(
+        energy::accesses(cfg, |n| counter_in(&counters, n)),
+        &EnergyTable::isca(),
+    );
     let stats = LayerStats {
         layer: l.name.clone(),
         config: cfg.name.clone(),
@@ -191,11 +198,7 @@ pub fn run_layer(
         processing_cycles: cycles.saturating_sub(c[19]),
         harness_cycles: res.cycles,
         utilization: c[1] as f64 / (cfg.pes() as f64 * cycles.max(1) as f64),
-        counters: COUNTER_NAMES
-            .iter()
-            .zip(c.iter())
-            .map(|(n, &v)| (n.to_string(), v))
-            .collect(),
+        counters,
         energy,
         matches: bad.is_empty(),
         mismatch_count: bad.len(),

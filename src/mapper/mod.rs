@@ -418,14 +418,25 @@ fn reduction_passes(sh: &Shape, m: &Mapping) -> u32 {
 
 /// The schedule's first tile with only its first pass: the largest tile and pass, all the fit
 /// checks of the search need.
-fn first_tile(cfg: &ArchConfig, sh: &Shape, m: &Mapping) -> Tile {
-    let lim = Limits::of(cfg);
+fn first_tile(cfg: &ArchConfig, sh: &Shape, m: &Mapping) -> Option<Tile> {
+    let first: std::sync::Arc<[Pass]> = vec![first_pass(sh, m)].into();
+    let mut tile = None;
+    visit_tiles_with(cfg, sh, m, &first, &mut |t| {
+        tile = Some(t);
+        false
+    });
+    tile
+}
+
+/// The first pass of every tile: the first channel-chunk group (or the remainder chunk when
+/// C < q), filter rows and columns from 0.
+fn first_pass(sh: &Shape, m: &Mapping) -> Pass {
     let (q, chunks) = if sh.cg >= m.q {
         (m.q, m.vc.min(sh.cg / m.q))
     } else {
         (sh.cg, 1)
     };
-    let pass = Pass {
+    Pass {
         chans: (0..chunks).map(|c| c * q).collect(),
         q,
         r0: 0,
@@ -433,37 +444,9 @@ fn first_tile(cfg: &ArchConfig, sh: &Shape, m: &Mapping) -> Tile {
         s0: 0,
         sc: m.sw.min(sh.s),
         acc: false,
-    };
-    let (ew, ks) = if sh.e >= m.ew {
-        (m.ew, m.ks.min(sh.e / m.ew))
-    } else {
-        (sh.e, 1)
-    };
-    let hg = chunks * m.rh;
-    let (th_cap, seg_w) = across(lim.cols, ew);
-    let cap = th_cap * (lim.rows / (hg * ew.div_ceil(seg_w))).max(1);
-    let (p, nblocks) = if sh.mg >= m.p {
-        (m.p, (sh.mg / m.p).min(cap))
-    } else {
-        (sh.mg, 1)
-    };
-    Tile {
-        g: 0,
-        n0: 0,
-        nn: m.nb.min(sh.n),
-        e0: 0,
-        ew,
-        ks,
-        p,
-        blocks: Blocks::new((0..nblocks).map(|b| b * p).collect(), 0..nblocks as usize),
-        th: th_cap.min(nblocks),
-        seg_w,
-        hg,
-        passes: vec![pass].into(),
     }
 }
 
-/// Calls `visit` with every tile of the schedule in execution order, until it returns false.
 /// The passes of every tile: channel-chunk groups (full chunks of q, vc per pass, then the
 /// remainder chunk alone) x R folds x S folds. They depend only on q, vc, rh and sw.
 fn reduction(sh: &Shape, m: &Mapping) -> std::sync::Arc<[Pass]> {
@@ -497,6 +480,7 @@ fn reduction(sh: &Shape, m: &Mapping) -> std::sync::Arc<[Pass]> {
     red.into()
 }
 
+/// Calls `visit` with every tile of the schedule in execution order, until it returns false.
 fn visit_tiles(cfg: &ArchConfig, sh: &Shape, m: &Mapping, visit: &mut dyn FnMut(Tile) -> bool) {
     visit_tiles_with(cfg, sh, m, &reduction(sh, m), visit)
 }
@@ -803,7 +787,7 @@ pub fn plan(cfg: &ArchConfig, l: &ConvLayer) -> Result<Plan, MapError> {
                     };
                     // the largest tile that fits: strips first, then images
                     let fits = |m: &Mapping| -> Result<(), String> {
-                        let t = first_tile(cfg, &sh, m);
+                        let t = first_tile(cfg, &sh, m).ok_or("the layer has no output")?;
                         check_pass_cheap(
                             cfg,
                             &sh,
@@ -822,7 +806,9 @@ pub fn plan(cfg: &ArchConfig, l: &ConvLayer) -> Result<Plan, MapError> {
                     m.ks = largest(1, kmax.max(1), |k| fits(&Mapping { ks: k, ..m }).is_ok());
                     m.nb = largest(1, sh.n, |n| fits(&Mapping { nb: n, ..m }).is_ok());
                     // No mapping beats one MAC per used PE per cycle: skip what cannot win.
-                    let t = &first_tile(cfg, &sh, &m);
+                    let Some(t) = &first_tile(cfg, &sh, &m) else {
+                        continue;
+                    };
                     let used = t.blocks.len() as u64
                         * (t.ew * t.passes[0].chans.len() as u32 * t.passes[0].h) as u64;
                     if top.len() == KEEP && top.peek().is_some_and(|&w| l.macs() / used.max(1) >= w)
