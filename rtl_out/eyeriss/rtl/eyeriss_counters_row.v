@@ -14,15 +14,15 @@ module eyeriss_counters_row #(
     input  wire              clk,
     input  wire              rst,
     input  wire              clear,
+    input  wire [7:0]        cfg_p,      // filters per PE: psum entries read per output column
     input  wire [COLS-1:0]   ev_busy,
     input  wire [COLS-1:0]   ev_mac,
-    input  wire [COLS-1:0]   ev_zero,
-    input  wire [COLS-1:0]   ev_fread,
     input  wire [COLS-1:0]   ev_fwrite,
     input  wire [COLS-1:0]   ev_iread,
     input  wire [COLS-1:0]   ev_iwrite,
-    input  wire [COLS*8-1:0] ev_pread,
-    input  wire [COLS*8-1:0] ev_pwrite,
+    input  wire [COLS-1:0]   ev_pacc,
+    input  wire [COLS-1:0]   ev_pcol,
+    input  wire [COLS-1:0]   ev_pwrite,
     input  wire [COLS-1:0]   ln_word,
     input  wire [COLS-1:0]   pe_enabled,
     output reg  [SUM_W-1:0]  n_busy,
@@ -61,14 +61,8 @@ module eyeriss_counters_row #(
         end
     endfunction
 
-    function [SUM_W-1:0] sum8;
-        input [COLS*8-1:0] v;
-        integer i;
-        begin
-            sum8 = {SUM_W{1'b0}};
-            for (i = 0; i < COLS; i = i + 1) sum8 = sum8 + { {(SUM_W-8){1'b0}}, v[i*8 +: 8]};
-        end
-    endfunction
+    wire [SUM_W-1:0] busy = ones(ev_busy);
+    wire [SUM_W-1:0] mac = ones(ev_mac);
 
     always @(posedge clk) begin
         if (rst | clear) begin
@@ -83,15 +77,17 @@ module eyeriss_counters_row #(
             n_pwrite <= {SUM_W{1'b0}};
             n_ln <= {SUM_W{1'b0}};
         end else begin
-            n_busy <= ones(ev_busy);
-            n_mac <= ones(ev_mac);
-            n_zero <= ones(ev_zero);
-            n_fread <= ones(ev_fread);
+            // A zero-skipped MAC is a busy cycle without a MAC, and every MAC reads the filter
+            // spad once; each finished output column reads all p psum entries.
+            n_busy <= busy;
+            n_mac <= mac;
+            n_zero <= busy - mac;
+            n_fread <= mac;
             n_fwrite <= ones(ev_fwrite);
             n_iread <= ones(ev_iread);
             n_iwrite <= ones(ev_iwrite);
-            n_pread <= sum8(ev_pread);
-            n_pwrite <= sum8(ev_pwrite);
+            n_pread <= ones(ev_pacc) + ones(ev_pcol) * { {(SUM_W-8){1'b0}}, cfg_p};
+            n_pwrite <= ones(ev_pwrite);
             n_ln <= ones(ln_word);
         end
         n_enabled <= ones(pe_enabled);

@@ -57,16 +57,16 @@ module eyeriss_pe #(
     input  wire                          pout_ready,
     output wire [PSUM_LANES*PSUM_W-1:0]  pout_data,
     output wire [IDX_W-1:0]              pout_idx,
-    // events for the hardware counters
+    // events for the hardware counters, one bit each: the counters derive zero-skipped MACs
+    // (busy - mac), filter spad reads (= mac) and psum spad reads (pacc + p * pcol)
     output wire                          ev_busy,
     output wire                          ev_mac,
-    output wire                          ev_zero,
-    output wire                          ev_fread,
     output wire                          ev_fwrite,
     output wire                          ev_iread,
     output wire                          ev_iwrite,
-    output wire [7:0]                    ev_pread,
-    output wire [7:0]                    ev_pwrite
+    output wire                          ev_pacc,
+    output wire                          ev_pcol,
+    output wire                          ev_pwrite
 );
     localparam FA_W = $clog2(FILT_DEPTH + 1);
     localparam IA_W = $clog2(IFMAP_DEPTH + 1);
@@ -80,7 +80,6 @@ module eyeriss_pe #(
     localparam FW = FILT_LANES * DATA_W + FILT_CNT_W;
     localparam IW = IFMAP_LANES * DATA_W + IFMAP_CNT_W;
     localparam PW = PSUM_LANES * PSUM_W;
-    localparam OW = PW + IDX_W;
     localparam [IA_W-1:0] IDEPTH = IFMAP_DEPTH[IA_W-1:0];
     localparam [2:0] ST_WAIT = 3'd0, ST_MAC = 3'd1, ST_PIPE = 3'd2, ST_OUT = 3'd3,
                      ST_SLIDE = 3'd4;
@@ -95,10 +94,6 @@ module eyeriss_pe #(
     wire             pf_valid;
     wire             pf_pop;
     wire [PW-1:0]    pf_word;
-    wire             of_ready;
-    wire             of_push;
-    wire [OW-1:0]    of_word;
-    wire [OW-1:0]    of_out;
 
     /* verilator lint_off PINCONNECTEMPTY */
     eyeriss_fifo #(.WIDTH(FW), .DEPTH(FIFO_DEPTH)) u_filt_fifo (
@@ -116,14 +111,23 @@ module eyeriss_pe #(
         .in_valid(pin_valid), .in_ready(pin_ready), .in_data(pin_data),
         .out_valid(pf_valid), .out_ready(pf_pop), .out_data(pf_word), .level()
     );
-    eyeriss_fifo #(.WIDTH(OW), .DEPTH(FIFO_DEPTH)) u_psum_out_fifo (
-        .clk(clk), .rst(rst),
-        .in_valid(of_push), .in_ready(of_ready), .in_data(of_word),
-        .out_valid(pout_valid), .out_ready(pout_ready), .out_data(of_out), .level()
-    );
     /* verilator lint_on PINCONNECTEMPTY */
-    assign pout_data = of_out[PW-1:0];
-    assign pout_idx = of_out[OW-1:PW];
+
+    // Output queue: an eyeriss_fifo written in place. The output word is built only in the
+    // cycle it is pushed, inside the clocked block below; as a combinational input to a FIFO
+    // instance it would be rebuilt every cycle in every PE (a tenth of the simulation time).
+    localparam OQ_AW = $clog2(FIFO_DEPTH);
+    localparam [OQ_AW:0] OQ_FULL = FIFO_DEPTH[OQ_AW:0];
+    reg  [PW-1:0]    oq_data [0:FIFO_DEPTH-1];
+    reg  [IDX_W-1:0] oq_idx [0:FIFO_DEPTH-1];
+    reg  [OQ_AW-1:0] oq_rd;
+    reg  [OQ_AW-1:0] oq_wr;
+    reg  [OQ_AW:0]   oq_count;
+    wire             of_ready = (oq_count != OQ_FULL);
+    wire             oq_pop = pout_valid & pout_ready;
+    assign pout_valid = (oq_count != {(OQ_AW+1){1'b0}});
+    assign pout_data = oq_data[oq_rd];
+    assign pout_idx = oq_idx[oq_rd];
 
     // ------------------------------------------------ pass parameters, derived once
     reg [FA_W-1:0] f_total;    // p*q*S weights
@@ -203,40 +207,54 @@ module eyeriss_pe #(
     reg               s1_valid, s1_zero, s1_first;
     reg  [DATA_W-1:0] s1_x;
     reg  [PIX_W-1:0]  s1_i;
-    // Pipeline stage 2: the product.
+    // Pipeline stage 2: the product, shifted and wrapped to PSUM_W bits (the arithmetic of
+    // DESIGN.md). Registered only for a non-zero operand: a simulator then multiplies and
+    // shifts only when a MAC happens.
     reg               s2_valid, s2_zero, s2_first;
-    reg  [2*DATA_W-1:0] s2_prod;
+    reg  [PSUM_W-1:0] s2_add;
     reg  [PIX_W-1:0]  s2_i;
 
     wire signed [2*DATA_W-1:0] prod = $signed(s1_x) * $signed(fspad_q);
-    // Products wrap to PSUM_W bits after the shift (the arithmetic of DESIGN.md).
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [2*DATA_W-1:0] shifted = $signed(s2_prod) >>> cfg_shift;
+    wire signed [2*DATA_W-1:0] shifted = prod >>> cfg_shift;
     /* verilator lint_on UNUSEDSIGNAL */
-    wire [PSUM_W-1:0] s2_add = shifted[PSUM_W-1:0];
 
     // Output words: lane l of word ok is filter ok*PSUM_LANES + l.
     wire              out_go = (state == ST_OUT) & of_ready & (~pin_used | pf_valid);
-    reg  [PW-1:0]     out_word;
-    reg  [7:0]        out_n;       // psum entries read for this word
+    wire              out_last = (ok + 1'b1 == wpc);
     wire [31:0]       obase = { {(32-PA_W){1'b0}}, ok} << LANE_LOG2;
+    assign pf_pop = out_go & pin_used;
+
+    // The output word and its queue: blocking temporaries in a clocked block, so the lanes are
+    // summed only when a word is pushed.
+    reg  [PW-1:0]     out_word;
     reg  [PIX_W-1:0]  pidx;
     integer l;
-    always @* begin
-        out_word = {PW{1'b0}};
-        out_n = 8'd0;
-        for (l = 0; l < PSUM_LANES; l = l + 1) begin
-            pidx = obase[PIX_W-1:0] + l[PIX_W-1:0];
-            if (obase + l < {24'd0, cfg_p}) begin
-                out_word[l*PSUM_W +: PSUM_W] = psum[pidx] +
-                    (pin_used ? pf_word[l*PSUM_W +: PSUM_W] : {PSUM_W{1'b0}});
-                out_n = out_n + 8'd1;
+    /* verilator lint_off BLKSEQ */
+    always @(posedge clk) begin
+        if (rst) begin
+            oq_rd <= {OQ_AW{1'b0}};
+            oq_wr <= {OQ_AW{1'b0}};
+            oq_count <= {(OQ_AW+1){1'b0}};
+        end else begin
+            if (out_go) begin
+                out_word = {PW{1'b0}};
+                for (l = 0; l < PSUM_LANES; l = l + 1) begin
+                    pidx = obase[PIX_W-1:0] + l[PIX_W-1:0];
+                    if (obase + l < {24'd0, cfg_p})
+                        out_word[l*PSUM_W +: PSUM_W] = psum[pidx] +
+                            (pin_used ? pf_word[l*PSUM_W +: PSUM_W] : {PSUM_W{1'b0}});
+                end
+                oq_data[oq_wr] <= out_word;
+                oq_idx[oq_wr] <= out_idx;
+                oq_wr <= oq_wr + 1'b1;
             end
+            if (oq_pop) oq_rd <= oq_rd + 1'b1;
+            if (out_go & ~oq_pop) oq_count <= oq_count + 1'b1;
+            else if (oq_pop & ~out_go) oq_count <= oq_count - 1'b1;
         end
     end
-    assign of_push = out_go;
-    assign of_word = {out_idx, out_word};
-    assign pf_pop = out_go & pin_used;
+    /* verilator lint_on BLKSEQ */
 
     wire last_col = (col + 12'd1 == cfg_f);
     wire [IA_W-1:0] remove = last_col ? sq : uq;
@@ -294,7 +312,7 @@ module eyeriss_pe #(
             s2_valid <= s1_valid;
             s2_zero <= s1_zero;
             s2_first <= s1_first;
-            s2_prod <= s1_zero ? {2*DATA_W{1'b0}} : prod;
+            if (s1_valid & ~s1_zero) s2_add <= shifted[PSUM_W-1:0];
             s2_i <= s1_i;
             if (s2_valid) begin
                 if (s2_first) psum[s2_i] <= s2_zero ? {PSUM_W{1'b0}} : s2_add;
@@ -330,7 +348,7 @@ module eyeriss_pe #(
                     if (out_go) begin
                         out_idx <= out_idx + 1'b1;
                         ok <= ok + 1'b1;
-                        if (ok + 1'b1 == wpc) state <= ST_SLIDE;
+                        if (out_last) state <= ST_SLIDE;
                     end
                 end
                 ST_SLIDE: begin
@@ -350,13 +368,12 @@ module eyeriss_pe #(
 
     assign ev_busy = mac_issue;
     assign ev_mac = mac_issue & ~x_zero;
-    assign ev_zero = mac_issue & x_zero;
-    assign ev_fread = mac_issue & ~x_zero;
     assign ev_fwrite = f_we & ~rst & ~start;
     assign ev_iread = mac_issue & (mi == 8'd0);
     assign ev_iwrite = i_we & ~rst & ~start;
-    assign ev_pread = (s2_valid & ~s2_first & ~s2_zero ? 8'd1 : 8'd0) + (out_go ? out_n : 8'd0);
-    assign ev_pwrite = (s2_valid & (s2_first | ~s2_zero)) ? 8'd1 : 8'd0;
+    assign ev_pacc = s2_valid & ~s2_first & ~s2_zero;
+    assign ev_pcol = out_go & out_last;
+    assign ev_pwrite = s2_valid & (s2_first | ~s2_zero);
 endmodule
 
 `default_nettype wire

@@ -289,9 +289,8 @@ module eyeriss_top #(
             wire [COLS-1:0]        gon_valid, gon_ready, ln_word;
             wire [COLS*WORD_W-1:0] gon_data;
             wire [COLS*IDX_W-1:0]  gon_idx;
-            wire [COLS-1:0]        ev_busy, ev_mac, ev_zero, ev_fread, ev_fwrite, ev_iread,
-                                   ev_iwrite;
-            wire [COLS*8-1:0]      ev_pread, ev_pwrite;
+            wire [COLS-1:0]        ev_busy, ev_mac, ev_fwrite, ev_iread, ev_iwrite, ev_pacc,
+                                   ev_pcol, ev_pwrite;
 
             for (c = 0; c < COLS; c = c + 1) begin : g_col
                 localparam N = r * COLS + c;
@@ -346,10 +345,9 @@ module eyeriss_top #(
                     .pin_valid(pin_valid), .pin_ready(pin_ready), .pin_data(pin_data),
                     .pout_valid(pout_valid), .pout_ready(pout_ready),
                     .pout_data(pe_pout_data[N]), .pout_idx(gon_idx[c*IDX_W +: IDX_W]),
-                    .ev_busy(ev_busy[c]), .ev_mac(ev_mac[c]), .ev_zero(ev_zero[c]),
-                    .ev_fread(ev_fread[c]), .ev_fwrite(ev_fwrite[c]), .ev_iread(ev_iread[c]),
-                    .ev_iwrite(ev_iwrite[c]), .ev_pread(ev_pread[c*8 +: 8]),
-                    .ev_pwrite(ev_pwrite[c*8 +: 8])
+                    .ev_busy(ev_busy[c]), .ev_mac(ev_mac[c]), .ev_fwrite(ev_fwrite[c]),
+                    .ev_iread(ev_iread[c]), .ev_iwrite(ev_iwrite[c]), .ev_pacc(ev_pacc[c]),
+                    .ev_pcol(ev_pcol[c]), .ev_pwrite(ev_pwrite[c])
                 );
             end
 
@@ -365,9 +363,10 @@ module eyeriss_top #(
 
             eyeriss_counters_row #(.COLS(COLS), .SUM_W(SUM_W)) u_counters_row (
                 .clk(clk), .rst(rst), .clear(cnt_clear),
-                .ev_busy(ev_busy), .ev_mac(ev_mac), .ev_zero(ev_zero), .ev_fread(ev_fread),
-                .ev_fwrite(ev_fwrite), .ev_iread(ev_iread), .ev_iwrite(ev_iwrite),
-                .ev_pread(ev_pread), .ev_pwrite(ev_pwrite), .ln_word(ln_word),
+                .cfg_p(cfg_p),
+                .ev_busy(ev_busy), .ev_mac(ev_mac), .ev_fwrite(ev_fwrite), .ev_iread(ev_iread),
+                .ev_iwrite(ev_iwrite), .ev_pacc(ev_pacc), .ev_pcol(ev_pcol),
+                .ev_pwrite(ev_pwrite), .ln_word(ln_word),
                 .pe_enabled(pe_en[r*COLS +: COLS]),
                 .n_busy(row_busy[r*SUM_W +: SUM_W]), .n_mac(row_mac[r*SUM_W +: SUM_W]),
                 .n_zero(row_zero[r*SUM_W +: SUM_W]), .n_fread(row_fread[r*SUM_W +: SUM_W]),
