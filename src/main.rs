@@ -122,6 +122,9 @@ enum Cmd {
         /// Run the tools even when the resource check says the design does not fit.
         #[arg(long)]
         force: bool,
+        /// Baud rate of the board top's UART (default: the board file's, else 115200).
+        #[arg(long)]
+        baud: Option<u32>,
     },
     /// Check which external tools are installed.
     Doctor,
@@ -421,6 +424,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             out,
             freq,
             force,
+            baud,
         } => {
             let cfg = load_config(&config)?;
             let board = eyeriss_gen::fpga::Board::load(&board)?;
@@ -431,6 +435,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 out: out.clone(),
                 freq_mhz: freq,
                 force,
+                baud,
                 progress: true,
             };
             let report = eyeriss_gen::fpga::build(&cfg, &board, &opts)?;

@@ -87,6 +87,7 @@ fn a_design_too_big_is_refused_with_the_largest_array_that_fits() {
         out: out.clone(),
         freq_mhz: None,
         force: false,
+        baud: None,
         progress: false,
     };
     let r = fpga::build(&config("ice40_2x2.toml"), &board, &opts);
@@ -106,6 +107,7 @@ fn ecp5_without_yowasp_is_refused_with_a_hint() {
         out: dir.path().join("out"),
         freq_mhz: None,
         force: false,
+        baud: None,
         progress: false,
     };
     let e = fpga::build(&config("small.toml"), &board, &opts)
@@ -154,6 +156,7 @@ fn ice40_1x1_builds_a_bitstream_on_the_hx8k_breakout() {
         out: out.clone(),
         freq_mhz: None,
         force: false,
+        baud: None,
         progress: false,
     };
     let r = fpga::build(&cfg, &board, &opts).unwrap_or_else(|e| panic!("{e}"));
@@ -198,7 +201,7 @@ fn board_tops_lint_clean_with_and_without_a_reset_button() {
         let board = Board::load(name).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let mut files = eyeriss_gen::emit::render(&cfg).unwrap();
-        files.push(fpga::board_top(&cfg, &board).unwrap());
+        files.extend(fpga::board_top(&cfg, &board, None).unwrap());
         let mut paths = Vec::new();
         for f in files.iter().filter(|f| f.path.ends_with(".v")) {
             let p = dir.path().join(f.path.trim_start_matches("rtl/"));
