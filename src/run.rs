@@ -13,7 +13,7 @@ use crate::golden;
 use crate::layer::{ConvLayer, Tensors};
 use crate::mapper::Plan;
 use crate::program::COUNTER_NAMES;
-use crate::sim::verilator::{RunOpts, SimError, VerilatorSim};
+use crate::sim::verilator::{LinkStats, RunOpts, SimError, VerilatorSim};
 
 #[derive(Debug, Error)]
 pub enum RunError {
@@ -56,6 +56,9 @@ pub struct LayerStats {
     pub processing_cycles: u64,
     /// Cycles the harness ran, to the end mark.
     pub harness_cycles: u64,
+    /// What the UART host counted, when the run went through the board top's UART.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<LinkStats>,
     /// Busy PE-cycles / (PEs x cycles).
     pub utilization: f64,
     /// Every hardware counter, in READ_COUNTERS order (a JSON object).
@@ -189,7 +192,7 @@ pub fn run_layer(
         layer: l.name.clone(),
         config: cfg.name.clone(),
         config_hash: cfg.hash(),
-        backend: "verilator".into(),
+        backend: sim.backend_name().into(),
         plan: compiled.plan.clone(),
         program_words: compiled.words.len(),
         layer_macs: l.macs(),
@@ -197,6 +200,7 @@ pub fn run_layer(
         cycles,
         processing_cycles: cycles.saturating_sub(c[19]),
         harness_cycles: res.cycles,
+        link: res.link.clone(),
         utilization: c[1] as f64 / (cfg.pes() as f64 * cycles.max(1) as f64),
         counters,
         energy,
