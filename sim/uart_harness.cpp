@@ -19,7 +19,7 @@
 //   - all words sent and an output word equal to the last program word (the MARK echo):
 //     prints "cycles=<N>" and a "link ..." line of counts, exits 0;
 //   - a non-zero status frame (without --break-after-error), a byte from the board with a bad
-//     stop bit, or an unknown frame: prints "link error: ..." and the "link ..." line, exits 4;
+//     stop bit, or an unknown frame: prints "at cycle <N>: <why>" and the "link ..." line, exits 4;
 //   - --max-cycles reached: exits 3.
 // Bad arguments or files exit 1. Runs are deterministic for a given --seed.
 
@@ -375,7 +375,7 @@ int main(int argc, char** argv) {
                     "output words, %" PRIu64 " credits unused\n",
                     cycles, next_word, n, out.size(), credits);
     } else {
-        std::printf("link error at cycle %" PRIu64 ": %s\n", cycles, why.c_str());
+        std::printf("at cycle %" PRIu64 ": %s\n", cycles, why.c_str());
     }
     print_link(link);
     std::fflush(stdout);
