@@ -220,3 +220,46 @@ fn board_tops_lint_clean_with_and_without_a_reset_button() {
         );
     }
 }
+
+#[test]
+fn the_baud_rate_is_checked_against_the_board_clock() {
+    use eyeriss_gen::fpga::uart::{self, DEFAULT_BAUD};
+    // The default works on every shipped board.
+    for name in builtin_boards() {
+        let b = Board::load(name).unwrap();
+        let p = uart::TopParams::for_board(&b, None);
+        assert_eq!(p.baud, DEFAULT_BAUD);
+        assert!(p.divisor().is_ok(), "{name}: {:?}", p.divisor());
+    }
+    assert_eq!(uart::divisor(12_000_000, 115_200).unwrap(), 104);
+    assert_eq!(uart::divisor(12_000_000, 3_000_000).unwrap(), 4);
+    assert_eq!(uart::divisor(48_000_000, 3_000_000).unwrap(), 16);
+    // 25 MHz / 3 Mbaud = 8.33: 8 clocks per bit are 4.2% fast.
+    let e = uart::divisor(25_000_000, 3_000_000)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("4.2% off"), "{e}");
+    let e = uart::divisor(12_000_000, 6_000_000)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("at least 4"), "{e}");
+    assert!(uart::divisor(12_000_000, 0).is_err());
+
+    // The flow refuses a bad rate before writing anything.
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let opts = FpgaOpts {
+        out: out.clone(),
+        freq_mhz: None,
+        force: true,
+        baud: Some(3_000_000),
+        progress: false,
+    };
+    let r = fpga::build(
+        &config("ice40_1x1.toml"),
+        &Board::load("ulx3s").unwrap(),
+        &opts,
+    );
+    assert!(matches!(r, Err(FpgaError::Baud { .. })), "{r:?}");
+    assert!(!out.exists());
+}
