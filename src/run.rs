@@ -146,7 +146,18 @@ pub fn run_layer(
 ) -> Result<LayerRun, RunError> {
     let compiled = compile::compile(cfg, l, &tensors)?;
     // A hung or halted design must not run for ever: allow far more than the prediction.
-    let budget = compiled.plan.predicted_cycles.saturating_mul(50) + 1_000_000;
+    let out_words: u64 = compiled
+        .stores
+        .iter()
+        .map(|s| u64::from(s.count) + 1)
+        .sum::<u64>()
+        + crate::program::NUM_COUNTERS as u64
+        + 2;
+    let budget = compiled.plan.predicted_cycles.saturating_mul(50)
+        + 1_000_000
+        + sim
+            .link_cycles(compiled.words.len() as u64, out_words)
+            .saturating_mul(2);
     let opts = RunOpts {
         max_cycles: opts.max_cycles.min(budget),
         ..opts.clone()

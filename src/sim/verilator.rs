@@ -363,6 +363,18 @@ impl VerilatorSim {
         self.top
     }
 
+    /// Cycles the UART alone needs to carry `in_words` program words and `out_words` output
+    /// words (0 for the direct harness): 10 bits per byte, 8 bytes per input word, a 9-byte
+    /// frame per output word and at worst a 2-byte credit frame per input word.
+    pub fn link_cycles(&self, in_words: u64, out_words: u64) -> u64 {
+        match self.top {
+            SimTop::Core => 0,
+            SimTop::Uart { divisor } => {
+                (in_words * (80 + 20) + out_words * 90).saturating_mul(u64::from(divisor))
+            }
+        }
+    }
+
     /// The backend's name in reports.
     pub fn backend_name(&self) -> &'static str {
         match self.top {
