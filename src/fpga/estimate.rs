@@ -9,7 +9,7 @@
 //! - Logic: flip-flops counted from the register bits the templates declare (and the board
 //!   top's), LUT4s as 1.52 x flip-flops plus a fixed amount per PE. Calibrated on `synth_ice40`
 //!   builds of `ice40_1x1` and `ice40_2x2` with the UART board top (see docs/fpga.md): within
-//!   2% of both. iCE40 logic cells (what nextpnr runs out of) as LUT4s + 0.6 x flip-flops,
+//!   2.2% of both. iCE40 logic cells (what nextpnr runs out of) as LUT4s + 0.6 x flip-flops,
 //!   calibrated on one HX8K build. The ECP5 numbers use the same model with the FIFOs in LUT
 //!   RAM and are not calibrated yet.
 
