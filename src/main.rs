@@ -93,11 +93,23 @@ enum Cmd {
         /// subdirectory per layer with --network).
         #[arg(long)]
         dump: Option<PathBuf>,
-        /// Percent of cycles the host holds back an input word (backpressure test).
+        /// Run through the FPGA board top: the host talks to it only over its UART pins
+        /// (docs/fpga.md), with --uart-div clocks per bit.
+        #[arg(long)]
+        uart: bool,
+        /// Clocks per UART bit with --uart (at least 4; a board at 12 MHz and 115200 baud
+        /// has 104).
+        #[arg(long, requires = "uart", default_value_t = eyeriss_gen::fpga::uart::SIM_DIVISOR,
+              value_parser = clap::value_parser!(u32).range(4..=100_000))]
+        uart_div: u32,
+        /// Percent of cycles the host holds back an input word (backpressure test); with
+        /// --uart, percent of bytes before which the host pauses one bit time.
         #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=95))]
         stall_in: u32,
-        /// Percent of cycles the host refuses an output word (backpressure test).
-        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=95))]
+        /// Percent of cycles the host refuses an output word (backpressure test; not with
+        /// --uart, where the board holds its output while the UART is busy).
+        #[arg(long, default_value_t = 0, conflicts_with = "uart",
+              value_parser = clap::value_parser!(u32).range(0..=95))]
         stall_out: u32,
         /// Energy cost table (TOML, see energy/); default: ISCA 2016 normalized costs.
         #[arg(long)]
@@ -122,6 +134,9 @@ enum Cmd {
         /// Run the tools even when the resource check says the design does not fit.
         #[arg(long)]
         force: bool,
+        /// Baud rate of the board top's UART (default: the board file's, else 115200).
+        #[arg(long)]
+        baud: Option<u32>,
     },
     /// Check which external tools are installed.
     Doctor,
@@ -214,8 +229,8 @@ fn print_stats(cfg: &ArchConfig, s: &LayerStats, wall: f64) {
         )
     };
     println!(
-        "layer '{}' on '{}' ({} x {} PEs, verilator): {verdict}",
-        s.layer, s.config, cfg.array.rows, cfg.array.cols
+        "layer '{}' on '{}' ({} x {} PEs, {}): {verdict}",
+        s.layer, s.config, cfg.array.rows, cfg.array.cols, s.backend
     );
     for m in &s.first_mismatches {
         println!(
@@ -252,6 +267,12 @@ fn print_stats(cfg: &ArchConfig, s: &LayerStats, wall: f64) {
         wall,
         s.harness_cycles as f64 / wall.max(1e-9)
     );
+    if let Some(l) = &s.link {
+        println!(
+            "  UART              {} bytes to the board, {} from it; {} credits in {} frames; host waited {} cycles for credits",
+            l.bytes_to_board, l.bytes_from_board, l.credits, l.credit_frames, l.credit_wait_cycles
+        );
+    }
     let e = &s.energy;
     let pct = |x: f64| 100.0 * x / e.total.max(f64::MIN_POSITIVE);
     println!(
@@ -354,6 +375,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             layers,
             backend: Backend::Verilator,
             dump,
+            uart,
+            uart_div,
             stall_in,
             stall_out,
             energy,
@@ -365,7 +388,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 None => None,
             };
             let list = sel.load(layers.as_deref())?;
-            let sim = VerilatorSim::build(&cfg, true)?;
+            let sim = if uart {
+                VerilatorSim::build_uart(&cfg, uart_div, true)?
+            } else {
+                VerilatorSim::build(&cfg, true)?
+            };
             let opts = RunOpts {
                 stall_in,
                 stall_out,
@@ -421,6 +448,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             out,
             freq,
             force,
+            baud,
         } => {
             let cfg = load_config(&config)?;
             let board = eyeriss_gen::fpga::Board::load(&board)?;
@@ -431,6 +459,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 out: out.clone(),
                 freq_mhz: freq,
                 force,
+                baud,
                 progress: true,
             };
             let report = eyeriss_gen::fpga::build(&cfg, &board, &opts)?;

@@ -13,7 +13,7 @@ use crate::golden;
 use crate::layer::{ConvLayer, Tensors};
 use crate::mapper::Plan;
 use crate::program::COUNTER_NAMES;
-use crate::sim::verilator::{RunOpts, SimError, VerilatorSim};
+use crate::sim::verilator::{LinkStats, RunOpts, SimError, VerilatorSim};
 
 #[derive(Debug, Error)]
 pub enum RunError {
@@ -56,6 +56,9 @@ pub struct LayerStats {
     pub processing_cycles: u64,
     /// Cycles the harness ran, to the end mark.
     pub harness_cycles: u64,
+    /// What the UART host counted, when the run went through the board top's UART.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub link: Option<LinkStats>,
     /// Busy PE-cycles / (PEs x cycles).
     pub utilization: f64,
     /// Every hardware counter, in READ_COUNTERS order (a JSON object).
@@ -143,7 +146,18 @@ pub fn run_layer(
 ) -> Result<LayerRun, RunError> {
     let compiled = compile::compile(cfg, l, &tensors)?;
     // A hung or halted design must not run for ever: allow far more than the prediction.
-    let budget = compiled.plan.predicted_cycles.saturating_mul(50) + 1_000_000;
+    let out_words: u64 = compiled
+        .stores
+        .iter()
+        .map(|s| u64::from(s.count) + 1)
+        .sum::<u64>()
+        + crate::program::NUM_COUNTERS as u64
+        + 2;
+    let budget = compiled.plan.predicted_cycles.saturating_mul(50)
+        + 1_000_000
+        + sim
+            .link_cycles(compiled.words.len() as u64, out_words)
+            .saturating_mul(2);
     let opts = RunOpts {
         max_cycles: opts.max_cycles.min(budget),
         ..opts.clone()
@@ -189,7 +203,7 @@ pub fn run_layer(
         layer: l.name.clone(),
         config: cfg.name.clone(),
         config_hash: cfg.hash(),
-        backend: "verilator".into(),
+        backend: sim.backend_name().into(),
         plan: compiled.plan.clone(),
         program_words: compiled.words.len(),
         layer_macs: l.macs(),
@@ -197,6 +211,7 @@ pub fn run_layer(
         cycles,
         processing_cycles: cycles.saturating_sub(c[19]),
         harness_cycles: res.cycles,
+        link: res.link.clone(),
         utilization: c[1] as f64 / (cfg.pes() as f64 * cycles.max(1) as f64),
         counters,
         energy,

@@ -1,5 +1,5 @@
-//! The command line as a user meets it: `sim --dump` writes the documented files, exit codes,
-//! and errors that name the problem.
+//! The command line as a user meets it: `sim --dump` writes the documented files, `sim --uart`
+//! runs through the board top, exit codes, and errors that name the problem.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -100,4 +100,45 @@ fn a_bad_layer_file_names_the_field() {
         err.contains("in_channels = 6: must be divisible by groups (4)"),
         "{err}"
     );
+}
+
+#[test]
+fn sim_uart_runs_a_layer_through_the_board_top() {
+    let out = eyeriss_gen(&[
+        "sim",
+        "--config",
+        "configs/small.toml",
+        "--layer",
+        "layers/tiny.toml",
+        "--uart",
+        "--json",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+    assert_eq!(v["backend"], "verilator-uart");
+    assert_eq!(v["matches"], true);
+    assert_eq!(v["link"]["status"], 0);
+    assert_eq!(
+        v["link"]["bytes_to_board"].as_u64(),
+        v["program_words"].as_u64().map(|w| 8 * w)
+    );
+
+    // A UART host cannot refuse bytes: --stall-out makes no sense with --uart.
+    let out = eyeriss_gen(&[
+        "sim",
+        "--config",
+        "configs/small.toml",
+        "--layer",
+        "layers/tiny.toml",
+        "--uart",
+        "--stall-out",
+        "10",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--stall-out"));
 }

@@ -1,12 +1,13 @@
 //! The generated Verilog is clean under `verilator --lint-only -Wall` and synthesizes in Yosys
-//! without warnings, for several array sizes; and the committed rtl_out/ is what `generate`
-//! writes today.
+//! without warnings, for several array sizes, and so does the FPGA board top with its UART
+//! bridge; and the committed rtl_out/ is what `generate` writes today.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use eyeriss_gen::config::ArchConfig;
 use eyeriss_gen::emit;
+use eyeriss_gen::fpga::{self, Board, uart};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -37,30 +38,50 @@ fn generate(cfg: &ArchConfig, dir: &Path) -> Vec<String> {
         .collect()
 }
 
+/// The design plus the board top and UART modules for `p`, as `fpga` writes them.
+fn generate_board(cfg: &ArchConfig, p: &uart::TopParams, dir: &Path) -> Vec<String> {
+    let out = dir.join(&cfg.name);
+    let mut files = emit::render(cfg).expect("render");
+    files.extend(uart::render(cfg, p).expect("board top"));
+    emit::write_files(&files, &out).expect("write");
+    files
+        .iter()
+        .filter(|f| f.path.ends_with(".v"))
+        .map(|f| out.join(&f.path).to_string_lossy().into_owned())
+        .collect()
+}
+
 fn lint(cfg: &ArchConfig) {
     let dir = tempfile::tempdir().unwrap();
     let files = generate(cfg, dir.path());
+    lint_files(&files, "eyeriss_top", &cfg.name);
+}
+
+fn lint_files(files: &[String], top: &str, name: &str) {
     let out = Command::new("verilator")
-        .args(["--lint-only", "-Wall", "--top-module", "eyeriss_top"])
-        .args(&files)
+        .args(["--lint-only", "-Wall", "--top-module", top])
+        .args(files)
         .output()
         .expect("verilator runs (apt-get install verilator)");
     let text = String::from_utf8_lossy(&out.stderr);
     assert!(
         out.status.success() && !text.contains("%Warning"),
-        "verilator -Wall on {}:\n{text}",
-        cfg.name
+        "verilator -Wall on {name}:\n{text}"
     );
 }
 
 fn synth(cfg: &ArchConfig) {
     let dir = tempfile::tempdir().unwrap();
     let files = generate(cfg, dir.path());
+    synth_files(&files, "eyeriss_top", &cfg.name, dir.path());
+}
+
+fn synth_files(files: &[String], top: &str, name: &str, dir: &Path) {
     let script = format!(
-        "read_verilog {}; synth -top eyeriss_top; check -assert",
+        "read_verilog {}; synth -top {top}; check -assert",
         files.join(" ")
     );
-    let log = dir.path().join("yosys.log");
+    let log = dir.join("yosys.log");
     let out = Command::new("yosys")
         .args(["-q", "-l"])
         .arg(&log)
@@ -71,8 +92,7 @@ fn synth(cfg: &ArchConfig) {
     let warnings: Vec<&str> = text.lines().filter(|l| l.contains("Warning")).collect();
     assert!(
         out.status.success() && warnings.is_empty(),
-        "yosys on {}: status {:?}\n{}\n{}",
-        cfg.name,
+        "yosys on {name}: status {:?}\n{}\n{}",
         out.status,
         warnings.join("\n"),
         String::from_utf8_lossy(&out.stderr)
@@ -109,6 +129,53 @@ fn lint_power_of_two_spads() {
     cfg.name = "pow2".into();
     cfg.validate().unwrap();
     lint(&cfg);
+}
+
+/// The board tops of the FPGA flow and of `sim --uart`: with and without a button, active low
+/// or high, the smallest divisor and a large one.
+fn board_tops() -> Vec<uart::TopParams> {
+    let icebreaker = Board::load("icebreaker").unwrap();
+    let hx8k = Board::load("hx8k_breakout").unwrap();
+    vec![
+        uart::TopParams::for_sim(uart::SIM_DIVISOR),
+        uart::TopParams::for_board(&icebreaker, None),
+        uart::TopParams::for_board(&hx8k, Some(3_000_000)),
+    ]
+}
+
+#[test]
+fn lint_board_tops() {
+    for p in board_tops() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = generate_board(&sized(1, 1, true), &p, dir.path());
+        lint_files(
+            &files,
+            fpga::BOARD_TOP,
+            &format!("board top for {}", p.board),
+        );
+    }
+}
+
+#[test]
+fn synth_board_top() {
+    // eyeriss_top is synthesized by the tests above; a black box of it keeps this one fast.
+    let p = uart::TopParams::for_board(&Board::load("icebreaker").unwrap(), None);
+    let dir = tempfile::tempdir().unwrap();
+    let mut files: Vec<String> = generate_board(&sized(1, 1, true), &p, dir.path())
+        .into_iter()
+        .filter(|f| f.contains("eyeriss_board_top") || f.contains("eyeriss_uart_"))
+        .collect();
+    let stub = dir.path().join("eyeriss_top_stub.v");
+    std::fs::write(
+        &stub,
+        "(* blackbox *)\nmodule eyeriss_top (input wire clk, input wire rst,\n\
+         input wire in_valid, output wire in_ready, input wire [63:0] in_data,\n\
+         output wire out_valid, input wire out_ready, output wire [63:0] out_data);\n\
+         endmodule\n",
+    )
+    .unwrap();
+    files.push(stub.to_string_lossy().into_owned());
+    synth_files(&files, fpga::BOARD_TOP, "board top", dir.path());
 }
 
 #[test]

@@ -109,6 +109,9 @@ pub struct ResetPin {
 pub struct UartPins {
     pub rx: String,
     pub tx: String,
+    /// Baud rate of the board top's UART (default [`super::uart::DEFAULT_BAUD`]).
+    #[serde(default)]
+    pub baud: Option<u32>,
 }
 
 /// A board: its FPGA and the pins the board top uses.

@@ -4,13 +4,14 @@
 //! - Multipliers: one per PE (the MAC), plus one for the `p*q*S` product of the PEs'
 //!   parameter logic, which Yosys shares between PEs after flattening.
 //! - Block RAM: each PE's filter spad and each GLB bank (`bank_words x 64`), each cut into the
-//!   family's block shapes. The ifmap and psum spads and the FIFOs are read asynchronously, so
-//!   they are flip-flops (iCE40 has no LUT RAM).
-//! - Logic: flip-flops counted from the register bits the templates declare, LUT4s as 1.52 x
-//!   flip-flops. Both are calibrated on `synth_ice40` builds of three configs (see
-//!   docs/fpga.md) and agree with them within 2%. iCE40 logic cells (what nextpnr runs out
-//!   of) as LUT4s + 0.6 x flip-flops, calibrated on one HX8K build. The ECP5 numbers use the same model with
-//!   the FIFOs in LUT RAM and are not calibrated yet.
+//!   family's block shapes, and the board top's UART receive FIFO. The ifmap and psum spads
+//!   and the FIFOs are read asynchronously, so they are flip-flops (iCE40 has no LUT RAM).
+//! - Logic: flip-flops counted from the register bits the templates declare (and the board
+//!   top's), LUT4s as 1.52 x flip-flops plus a fixed amount per PE. Calibrated on `synth_ice40`
+//!   builds of `ice40_1x1` and `ice40_2x2` with the UART board top (see docs/fpga.md): within
+//!   2.2% of both. iCE40 logic cells (what nextpnr runs out of) as LUT4s + 0.6 x flip-flops,
+//!   calibrated on one HX8K build. The ECP5 numbers use the same model with the FIFOs in LUT
+//!   RAM and are not calibrated yet.
 
 use serde::Serialize;
 
@@ -22,8 +23,16 @@ const LUTS_PER_FF: f64 = 1.52;
 /// Share of the flip-flops that need a logic cell of their own on iCE40.
 const LC_FFS_UNPAIRED: f64 = 0.6;
 /// Flip-flops outside the PEs that do not scale with the array, GLB or stream rows
-/// (controller, counters, drain, GON registers, board top).
-const FIXED_FFS: u64 = 1988;
+/// (controller, counters, drain, GON registers).
+const FIXED_FFS: u64 = 1916;
+/// Flip-flops of the board top: the UART bridge (233 in a synth_ice40 of the bridge alone:
+/// mostly the 64-bit word being assembled and the 9-byte frame being sent), the break
+/// counter and the reset registers.
+const BOARD_TOP_FFS: u64 = 251;
+/// LUT4s per PE beyond `LUTS_PER_FF` per flip-flop: the per-row GON X-bus and counter stage
+/// added for Verilator speed are more logic than register. Fitted on the builds with the UART
+/// board top (ice40_1x1: 5,797 LUT4, 3,696 flip-flops; ice40_2x2: 10,126 and 5,883).
+const PE_EXTRA_LUTS: u64 = 300;
 /// Flip-flops per GLB bank (arbitration and read-back registers).
 const FFS_PER_BANK: u64 = 40;
 /// Flip-flops of a PE besides its spads, FIFOs and datapath registers (control, counters).
@@ -131,7 +140,7 @@ fn fixed_ffs(cfg: &ArchConfig) -> u64 {
     let (rows, ifmap_rows) = (cfg.noc.stream_rows as u64, cfg.noc.ifmap_stream_rows as u64);
     let streams = rows * (row_bits(cfg.data.data_width) + row_bits(cfg.data.psum_width))
         + ifmap_rows * row_bits(cfg.data.data_width);
-    FIXED_FFS + FFS_PER_BANK * cfg.glb.banks as u64 + streams
+    FIXED_FFS + BOARD_TOP_FFS + FFS_PER_BANK * cfg.glb.banks as u64 + streams
 }
 
 pub fn estimate(cfg: &ArchConfig, dev: &Device) -> Estimate {
@@ -143,13 +152,17 @@ pub fn estimate(cfg: &ArchConfig, dev: &Device) -> Estimate {
         cfg.data.data_width as u64,
     );
     let glb_bram = cfg.glb.banks as u64 * bram_blocks(family, cfg.glb.bank_words as u64, 64);
+    // The board top's UART receive FIFO.
+    let uart_bram = bram_blocks(family, u64::from(super::uart::RX_FIFO_BYTES), 8);
     let fifo = pe_fifo_bits(cfg);
     let (ffs, lutram_bits) = match family {
         Family::Ice40 => (fixed_ffs(cfg) + pes * (pe_reg_ffs(cfg) + fifo), 0),
         Family::Ecp5 => (fixed_ffs(cfg) + pes * pe_reg_ffs(cfg), pes * fifo),
     };
     // A 16 x 4 LUT RAM takes the two LUT4s of half a slice; count its read logic as one more.
-    let mut luts = (ffs as f64 * LUTS_PER_FF).round() as u64 + lutram_bits.div_ceil(64) * 3;
+    let mut luts = (ffs as f64 * LUTS_PER_FF).round() as u64
+        + pes * PE_EXTRA_LUTS
+        + lutram_bits.div_ceil(64) * 3;
     let mut multipliers = pes + 1;
     if dev.multipliers == 0 {
         // No DSP blocks (iCE40 HX): Yosys builds each multiply from LUTs and carry chains,
@@ -171,7 +184,7 @@ pub fn estimate(cfg: &ArchConfig, dev: &Device) -> Estimate {
         cols: cfg.array.cols,
         logic_cells,
         multipliers,
-        bram: pes * filter_bram + glb_bram,
+        bram: pes * filter_bram + glb_bram + uart_bram,
         spram: 0,
         luts,
         ffs,

@@ -1,5 +1,7 @@
 //! Verilator backend: builds the generated design with the C++ host harness (`sim/harness.cpp`)
-//! into a cached binary and runs host programs on it.
+//! into a cached binary and runs host programs on it. The UART variant
+//! ([`VerilatorSim::build_uart`]) builds the FPGA board top instead, with `sim/uart_harness.cpp`,
+//! a host that reaches the design only through the UART pins.
 //!
 //! Builds are cached by content: one directory per key under the cache root, where the key is
 //! a SHA-256 over the rendered Verilog, the harness source, the Verilator version and the
@@ -20,9 +22,14 @@ use thiserror::Error;
 
 use crate::config::ArchConfig;
 use crate::emit::{self, OutFile};
+use crate::fpga::{self, uart};
 
-/// The C++ host harness, compiled into every simulation binary.
+/// The C++ host harness, compiled into every simulation binary of `eyeriss_top`.
 pub const HARNESS_SRC: &str = include_str!("../../sim/harness.cpp");
+/// The UART host harness, compiled into simulation binaries of the board top.
+pub const UART_HARNESS_SRC: &str = include_str!("../../sim/uart_harness.cpp");
+/// Helpers the UART harness includes.
+pub const HOST_IO_SRC: &str = include_str!("../../sim/host_io.h");
 
 /// Flags for every build. `-j 2` bounds both Verilator and the C++ compile; `-O3` and the fast
 /// X handling are Verilator's own optimizations. `--output-split-cfuncs` caps the size of each
@@ -43,8 +50,6 @@ const VERILATOR_FLAGS: &[&str] = &[
     "-Wno-fatal",
     "--output-split-cfuncs",
     "1000",
-    "--top-module",
-    "eyeriss_top",
 ];
 
 /// Extra flags for a build that can write VCD traces (`RunOpts::vcd`).
@@ -52,10 +57,40 @@ const TRACE_FLAGS: &[&str] = &["--trace"];
 
 const BINARY: &str = "Vharness";
 const BUILD_LOG: &str = "build.log";
-const HARNESS_FILE: &str = "harness.cpp";
 
-/// Exit codes of the harness (see `sim/harness.cpp`).
+/// Exit codes of the harnesses (see `sim/harness.cpp`, `sim/uart_harness.cpp`).
 const EXIT_TIMEOUT: i32 = 3;
+const EXIT_LINK: i32 = 4;
+
+/// Which top a model is built around, and with which harness.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SimTop {
+    /// `eyeriss_top`, its 64-bit streams driven directly by `sim/harness.cpp`.
+    Core,
+    /// `eyeriss_board_top` with `divisor` clocks per UART bit, driven through its UART pins
+    /// by `sim/uart_harness.cpp`.
+    Uart { divisor: u32 },
+}
+
+impl SimTop {
+    fn module(self) -> &'static str {
+        match self {
+            SimTop::Core => "eyeriss_top",
+            SimTop::Uart { .. } => fpga::BOARD_TOP,
+        }
+    }
+
+    /// The harness files written beside the Verilog; the first is compiled.
+    fn harness(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            SimTop::Core => &[("harness.cpp", HARNESS_SRC)],
+            SimTop::Uart { .. } => &[
+                ("uart_harness.cpp", UART_HARNESS_SRC),
+                ("host_io.h", HOST_IO_SRC),
+            ],
+        }
+    }
+}
 
 #[derive(Debug, Error)]
 pub enum SimError {
@@ -82,6 +117,16 @@ pub enum SimError {
     },
     #[error("simulation failed ({status}): {output}")]
     Run { status: String, output: String },
+    #[error("UART link error: {detail}")]
+    Link {
+        detail: String,
+        link: LinkStats,
+        words: Vec<u64>,
+    },
+    #[error("{0}")]
+    Unsupported(&'static str),
+    #[error("cannot render the board top: {0}")]
+    BoardTop(#[from] fpga::FpgaError),
     #[error("empty program: it must end with a MARK word")]
     EmptyProgram,
 }
@@ -99,6 +144,63 @@ pub struct RunOpts {
     pub max_cycles: u64,
     /// Write a VCD trace here (builds a tracing variant of the model on first use).
     pub vcd: Option<PathBuf>,
+    /// Faults the UART host injects (UART models only).
+    pub uart: UartFaults,
+}
+
+/// Misbehaviour of the UART host, to test that the board reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UartFaults {
+    /// Send this byte (counted from 0 over the run) with a 0 stop bit: a framing error.
+    pub bad_stop: Option<u64>,
+    /// Send words as fast as the line allows, ignoring the credit rule: an overflow.
+    pub ignore_credits: bool,
+    /// On a non-zero status, reset the board with a break and run the program again.
+    pub break_after_error: bool,
+}
+
+/// What the UART host counted (the harness's `link` line).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LinkStats {
+    pub bytes_to_board: u64,
+    pub bytes_from_board: u64,
+    pub credit_frames: u64,
+    /// Credits the board granted in total (one per word).
+    pub credits: u64,
+    /// Cycles the host had a word to send but no credit.
+    pub credit_wait_cycles: u64,
+    /// The most credits the host held at once.
+    pub max_credits: u64,
+    /// OR of every non-zero status byte the board sent.
+    pub status: u8,
+    /// Breaks the host sent.
+    pub breaks: u64,
+}
+
+impl LinkStats {
+    fn parse(stdout: &str) -> Option<LinkStats> {
+        let line = stdout.lines().find_map(|l| l.strip_prefix("link "))?;
+        let mut s = LinkStats::default();
+        for kv in line.split_whitespace() {
+            let (k, v) = kv.split_once('=')?;
+            let num = match v.strip_prefix("0x") {
+                Some(hex) => u64::from_str_radix(hex, 16).ok()?,
+                None => v.parse().ok()?,
+            };
+            match k {
+                "bytes_to_board" => s.bytes_to_board = num,
+                "bytes_from_board" => s.bytes_from_board = num,
+                "credit_frames" => s.credit_frames = num,
+                "credits" => s.credits = num,
+                "credit_wait_cycles" => s.credit_wait_cycles = num,
+                "max_credits" => s.max_credits = num,
+                "status" => s.status = u8::try_from(num).ok()?,
+                "breaks" => s.breaks = num,
+                _ => {}
+            }
+        }
+        Some(s)
+    }
 }
 
 impl Default for RunOpts {
@@ -109,6 +211,7 @@ impl Default for RunOpts {
             seed: 1,
             max_cycles: 2_000_000_000,
             vcd: None,
+            uart: UartFaults::default(),
         }
     }
 }
@@ -120,11 +223,14 @@ pub struct RunResult {
     pub words: Vec<u64>,
     /// Cycles from reset release to the cycle the MARK echo was taken.
     pub cycles: u64,
+    /// The UART host's counts (UART models only).
+    pub link: Option<LinkStats>,
 }
 
 /// A built simulation model of one configuration.
 #[derive(Debug)]
 pub struct VerilatorSim {
+    top: SimTop,
     files: Vec<OutFile>,
     cache: PathBuf,
     progress: bool,
@@ -167,8 +273,9 @@ fn verilator_version() -> Result<String, SimError> {
     }
 }
 
-fn flags(trace: bool) -> Vec<&'static str> {
+fn flags(top: SimTop, trace: bool) -> Vec<&'static str> {
     let mut f = VERILATOR_FLAGS.to_vec();
+    f.extend_from_slice(&["--top-module", top.module()]);
     if trace {
         f.extend_from_slice(TRACE_FLAGS);
     }
@@ -176,7 +283,7 @@ fn flags(trace: bool) -> Vec<&'static str> {
 }
 
 /// The cache key of a build: the Verilog, the harness, the tool version and the flags.
-fn cache_key(files: &[OutFile], version: &str, flags: &[&str]) -> String {
+fn cache_key(files: &[OutFile], top: SimTop, version: &str, flags: &[&str]) -> String {
     let mut h = Sha256::new();
     let mut field = |tag: &str, bytes: &[u8]| {
         h.update(tag.as_bytes());
@@ -187,7 +294,9 @@ fn cache_key(files: &[OutFile], version: &str, flags: &[&str]) -> String {
         field("file", f.path.as_bytes());
         field("text", f.contents.as_bytes());
     }
-    field("harness", HARNESS_SRC.as_bytes());
+    for (_, src) in top.harness() {
+        field("harness", src.as_bytes());
+    }
     field("version", version.as_bytes());
     for flag in flags {
         field("flag", flag.as_bytes());
@@ -208,10 +317,34 @@ impl VerilatorSim {
         cache: &Path,
         progress: bool,
     ) -> Result<VerilatorSim, SimError> {
-        let files = emit::render(cfg)?;
+        Self::build_top(cfg, SimTop::Core, cache, progress)
+    }
+
+    /// The board top (`eyeriss_board_top`) with `divisor` clocks per UART bit, driven through
+    /// its UART pins (`sim/uart_harness.cpp`), with [`cache_root`].
+    pub fn build_uart(
+        cfg: &ArchConfig,
+        divisor: u32,
+        progress: bool,
+    ) -> Result<VerilatorSim, SimError> {
+        Self::build_top(cfg, SimTop::Uart { divisor }, &cache_root(), progress)
+    }
+
+    /// [`VerilatorSim::build`] or [`VerilatorSim::build_uart`] with an explicit cache directory.
+    pub fn build_top(
+        cfg: &ArchConfig,
+        top: SimTop,
+        cache: &Path,
+        progress: bool,
+    ) -> Result<VerilatorSim, SimError> {
+        let mut files = emit::render(cfg)?;
+        if let SimTop::Uart { divisor } = top {
+            files.extend(uart::render(cfg, &uart::TopParams::for_sim(divisor))?);
+        }
         let cache = cache.to_path_buf();
-        let binary = build_cached(&files, &cache, &cfg.name, false, progress)?;
+        let binary = build_cached(&files, top, &cache, &cfg.name, false, progress)?;
         Ok(VerilatorSim {
+            top,
             files,
             cache,
             progress,
@@ -220,15 +353,53 @@ impl VerilatorSim {
         })
     }
 
-    /// The simulation binary (`Vharness`, see `sim/harness.cpp` for its options).
+    /// The simulation binary (`Vharness`, see `sim/harness.cpp` or `sim/uart_harness.cpp`
+    /// for its options).
     pub fn binary(&self) -> &Path {
         &self.binary
+    }
+
+    pub fn top(&self) -> SimTop {
+        self.top
+    }
+
+    /// Cycles the UART alone needs to carry `in_words` program words and `out_words` output
+    /// words (0 for the direct harness): 10 bits per byte, 8 bytes per input word, a 9-byte
+    /// frame per output word and at worst a 2-byte credit frame per input word.
+    pub fn link_cycles(&self, in_words: u64, out_words: u64) -> u64 {
+        match self.top {
+            SimTop::Core => 0,
+            SimTop::Uart { divisor } => {
+                (in_words * (80 + 20) + out_words * 90).saturating_mul(u64::from(divisor))
+            }
+        }
+    }
+
+    /// The backend's name in reports.
+    pub fn backend_name(&self) -> &'static str {
+        match self.top {
+            SimTop::Core => "verilator",
+            SimTop::Uart { .. } => "verilator-uart",
+        }
     }
 
     /// Run `program` (which must end with a MARK word) and return every output word.
     pub fn run(&self, program: &[u64], opts: &RunOpts) -> Result<RunResult, SimError> {
         if program.is_empty() {
             return Err(SimError::EmptyProgram);
+        }
+        match self.top {
+            SimTop::Uart { .. } if opts.stall_out != 0 => {
+                return Err(SimError::Unsupported(
+                    "stall_out needs the direct harness: a UART host cannot refuse bytes (the board holds its output instead)",
+                ));
+            }
+            SimTop::Core if opts.uart != UartFaults::default() => {
+                return Err(SimError::Unsupported(
+                    "UART faults need a UART model (VerilatorSim::build_uart)",
+                ));
+            }
+            _ => {}
         }
         let binary = if opts.vcd.is_some() {
             self.trace_binary()?
@@ -253,9 +424,25 @@ impl VerilatorSim {
             .arg("--out")
             .arg(&out)
             .args(["--stall-in", &opts.stall_in.to_string()])
-            .args(["--stall-out", &opts.stall_out.to_string()])
             .args(["--seed", &opts.seed.to_string()])
             .args(["--max-cycles", &opts.max_cycles.to_string()]);
+        match self.top {
+            SimTop::Core => {
+                cmd.args(["--stall-out", &opts.stall_out.to_string()]);
+            }
+            SimTop::Uart { divisor } => {
+                cmd.args(["--div", &divisor.to_string()]);
+                if let Some(k) = opts.uart.bad_stop {
+                    cmd.args(["--bad-stop", &k.to_string()]);
+                }
+                if opts.uart.ignore_credits {
+                    cmd.arg("--ignore-credits");
+                }
+                if opts.uart.break_after_error {
+                    cmd.arg("--break-after-error");
+                }
+            }
+        }
         if let Some(vcd) = &opts.vcd {
             cmd.arg("--vcd").arg(vcd);
         }
@@ -268,6 +455,7 @@ impl VerilatorSim {
             .trim()
             .to_string();
         let words = read_words(&out);
+        let link = LinkStats::parse(&stdout);
         match res.status.code() {
             Some(0) => {
                 let cycles = stdout
@@ -281,8 +469,14 @@ impl VerilatorSim {
                 Ok(RunResult {
                     words: words.map_err(io_err("cannot read", &out))?,
                     cycles,
+                    link,
                 })
             }
+            Some(EXIT_LINK) => Err(SimError::Link {
+                detail: output,
+                link: link.unwrap_or_default(),
+                words: words.unwrap_or_default(),
+            }),
             Some(EXIT_TIMEOUT) => Err(SimError::Timeout {
                 max_cycles: opts.max_cycles,
                 detail: output,
@@ -306,7 +500,14 @@ impl VerilatorSim {
             .find(|f| f.path.ends_with(".core"))
             .map(|f| f.path.trim_end_matches(".core").to_string())
             .unwrap_or_default();
-        let b = build_cached(&self.files, &self.cache, &name, true, self.progress)?;
+        let b = build_cached(
+            &self.files,
+            self.top,
+            &self.cache,
+            &name,
+            true,
+            self.progress,
+        )?;
         *slot = Some(b.clone());
         Ok(b)
     }
@@ -323,14 +524,15 @@ fn read_words(path: &Path) -> std::io::Result<Vec<u64>> {
 /// Return the binary for these files and flags, building it into the cache if needed.
 fn build_cached(
     files: &[OutFile],
+    top: SimTop,
     cache: &Path,
     name: &str,
     trace: bool,
     progress: bool,
 ) -> Result<PathBuf, SimError> {
     let version = verilator_version()?;
-    let flags = flags(trace);
-    let key = cache_key(files, &version, &flags);
+    let flags = flags(top, trace);
+    let key = cache_key(files, top, &version, &flags);
     let entry = cache.join(&key);
     let binary = entry.join(BINARY);
     if binary.is_file() {
@@ -357,8 +559,10 @@ fn build_cached(
         }
         fs::write(&p, &f.contents).map_err(io_err("cannot write", &p))?;
     }
-    let harness = tmp.path().join(HARNESS_FILE);
-    fs::write(&harness, HARNESS_SRC).map_err(io_err("cannot write", &harness))?;
+    for (name, src) in top.harness() {
+        let p = tmp.path().join(name);
+        fs::write(&p, src).map_err(io_err("cannot write", &p))?;
+    }
     let log_path = tmp.path().join(BUILD_LOG);
     let log = fs::File::create(&log_path).map_err(io_err("cannot create", &log_path))?;
     let log_err = log.try_clone().map_err(io_err("cannot open", &log_path))?;
@@ -373,7 +577,7 @@ fn build_cached(
                 .filter(|f| f.path.ends_with(".v"))
                 .map(|f| f.path.as_str()),
         )
-        .arg(HARNESS_FILE)
+        .arg(top.harness()[0].0)
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log_err);

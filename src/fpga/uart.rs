@@ -1,0 +1,174 @@
+//! The board top and its UART bridge: `eyeriss_board_top` carries eyeriss_top's host streams
+//! over the board's UART (protocol in `docs/fpga.md`, "The board top").
+//!
+//! The same Verilog runs on a board (clock and baud from the board file or `--baud`) and in
+//! Verilator behind `sim/uart_harness.cpp`, where only the divisor (clocks per bit) matters.
+
+use crate::config::ArchConfig;
+use crate::emit::OutFile;
+
+use super::{Board, FpgaError};
+
+/// The baud rate when neither the board file nor `--baud` gives one: every board's clock
+/// divides to it within 0.2%, and every USB-serial adapter and terminal program supports it.
+pub const DEFAULT_BAUD: u32 = 115_200;
+/// The receive FIFO: one iCE40 SB_RAM40_4K as 512 x 8 (one ECP5 DP16KD holds it too). The
+/// host starts with `RX_FIFO_BYTES / 8` credits.
+pub const RX_FIFO_BYTES: u32 = 512;
+/// The receiver samples mid-bit after a two-flop synchronizer; below 4 clocks per bit the
+/// sample point lands too close to the bit edges.
+pub const MIN_DIVISOR: u32 = 4;
+/// A UART tolerates about 4-5% of timing error in total, shared by both ends: each end may
+/// take at most 2%.
+pub const MAX_BAUD_ERROR: f64 = 0.02;
+
+/// The divisor the simulation harness uses by default: fast enough that a small layer runs in
+/// seconds, slow enough to exercise the mid-bit sampling.
+pub const SIM_DIVISOR: u32 = 4;
+
+/// Board-to-host frame tags (the byte before each frame's payload).
+pub const TAG_STATUS: u8 = b'S';
+pub const TAG_CREDIT: u8 = b'C';
+pub const TAG_DATA: u8 = b'D';
+/// Status bits.
+pub const STATUS_FRAMING: u8 = 0x01;
+pub const STATUS_OVERFLOW: u8 = 0x02;
+
+/// Templates in the order they are written; the board top first.
+const TEMPLATES: &[(&str, &str, &str)] = &[
+    (
+        "board_top",
+        "eyeriss_board_top",
+        include_str!("../../templates/fpga/board_top.v.tera"),
+    ),
+    (
+        "uart_bridge",
+        "eyeriss_uart_bridge",
+        include_str!("../../templates/fpga/uart_bridge.v.tera"),
+    ),
+    (
+        "uart_fifo",
+        "eyeriss_uart_fifo",
+        include_str!("../../templates/fpga/uart_fifo.v.tera"),
+    ),
+    (
+        "uart_rx",
+        "eyeriss_uart_rx",
+        include_str!("../../templates/fpga/uart_rx.v.tera"),
+    ),
+    (
+        "uart_tx",
+        "eyeriss_uart_tx",
+        include_str!("../../templates/fpga/uart_tx.v.tera"),
+    ),
+];
+
+/// What a board top is rendered for.
+#[derive(Debug, Clone)]
+pub struct TopParams {
+    /// Shown in the header comment.
+    pub board: String,
+    pub clk_hz: u64,
+    pub baud: u32,
+    /// A reset button exists (port `btn`), and whether it reads 0 when pressed.
+    pub has_reset: bool,
+    pub reset_active_low: bool,
+}
+
+impl TopParams {
+    /// For `board` at `baud` (default: the board file's, else [`DEFAULT_BAUD`]).
+    pub fn for_board(board: &Board, baud: Option<u32>) -> TopParams {
+        TopParams {
+            board: board.name.clone(),
+            clk_hz: (board.clock.mhz * 1e6).round() as u64,
+            baud: baud.or(board.uart.baud).unwrap_or(DEFAULT_BAUD),
+            has_reset: board.reset.is_some(),
+            reset_active_low: board.reset.as_ref().is_some_and(|r| r.active_low),
+        }
+    }
+
+    /// For the Verilator harness: an active-high button it drives, and a clock of exactly
+    /// `divisor` clocks per bit at [`DEFAULT_BAUD`].
+    pub fn for_sim(divisor: u32) -> TopParams {
+        TopParams {
+            board: "verilator".into(),
+            clk_hz: u64::from(divisor) * u64::from(DEFAULT_BAUD),
+            baud: DEFAULT_BAUD,
+            has_reset: true,
+            reset_active_low: false,
+        }
+    }
+
+    /// Clocks per bit, rounded as the Verilog rounds it, after checking that a UART at this
+    /// clock and baud works.
+    pub fn divisor(&self) -> Result<u32, FpgaError> {
+        divisor(self.clk_hz, self.baud)
+    }
+}
+
+/// `clk_hz / baud` rounded to the nearest integer, refused when it is below [`MIN_DIVISOR`],
+/// misses the baud by more than [`MAX_BAUD_ERROR`], or does not fit the Verilog's 32-bit
+/// integer arithmetic.
+pub fn divisor(clk_hz: u64, baud: u32) -> Result<u32, FpgaError> {
+    let bad = |why: String| FpgaError::Baud { baud, clk_hz, why };
+    if baud == 0 {
+        return Err(bad("the baud rate must be positive".into()));
+    }
+    if clk_hz + u64::from(baud) / 2 > i32::MAX as u64 {
+        return Err(bad(
+            "the clock is too fast for the board top's arithmetic".into()
+        ));
+    }
+    let div = (clk_hz + u64::from(baud) / 2) / u64::from(baud);
+    if div < u64::from(MIN_DIVISOR) {
+        return Err(bad(format!(
+            "{div} clocks per bit; the receiver needs at least {MIN_DIVISOR} (the fastest rate is about {} baud)",
+            clk_hz / u64::from(MIN_DIVISOR)
+        )));
+    }
+    let actual = clk_hz as f64 / div as f64;
+    let err = (actual - f64::from(baud)).abs() / f64::from(baud);
+    if err > MAX_BAUD_ERROR {
+        return Err(bad(format!(
+            "{div} clocks per bit give {actual:.0} baud, {:.1}% off (at most {:.0}% works); pick a rate near clk / n",
+            100.0 * err,
+            100.0 * MAX_BAUD_ERROR
+        )));
+    }
+    Ok(div as u32)
+}
+
+/// The board top and the UART modules it instantiates, as `rtl/<module>.v` files.
+pub fn render(cfg: &ArchConfig, p: &TopParams) -> Result<Vec<OutFile>, FpgaError> {
+    let div = p.divisor()?;
+    let mut files = Vec::new();
+    for (block, module, src) in TEMPLATES {
+        let mut ctx = tera::Context::new();
+        ctx.insert("board", &p.board);
+        ctx.insert("clk_hz", &p.clk_hz);
+        ctx.insert("baud", &p.baud);
+        ctx.insert("div", &div);
+        ctx.insert("fifo_bytes", &RX_FIFO_BYTES);
+        ctx.insert("has_reset", &p.has_reset);
+        ctx.insert("reset_active_low", &p.reset_active_low);
+        ctx.insert(
+            "header",
+            &format!(
+                "Generated by eyeriss-gen {} from config '{}' (hash {}) for board '{}'. \
+                 Edit templates/fpga/{block}.v.tera, not this file.",
+                env!("CARGO_PKG_VERSION"),
+                cfg.name,
+                cfg.hash(),
+                p.board
+            ),
+        );
+        let text = tera::Tera::one_off(src, &ctx, false)
+            .map_err(|e| FpgaError::Placeholder(format!("fpga/{block}.v.tera: {e:?}")))?;
+        files.push(OutFile {
+            path: format!("rtl/{module}.v"),
+            sha256: String::new(),
+            contents: text,
+        });
+    }
+    Ok(files)
+}

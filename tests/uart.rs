@@ -1,0 +1,180 @@
+//! The FPGA board top in Verilator, reached only through its UART pins (`sim/uart_harness.cpp`):
+//! a layer runs bit-exactly; the host, sending as fast as its credits allow while the
+//! accelerator's output waits on the UART, loses nothing; a host that ignores the credits, and a
+//! framing error, are reported in the status byte; a break resets the board.
+//!
+//! Every test uses 4 clocks per bit (`SIM_DIVISOR`) and `configs/small.toml`: one build, a few
+//! seconds of simulation each.
+
+mod common;
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use eyeriss_gen::config::ArchConfig;
+use eyeriss_gen::fpga::uart::{RX_FIFO_BYTES, SIM_DIVISOR, STATUS_FRAMING, STATUS_OVERFLOW};
+use eyeriss_gen::layer::ConvLayer;
+use eyeriss_gen::program::{self, Cmd, NUM_COUNTERS};
+use eyeriss_gen::sim::verilator::{RunOpts, SimError, UartFaults, VerilatorSim};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn small() -> ArchConfig {
+    ArchConfig::load(&root().join("configs/small.toml")).expect("config loads")
+}
+
+fn sim() -> &'static VerilatorSim {
+    static SIM: OnceLock<VerilatorSim> = OnceLock::new();
+    SIM.get_or_init(|| VerilatorSim::build_uart(&small(), SIM_DIVISOR, false).expect("build"))
+}
+
+const WORDS: u32 = 96;
+const MARK: u64 = 0x00C0_FFEE;
+
+/// Two LOAD + STORE rounds of `WORDS` distinct words each, counters, a MARK: every STORE
+/// holds the controller on its output for far longer than the host needs to fill the receive
+/// FIFO with the next LOAD.
+fn load_store_program() -> (Vec<u64>, Vec<u64>) {
+    let data = |round: u64| -> Vec<u64> {
+        (0..u64::from(WORDS))
+            .map(|k| (round << 60) ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15))
+            .collect()
+    };
+    let (a, b) = (data(1), data(2));
+    let cmds = [
+        Cmd::ClearCounters,
+        Cmd::Load {
+            addr: 0,
+            words: a.clone(),
+        },
+        Cmd::Store {
+            addr: 0,
+            count: WORDS,
+            relu: false,
+        },
+        Cmd::Load {
+            addr: 512,
+            words: b.clone(),
+        },
+        Cmd::Store {
+            addr: 512,
+            count: WORDS,
+            relu: false,
+        },
+        Cmd::ReadCounters,
+        Cmd::Mark(MARK),
+    ];
+    let prog = program::encode(&cmds);
+    let mut want = vec![(0x05 << 56) | u64::from(WORDS)];
+    want.extend(&a);
+    want.push((0x05 << 56) | u64::from(WORDS));
+    want.extend(&b);
+    (prog, want)
+}
+
+#[test]
+fn a_layer_is_bit_exact_through_the_uart() {
+    let cfg = small();
+    let l = ConvLayer::load(&root().join("layers/stride2_pad1.toml")).unwrap();
+    for stall_in in [0, 30] {
+        let opts = RunOpts {
+            stall_in,
+            ..RunOpts::default()
+        };
+        let r = common::run_checked(&cfg, sim(), &l, &opts);
+        let link = r.stats.link.as_ref().expect("UART runs report the link");
+        assert_eq!(r.stats.backend, "verilator-uart");
+        assert_eq!(link.status, 0);
+        assert_eq!(link.bytes_to_board, 8 * r.compiled.words.len() as u64);
+        assert!(link.max_credits <= u64::from(RX_FIFO_BYTES / 8));
+        eprintln!(
+            "stall_in {stall_in}: {} cycles, {} words in, {} bytes back, {} credit frames",
+            r.stats.harness_cycles,
+            r.compiled.words.len(),
+            link.bytes_from_board,
+            link.credit_frames
+        );
+    }
+}
+
+#[test]
+fn nothing_is_lost_when_the_host_sends_as_fast_as_its_credits_allow() {
+    let (prog, want) = load_store_program();
+    let r = sim().run(&prog, &RunOpts::default()).expect("run");
+    let link = r.link.expect("link stats");
+    assert_eq!(
+        r.words[..want.len()],
+        want[..],
+        "the stored words come back"
+    );
+    let counters = &r.words[want.len() + 1..want.len() + 1 + NUM_COUNTERS];
+    assert_eq!(
+        *r.words.last().unwrap(),
+        program::encode(&[Cmd::Mark(MARK)])[0]
+    );
+    assert_eq!(r.words.len(), want.len() + 1 + NUM_COUNTERS + 1);
+    // Both sides really were held back: the controller waited for the UART to take its output,
+    // and the host ran out of credits while it did.
+    assert!(counters[20] > 0, "output waits: {}", counters[20]);
+    assert!(link.credit_wait_cycles > 0, "{link:?}");
+    assert_eq!(link.max_credits, u64::from(RX_FIFO_BYTES / 8));
+    assert_eq!(link.status, 0);
+    // One credit per word sent; never more than the FIFO's worth beyond the words taken.
+    let n = prog.len() as u64;
+    assert!(
+        link.credits >= n && link.credits <= n + u64::from(RX_FIFO_BYTES / 8),
+        "{link:?}"
+    );
+}
+
+#[test]
+fn a_host_that_ignores_the_credits_sees_an_overflow() {
+    let (prog, _) = load_store_program();
+    let opts = RunOpts {
+        uart: UartFaults {
+            ignore_credits: true,
+            ..UartFaults::default()
+        },
+        ..RunOpts::default()
+    };
+    match sim().run(&prog, &opts) {
+        Err(SimError::Link { link, detail, .. }) => {
+            assert_eq!(link.status & STATUS_OVERFLOW, STATUS_OVERFLOW, "{detail}");
+            assert!(detail.contains("overflow"), "{detail}");
+        }
+        other => panic!("expected an overflow report, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_framing_error_is_reported_and_a_break_recovers() {
+    let (prog, want) = load_store_program();
+    let bad = RunOpts {
+        uart: UartFaults {
+            bad_stop: Some(21),
+            ..UartFaults::default()
+        },
+        ..RunOpts::default()
+    };
+    match sim().run(&prog, &bad) {
+        Err(SimError::Link { link, detail, .. }) => {
+            assert_eq!(link.status, STATUS_FRAMING, "{detail}");
+            assert!(detail.contains("framing"), "{detail}");
+        }
+        other => panic!("expected a framing error report, got {other:?}"),
+    }
+    let recover = RunOpts {
+        uart: UartFaults {
+            bad_stop: Some(21),
+            break_after_error: true,
+            ..UartFaults::default()
+        },
+        ..RunOpts::default()
+    };
+    let r = sim().run(&prog, &recover).expect("runs after the break");
+    let link = r.link.unwrap();
+    assert_eq!((link.breaks, link.status), (1, STATUS_FRAMING));
+    assert_eq!(r.words[..want.len()], want[..]);
+}
