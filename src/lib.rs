@@ -10,6 +10,8 @@ pub mod layer;
 pub mod mapper;
 pub mod network;
 pub mod npy;
+pub mod plot;
 pub mod program;
+pub mod report;
 pub mod run;
 pub mod sim;

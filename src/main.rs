@@ -13,6 +13,7 @@ use eyeriss_gen::emit;
 use eyeriss_gen::layer::ConvLayer;
 use eyeriss_gen::mapper;
 use eyeriss_gen::network::Network;
+use eyeriss_gen::report;
 use eyeriss_gen::run::{self, LayerStats};
 use eyeriss_gen::sim::verilator::{RunOpts, VerilatorSim};
 
@@ -122,6 +123,24 @@ enum Cmd {
         /// Run the tools even when the resource check says the design does not fit.
         #[arg(long)]
         force: bool,
+    },
+    /// Cycles, active PEs and energy per layer from the mapper and the counter model, without
+    /// simulating: a table, report.json, layers.csv and SVG charts.
+    Report {
+        /// Architecture config (TOML), e.g. configs/eyeriss.toml.
+        #[arg(long, short)]
+        config: PathBuf,
+        #[command(flatten)]
+        sel: LayerSel,
+        /// With --network: only these layers (comma-separated names).
+        #[arg(long, requires = "network")]
+        layers: Option<String>,
+        /// Energy cost table (TOML, see energy/); default: ISCA 2016 normalized costs.
+        #[arg(long)]
+        energy: Option<PathBuf>,
+        /// Output directory (default: report_out/<config>-<network>).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
     },
     /// Check which external tools are installed.
     Doctor,
@@ -436,6 +455,48 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let report = eyeriss_gen::fpga::build(&cfg, &board, &opts)?;
             println!("{}", report.summary());
             println!("wrote {} (report.json, logs/)", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Report {
+            config,
+            sel,
+            layers,
+            energy,
+            out,
+        } => {
+            let cfg = load_config(&config)?;
+            let table = match &energy {
+                Some(p) => EnergyTable::load(p)?,
+                None => EnergyTable::isca(),
+            };
+            let (name, list) = match &sel.network {
+                Some(n) => {
+                    let net = Network::load(n)?;
+                    let list = net.select(layers.as_deref())?;
+                    (net.name, list)
+                }
+                None => {
+                    let list = sel.load(None)?;
+                    (list[0].name.clone(), list)
+                }
+            };
+            let out = out.unwrap_or_else(|| {
+                PathBuf::from("report_out").join(format!("{}-{}", cfg.name, name))
+            });
+            let report = report::build(&cfg, &name, &list, &table, |r| {
+                eprintln!("  {}: {} program words predicted", r.layer, r.program_words)
+            })?;
+            print!("{}", report.table());
+            let files = report.write(&out)?;
+            println!(
+                "wrote {} ({})",
+                out.display(),
+                files
+                    .iter()
+                    .map(|f| f.path.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Doctor => {
