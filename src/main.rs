@@ -13,9 +13,9 @@ use eyeriss_gen::emit;
 use eyeriss_gen::layer::ConvLayer;
 use eyeriss_gen::mapper;
 use eyeriss_gen::network::Network;
-use eyeriss_gen::report;
 use eyeriss_gen::run::{self, LayerStats};
 use eyeriss_gen::sim::verilator::{RunOpts, VerilatorSim};
+use eyeriss_gen::{compare, report};
 
 #[derive(Parser)]
 #[command(
@@ -139,6 +139,25 @@ enum Cmd {
         #[arg(long)]
         energy: Option<PathBuf>,
         /// Output directory (default: report_out/<config>-<network>).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// Compare the energy of dataflows (WS, OSA, OSB, OSC, NLR, RS) on a network under the
+    /// same area, as ISCA 2016 section VII: a table, compare.json and SVG charts.
+    Compare {
+        /// A network file.
+        #[arg(long, short, default_value = "networks/alexnet.toml")]
+        network: PathBuf,
+        /// With --network: only these layers (comma-separated names).
+        #[arg(long)]
+        layers: Option<String>,
+        /// Batch sizes (comma-separated).
+        #[arg(long, default_value = "1,16,64", value_delimiter = ',')]
+        batches: Vec<u32>,
+        /// Energy cost table (TOML, see energy/); default: ISCA 2016 normalized costs.
+        #[arg(long)]
+        energy: Option<PathBuf>,
+        /// Output directory (default: report_out/compare-<network>).
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
@@ -488,6 +507,37 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })?;
             print!("{}", report.table());
             let files = report.write(&out)?;
+            println!(
+                "wrote {} ({})",
+                out.display(),
+                files
+                    .iter()
+                    .map(|f| f.path.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Compare {
+            network,
+            layers,
+            batches,
+            energy,
+            out,
+        } => {
+            let table = match &energy {
+                Some(p) => EnergyTable::load(p)?,
+                None => EnergyTable::isca(),
+            };
+            let net = Network::load(&network)?;
+            let list = net.select(layers.as_deref())?;
+            let out = out.unwrap_or_else(|| {
+                PathBuf::from("report_out").join(format!("compare-{}", net.name))
+            });
+            let area = eyeriss_gen::analysis::dataflow::Area::default();
+            let c = compare::run(&net.name, &list, &batches, &area, &table)?;
+            print!("{}", c.table());
+            let files = c.write(&out)?;
             println!(
                 "wrote {} ({})",
                 out.display(),

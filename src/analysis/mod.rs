@@ -8,6 +8,7 @@
 //! spad traffic depend on the ifmap values and are not predicted here.
 
 pub mod chip;
+pub mod dataflow;
 pub mod energy;
 
 use serde::Serialize;
