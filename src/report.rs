@@ -67,7 +67,8 @@ pub struct LayerReport {
     pub program_words: usize,
     /// The analysis' prediction of the data-independent counters.
     pub counters: Counts,
-    /// Host words out: every STORE's answer (its header and its words).
+    /// Host words out: every STORE's answer (its header and its words), and the words of the
+    /// READ_COUNTERS answer the hardware has sent when it samples this counter.
     pub host_words_out: u64,
     /// Energy per level, every MAC counted (no zero gating).
     pub energy: Energy,
@@ -146,14 +147,21 @@ pub fn layer(
         source,
     };
     let counters = analysis::predict(cfg, &compiled.words).map_err(perr)?;
-    let host_words_out = program::decode(&compiled.words, program::RowLimits::of(cfg))
-        .map_err(perr)?
+    // The counter is sampled while READ_COUNTERS streams its answer: the counters before it in
+    // the answer are already out (18 words; `sim` shows this exact total on the layers/ files).
+    let before = program::COUNTER_NAMES
         .iter()
-        .map(|cmd| match cmd {
-            Cmd::Store { count, .. } => 1 + *count as u64,
-            _ => 0,
-        })
-        .sum();
+        .position(|n| *n == "host_words_out")
+        .unwrap_or(0) as u64;
+    let host_words_out = before
+        + program::decode(&compiled.words, program::RowLimits::of(cfg))
+            .map_err(perr)?
+            .iter()
+            .map(|cmd| match cmd {
+                Cmd::Store { count, .. } => 1 + *count as u64,
+                _ => 0,
+            })
+            .sum::<u64>();
     let chip = chip::measured(l);
     let energy = energy::energy(accesses(cfg, &counters, host_words_out), table);
     Ok(LayerReport {
