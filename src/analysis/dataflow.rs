@@ -267,6 +267,7 @@ pub struct Shape {
     pub groups: u64,
     /// Input height and width before padding.
     pub hw: [u64; 2],
+    pub pad: [u64; 2],
 }
 
 impl Shape {
@@ -285,6 +286,7 @@ impl Shape {
             u: [l.stride.0 as u64, l.stride.1 as u64],
             groups: g,
             hw: [l.height as u64, l.width as u64],
+            pad: [l.padding.0 as u64, l.padding.1 as u64],
         }
     }
 
@@ -292,11 +294,23 @@ impl Shape {
         self.groups * self.d.iter().product::<u64>()
     }
 
-    /// Values of each data type (all groups): ifmap (unpadded), filters, ofmap.
+    /// Values of each data type the layer uses (all groups): ifmap values some window covers
+    /// (padding excluded; a stride wider than the kernel skips some), filters, ofmap.
     pub fn unique(&self) -> [u64; 3] {
         let d = &self.d;
+        // input rows (columns) that output e (f) with tap r (s) reads
+        let used = |k: usize, out: u64, taps: u64| {
+            (0..self.hw[k])
+                .filter(|&y| {
+                    (0..taps).any(|r| {
+                        let p = y + self.pad[k];
+                        p >= r && (p - r) % self.u[k] == 0 && (p - r) / self.u[k] < out
+                    })
+                })
+                .count() as u64
+        };
         [
-            self.groups * d[N] * d[C] * self.hw[0] * self.hw[1],
+            self.groups * d[N] * d[C] * used(0, d[E], d[R]) * used(1, d[F], d[S]),
             self.groups * d[M] * d[C] * d[R] * d[S],
             self.groups * d[N] * d[M] * d[E] * d[F],
         ]
