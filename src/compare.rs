@@ -212,6 +212,34 @@ impl Comparison {
             }
             s.push('\n');
         }
+        let _ = writeln!(
+            s,
+            "per layer: energy per MAC (over RS); RS per MAC by level: DRAM GLB array RF"
+        );
+        for l in &self.layers {
+            let _ = write!(s, "{:<5} {:>5} {:<6}", l.class, l.batch, l.layer);
+            let rs = l
+                .results
+                .iter()
+                .find(|b| b.dataflow == Dataflow::Rs)
+                .map_or(1.0, |b| b.per_op);
+            for b in &l.results {
+                let _ = write!(s, " {:>6.2} ({:.2}x)", b.per_op, b.per_op / rs);
+            }
+            if let Some(b) = l.results.iter().find(|b| b.dataflow == Dataflow::Rs) {
+                let m = b.counts.macs.max(1) as f64;
+                let e = &b.energy;
+                let _ = write!(
+                    s,
+                    " | {:.2} {:.2} {:.2} {:.2}",
+                    e.dram / m,
+                    e.glb / m,
+                    e.array / m,
+                    e.rf / m
+                );
+            }
+            s.push('\n');
+        }
         let _ = writeln!(s, "storage per dataflow (RF words per PE, GLB words):");
         for (df, hw) in &self.hw {
             let _ = writeln!(
