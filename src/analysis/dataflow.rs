@@ -304,7 +304,7 @@ impl Shape {
                 .filter(|&y| {
                     (0..taps).any(|r| {
                         let p = y + self.pad[k];
-                        p >= r && (p - r) % self.u[k] == 0 && (p - r) / self.u[k] < out
+                        p >= r && (p - r).is_multiple_of(self.u[k]) && (p - r) / self.u[k] < out
                     })
                 })
                 .count() as u64
@@ -444,19 +444,19 @@ impl Mapping {
 
     /// Why the mapping does not fit the dataflow, the layer or the hardware, if it does not.
     pub fn check(&self, df: Dataflow, hw: &Hw, sh: &Shape) -> Result<(), String> {
-        for d in 0..7 {
+        for (d, name) in DIMS.iter().enumerate() {
             let all = self.dram[d] * self.glb[d] * self.spatial[d] * self.rf[d];
             if all != sh.d[d] {
                 return Err(format!(
-                    "{}: factors multiply to {all}, the layer has {}",
-                    DIMS[d], sh.d[d]
+                    "{name}: factors multiply to {all}, the layer has {}",
+                    sh.d[d]
                 ));
             }
             if self.spatial[d] > 1 && !df.spatial_dims().contains(&d) {
-                return Err(format!("{} is not spatial in {}", DIMS[d], df.name()));
+                return Err(format!("{name} is not spatial in {}", df.name()));
             }
             if self.rf[d] > 1 && !df.rf_dims().contains(&d) {
-                return Err(format!("{} is not an RF loop in {}", DIMS[d], df.name()));
+                return Err(format!("{name} is not an RF loop in {}", df.name()));
             }
         }
         if df == Dataflow::Rs && (self.spatial[R] != sh.d[R] || self.rf[S] != sh.d[S]) {
@@ -600,7 +600,7 @@ pub struct Best {
 }
 
 fn divisors(n: u64) -> Vec<u64> {
-    (1..=n).filter(|d| n % d == 0).collect()
+    (1..=n).filter(|&d| n.is_multiple_of(d)).collect()
 }
 
 /// Every way to pick a factor of each of `dims` (dividing `of`) whose product is at most `max`.
@@ -615,7 +615,7 @@ fn factorings(dims: &[usize], of: &[u64; 7], max: u64, fixed: &[(usize, u64)]) -
         for f in &out {
             let p: u64 = f.iter().product();
             for &c in &choices {
-                if p * c <= max && of[d] % c == 0 {
+                if p * c <= max && of[d].is_multiple_of(c) {
                     let mut g = *f;
                     g[d] = c;
                     next.push(g);
