@@ -137,7 +137,12 @@ impl Chart {
             top + plot_h / 2.0,
             esc(&self.y_label)
         );
-        // bars
+        // bars; with several bars in some group, every group label sits below the bar labels
+        let label_y = if self.groups.iter().any(|g| g.bars.len() > 1) {
+            56.0
+        } else {
+            16.0
+        };
         let mut x = left + gap / 2.0;
         for g in &self.groups {
             let gx = x;
@@ -174,7 +179,7 @@ impl Chart {
                 s,
                 "<text x=\"{:.1}\" y=\"{:.1}\" text-anchor=\"middle\">{}</text>",
                 (gx + x) / 2.0,
-                top + plot_h + if g.bars.len() > 1 { 56.0 } else { 16.0 },
+                top + plot_h + label_y,
                 esc(&g.label)
             );
             x += gap;
