@@ -10,19 +10,11 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::time::Instant;
 
+use eyeriss_gen::analysis::chip;
 use eyeriss_gen::config::ArchConfig;
 use eyeriss_gen::network::Network;
 use eyeriss_gen::run;
 use eyeriss_gen::sim::verilator::{RunOpts, VerilatorSim};
-
-/// Processing latency of each layer on the chip at 200 MHz (JSSC 2017 Table V), in cycles.
-const CHIP: [(&str, u64, u32); 5] = [
-    ("conv1", 3_300_000, 154),
-    ("conv2", 7_840_000, 135),
-    ("conv3", 4_360_000, 156),
-    ("conv4", 3_200_000, 156),
-    ("conv5", 2_000_000, 156),
-];
 
 /// What the counters say holds the layers back (kept with the code that measures it).
 const HELD_BACK: &str = "What holds the layers back, from the counters above:\n\n\
@@ -49,7 +41,8 @@ fn main() -> anyhow::Result<()> {
     let net = Network::load(&root.join("networks/alexnet.toml"))?;
     let sim = VerilatorSim::build(&cfg, true)?;
     let mut rows = Vec::new();
-    for (name, chip_cycles, chip_pes) in CHIP {
+    for c in chip::ALEXNET {
+        let (name, chip_cycles, chip_pes) = (c.name, c.cycles, c.active_pes);
         if !only.is_empty() && !only.iter().any(|o| o == name) {
             continue;
         }
@@ -128,7 +121,7 @@ fn main() -> anyhow::Result<()> {
             100.0 * s.utilization
         )?;
     }
-    if rows.len() == CHIP.len() {
+    if rows.len() == chip::ALEXNET.len() {
         writeln!(
             md,
             "| total | | | | {tp} | {tc} | {ti} | {:.2} | {:.2} | | |",

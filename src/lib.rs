@@ -1,6 +1,7 @@
 //! eyeriss-gen: generates Eyeriss-style row-stationary CNN accelerators as Verilog.
 
 pub mod analysis;
+pub mod compare;
 pub mod compile;
 pub mod config;
 pub mod emit;
@@ -10,6 +11,8 @@ pub mod layer;
 pub mod mapper;
 pub mod network;
 pub mod npy;
+pub mod plot;
 pub mod program;
+pub mod report;
 pub mod run;
 pub mod sim;

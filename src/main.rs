@@ -15,6 +15,7 @@ use eyeriss_gen::mapper;
 use eyeriss_gen::network::Network;
 use eyeriss_gen::run::{self, LayerStats};
 use eyeriss_gen::sim::verilator::{RunOpts, VerilatorSim};
+use eyeriss_gen::{compare, report};
 
 #[derive(Parser)]
 #[command(
@@ -137,6 +138,43 @@ enum Cmd {
         /// Baud rate of the board top's UART (default: the board file's, else 115200).
         #[arg(long)]
         baud: Option<u32>,
+    },
+    /// Cycles, active PEs and energy per layer from the mapper and the counter model, without
+    /// simulating: a table, report.json, layers.csv and SVG charts.
+    Report {
+        /// Architecture config (TOML), e.g. configs/eyeriss.toml.
+        #[arg(long, short)]
+        config: PathBuf,
+        #[command(flatten)]
+        sel: LayerSel,
+        /// With --network: only these layers (comma-separated names).
+        #[arg(long, requires = "network")]
+        layers: Option<String>,
+        /// Energy cost table (TOML, see energy/); default: ISCA 2016 normalized costs.
+        #[arg(long)]
+        energy: Option<PathBuf>,
+        /// Output directory (default: report_out/<config>-<network>).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// Compare the energy of dataflows (WS, OSA, OSB, OSC, NLR, RS) on a network under the
+    /// same area, as ISCA 2016 section VII: a table, compare.json and SVG charts.
+    Compare {
+        /// A network file.
+        #[arg(long, short, default_value = "networks/alexnet.toml")]
+        network: PathBuf,
+        /// With --network: only these layers (comma-separated names).
+        #[arg(long)]
+        layers: Option<String>,
+        /// Batch sizes (comma-separated).
+        #[arg(long, default_value = "1,16,64", value_delimiter = ',')]
+        batches: Vec<u32>,
+        /// Energy cost table (TOML, see energy/); default: ISCA 2016 normalized costs.
+        #[arg(long)]
+        energy: Option<PathBuf>,
+        /// Output directory (default: report_out/compare-<network>).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
     },
     /// Check which external tools are installed.
     Doctor,
@@ -465,6 +503,79 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let report = eyeriss_gen::fpga::build(&cfg, &board, &opts)?;
             println!("{}", report.summary());
             println!("wrote {} (report.json, logs/)", out.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Report {
+            config,
+            sel,
+            layers,
+            energy,
+            out,
+        } => {
+            let cfg = load_config(&config)?;
+            let table = match &energy {
+                Some(p) => EnergyTable::load(p)?,
+                None => EnergyTable::isca(),
+            };
+            let (name, list) = match &sel.network {
+                Some(n) => {
+                    let net = Network::load(n)?;
+                    let list = net.select(layers.as_deref())?;
+                    (net.name, list)
+                }
+                None => {
+                    let list = sel.load(None)?;
+                    (list[0].name.clone(), list)
+                }
+            };
+            let out = out.unwrap_or_else(|| {
+                PathBuf::from("report_out").join(format!("{}-{}", cfg.name, name))
+            });
+            let report = report::build(&cfg, &name, &list, &table, |r| {
+                eprintln!("  {}: {} program words predicted", r.layer, r.program_words)
+            })?;
+            print!("{}", report.table());
+            let files = report.write(&out)?;
+            println!(
+                "wrote {} ({})",
+                out.display(),
+                files
+                    .iter()
+                    .map(|f| f.path.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Cmd::Compare {
+            network,
+            layers,
+            batches,
+            energy,
+            out,
+        } => {
+            let table = match &energy {
+                Some(p) => EnergyTable::load(p)?,
+                None => EnergyTable::isca(),
+            };
+            let net = Network::load(&network)?;
+            let list = net.select(layers.as_deref())?;
+            let out = out.unwrap_or_else(|| {
+                PathBuf::from("report_out").join(format!("compare-{}", net.name))
+            });
+            let area = eyeriss_gen::analysis::dataflow::Area::default();
+            let c = compare::run(&net.name, &list, &batches, &area, &table)?;
+            print!("{}", c.table());
+            let files = c.write(&out)?;
+            println!(
+                "wrote {} ({})",
+                out.display(),
+                files
+                    .iter()
+                    .map(|f| f.path.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Doctor => {

@@ -7,6 +7,8 @@
 //! and writes, host words, spad writes and reads, and MAC cycles. Zero-skipped MACs and psum
 //! spad traffic depend on the ifmap values and are not predicted here.
 
+pub mod chip;
+pub mod dataflow;
 pub mod energy;
 
 use serde::Serialize;

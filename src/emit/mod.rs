@@ -63,6 +63,16 @@ pub struct OutFile {
     pub sha256: String,
 }
 
+impl OutFile {
+    pub fn new(path: impl Into<String>, contents: String) -> OutFile {
+        OutFile {
+            path: path.into(),
+            sha256: sha256_hex(&contents),
+            contents,
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct Manifest<'a> {
     generator: String,
@@ -97,7 +107,7 @@ fn tera_error(name: &str, e: tera::Error) -> EmitError {
     }
 }
 
-fn sha256_hex(s: &str) -> String {
+pub(crate) fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
 
