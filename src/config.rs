@@ -105,6 +105,14 @@ pub struct NocCfg {
 #[serde(deny_unknown_fields)]
 pub struct HostCfg {
     pub width: u32,
+    /// Width of each hardware counter READ_COUNTERS answers with (zero-extended to a word).
+    /// 48 bits count 16 days at 200 MHz; FPGA configs narrow them to save logic.
+    #[serde(default = "default_counter_bits")]
+    pub counter_bits: u32,
+}
+
+fn default_counter_bits() -> u32 {
+    48
 }
 
 fn merge(base: &mut toml::Table, over: toml::Table) {
@@ -242,6 +250,7 @@ impl ArchConfig {
         if c.host.width != 64 {
             return Err(invalid("host.width", c.host.width, "must be 64"));
         }
+        range("host.counter_bits", c.host.counter_bits, 24, 48)?;
         if c.glb.word_bits != 64 {
             return Err(invalid(
                 "glb.word_bits",

@@ -44,6 +44,8 @@ fn bad_inputs_name_the_field() {
         ("[noc]\ngon_width = 32", "noc.gon_width"),
         ("[noc]\nifmap_gin_width = 24", "noc.ifmap_gin_width"),
         ("[pe]\nfifo_depth = 3", "pe.fifo_depth"),
+        ("[host]\ncounter_bits = 16", "host.counter_bits"),
+        ("[host]\ncounter_bits = 64", "host.counter_bits"),
         ("[array]\ncols = 16", "noc.psum_col_id_bits"),
         ("[array\nrows = 3", "expected"),
     ];

@@ -18,21 +18,23 @@ use serde::Serialize;
 use super::board::{Device, Family};
 use crate::config::ArchConfig;
 
-/// LUT4s per flip-flop, measured: 13271/8670, 8478/5579, 5311/3502.
-const LUTS_PER_FF: f64 = 1.52;
+/// LUT4s per flip-flop, and per PE beyond that (`PE_EXTRA_LUTS`: the per-row GON X-bus and
+/// counter stage are more logic than register). Fitted on flattened `synth_ice40 -dsp` builds
+/// with the UART board top and 24-bit counters: ice40_1x1 4,867 LUT4 and 3,209 flip-flops,
+/// ice40_2x2 9,694 and 5,369 (Yosys 0.23).
+const LUTS_PER_FF: f64 = 1.31;
 /// Share of the flip-flops that need a logic cell of their own on iCE40.
 const LC_FFS_UNPAIRED: f64 = 0.6;
-/// Flip-flops outside the PEs that do not scale with the array, GLB or stream rows
-/// (controller, counters, drain, GON registers).
-const FIXED_FFS: u64 = 1916;
+/// Flip-flops outside the PEs that do not scale with the array, GLB, stream rows or counter
+/// width (controller, drain, GON registers): 1,916 measured with 48-bit counters.
+const FIXED_FFS: u64 = 1916 - COUNTERS * 48;
+/// Hardware counters of `host.counter_bits` each (eyeriss_counters).
+const COUNTERS: u64 = 21;
 /// Flip-flops of the board top: the UART bridge (233 in a synth_ice40 of the bridge alone:
 /// mostly the 64-bit word being assembled and the 9-byte frame being sent), the break
 /// counter and the reset registers.
 const BOARD_TOP_FFS: u64 = 251;
-/// LUT4s per PE beyond `LUTS_PER_FF` per flip-flop: the per-row GON X-bus and counter stage
-/// added for Verilator speed are more logic than register. Fitted on the builds with the UART
-/// board top (ice40_1x1: 5,797 LUT4, 3,696 flip-flops; ice40_2x2: 10,126 and 5,883).
-const PE_EXTRA_LUTS: u64 = 300;
+const PE_EXTRA_LUTS: u64 = 700;
 /// Flip-flops per GLB bank (arbitration and read-back registers).
 const FFS_PER_BANK: u64 = 40;
 /// Flip-flops of a PE besides its spads, FIFOs and datapath registers (control, counters).
@@ -140,7 +142,11 @@ fn fixed_ffs(cfg: &ArchConfig) -> u64 {
     let (rows, ifmap_rows) = (cfg.noc.stream_rows as u64, cfg.noc.ifmap_stream_rows as u64);
     let streams = rows * (row_bits(cfg.data.data_width) + row_bits(cfg.data.psum_width))
         + ifmap_rows * row_bits(cfg.data.data_width);
-    FIXED_FFS + BOARD_TOP_FFS + FFS_PER_BANK * cfg.glb.banks as u64 + streams
+    FIXED_FFS
+        + COUNTERS * cfg.host.counter_bits as u64
+        + BOARD_TOP_FFS
+        + FFS_PER_BANK * cfg.glb.banks as u64
+        + streams
 }
 
 pub fn estimate(cfg: &ArchConfig, dev: &Device) -> Estimate {
