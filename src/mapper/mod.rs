@@ -842,7 +842,9 @@ pub fn plan(cfg: &ArchConfig, l: &ConvLayer) -> Result<Plan, MapError> {
         // of one shape lay out alike, so each shape is checked once.
         let mut ok = true;
         let mut seen = Vec::new();
-        let mut first = None;
+        // The compiler's layout: the largest psum regions of any tile, then buffers of the
+        // largest pass's ifmap rows and filters (compile::Layout).
+        let mut layout: Option<GlbUse> = None;
         visit_tiles(cfg, &sh, m, &mut |t| {
             for pass in t.passes.iter() {
                 let key = (
@@ -858,12 +860,41 @@ pub fn plan(cfg: &ArchConfig, l: &ConvLayer) -> Result<Plan, MapError> {
                     ok = false;
                     return false;
                 }
-            }
-            if first.is_none() {
-                first = Some(glb_use(&sh, &lim, &t, &t.passes[0], buffers(m)));
+                let g = glb_use(&sh, &lim, &t, pass, buffers(m));
+                layout = Some(match layout {
+                    None => g,
+                    Some(l) => {
+                        let bigger =
+                            g.ifmap_words + g.filter_words > l.ifmap_words + l.filter_words;
+                        GlbUse {
+                            psum_words: l.psum_words.max(g.psum_words),
+                            ifmap_words: if bigger { g.ifmap_words } else { l.ifmap_words },
+                            filter_words: if bigger {
+                                g.filter_words
+                            } else {
+                                l.filter_words
+                            },
+                            ..l
+                        }
+                    }
+                });
             }
             true
         });
+        if let Some(g) = layout.filter(|g| ok && g.total() > lim.glb_words) {
+            first_err.get_or_insert(format!(
+                "the layer needs {} GLB words (the largest psum regions {} + {} x the largest pass's ifmap rows {} and filters {}), the GLB has {} (glb.kib = {})",
+                g.total(),
+                g.psum_words,
+                g.buffers,
+                g.ifmap_words,
+                g.filter_words,
+                lim.glb_words,
+                cfg.glb.kib
+            ));
+            ok = false;
+        }
+        let first = layout;
         if ok {
             let (_, ntiles, passes, active, _) = evaluate(cfg, &sh, &lim, m, false);
             return Ok(Plan {
