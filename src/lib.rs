@@ -12,4 +12,5 @@ pub mod network;
 pub mod npy;
 pub mod program;
 pub mod run;
+pub mod hw;
 pub mod sim;

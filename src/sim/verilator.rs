@@ -176,23 +176,33 @@ fn flags(trace: bool) -> Vec<&'static str> {
 }
 
 /// The cache key of a build: the Verilog, the harness, the tool version and the flags.
-fn cache_key(files: &[OutFile], version: &str, flags: &[&str]) -> String {
+fn cache_key(files: &[&OutFile], harness: &str, version: &str, flags: &[String]) -> String {
     let mut h = Sha256::new();
     let mut field = |tag: &str, bytes: &[u8]| {
         h.update(tag.as_bytes());
         h.update((bytes.len() as u64).to_le_bytes());
         h.update(bytes);
     };
-    for f in files.iter().filter(|f| f.path.ends_with(".v")) {
+    for f in files {
         field("file", f.path.as_bytes());
         field("text", f.contents.as_bytes());
     }
-    field("harness", HARNESS_SRC.as_bytes());
+    field("harness", harness.as_bytes());
     field("version", version.as_bytes());
     for flag in flags {
         field("flag", flag.as_bytes());
     }
     hex::encode(h.finalize())
+}
+
+/// One Verilator build: Verilog files, a C++ harness with `main`, and the flags. The system
+/// simulator and the block differential tests (`crate::hw::diff`) share the cache through this.
+pub(crate) struct BuildSpec<'a> {
+    pub verilog: Vec<&'a OutFile>,
+    pub harness: &'a str,
+    pub flags: Vec<String>,
+    /// What the progress spinner calls the build.
+    pub label: String,
 }
 
 impl VerilatorSim {
@@ -210,7 +220,7 @@ impl VerilatorSim {
     ) -> Result<VerilatorSim, SimError> {
         let files = emit::render(cfg)?;
         let cache = cache.to_path_buf();
-        let binary = build_cached(&files, &cache, &cfg.name, false, progress)?;
+        let binary = build_cached(&system_build(&files, &cfg.name, false), &cache, progress)?;
         Ok(VerilatorSim {
             files,
             cache,
@@ -306,7 +316,11 @@ impl VerilatorSim {
             .find(|f| f.path.ends_with(".core"))
             .map(|f| f.path.trim_end_matches(".core").to_string())
             .unwrap_or_default();
-        let b = build_cached(&self.files, &self.cache, &name, true, self.progress)?;
+        let b = build_cached(
+            &system_build(&self.files, &name, true),
+            &self.cache,
+            self.progress,
+        )?;
         *slot = Some(b.clone());
         Ok(b)
     }
@@ -320,17 +334,26 @@ fn read_words(path: &Path) -> std::io::Result<Vec<u64>> {
         .collect())
 }
 
-/// Return the binary for these files and flags, building it into the cache if needed.
-fn build_cached(
-    files: &[OutFile],
+fn system_build<'a>(files: &'a [OutFile], name: &str, trace: bool) -> BuildSpec<'a> {
+    BuildSpec {
+        verilog: files.iter().filter(|f| f.path.ends_with(".v")).collect(),
+        harness: HARNESS_SRC,
+        flags: flags(trace).iter().map(|f| f.to_string()).collect(),
+        label: format!(
+            "the Verilator model of '{name}'{}",
+            if trace { " with tracing" } else { "" }
+        ),
+    }
+}
+
+/// Return the binary for this build, building it into the cache if needed.
+pub(crate) fn build_cached(
+    spec: &BuildSpec,
     cache: &Path,
-    name: &str,
-    trace: bool,
     progress: bool,
 ) -> Result<PathBuf, SimError> {
     let version = verilator_version()?;
-    let flags = flags(trace);
-    let key = cache_key(files, &version, &flags);
+    let key = cache_key(&spec.verilog, spec.harness, &version, &spec.flags);
     let entry = cache.join(&key);
     let binary = entry.join(BINARY);
     if binary.is_file() {
@@ -350,7 +373,7 @@ fn build_cached(
         .prefix(".build-")
         .tempdir_in(cache)
         .map_err(io_err("cannot create a build directory in", cache))?;
-    for f in files.iter().filter(|f| f.path.ends_with(".v")) {
+    for f in &spec.verilog {
         let p = tmp.path().join(&f.path);
         if let Some(d) = p.parent() {
             fs::create_dir_all(d).map_err(io_err("cannot create", d))?;
@@ -358,21 +381,16 @@ fn build_cached(
         fs::write(&p, &f.contents).map_err(io_err("cannot write", &p))?;
     }
     let harness = tmp.path().join(HARNESS_FILE);
-    fs::write(&harness, HARNESS_SRC).map_err(io_err("cannot write", &harness))?;
+    fs::write(&harness, spec.harness).map_err(io_err("cannot write", &harness))?;
     let log_path = tmp.path().join(BUILD_LOG);
     let log = fs::File::create(&log_path).map_err(io_err("cannot create", &log_path))?;
     let log_err = log.try_clone().map_err(io_err("cannot open", &log_path))?;
 
     let mut cmd = Command::new("verilator");
     cmd.current_dir(tmp.path())
-        .args(&flags)
+        .args(&spec.flags)
         .args(["--Mdir", "obj_dir", "-o", BINARY])
-        .args(
-            files
-                .iter()
-                .filter(|f| f.path.ends_with(".v"))
-                .map(|f| f.path.as_str()),
-        )
+        .args(spec.verilog.iter().map(|f| f.path.as_str()))
         .arg(HARNESS_FILE)
         .stdin(Stdio::null())
         .stdout(log)
@@ -384,10 +402,7 @@ fn build_cached(
             indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
                 .expect("valid spinner template"),
         );
-        pb.set_message(format!(
-            "building the Verilator model of '{name}'{}",
-            if trace { " with tracing" } else { "" }
-        ));
+        pb.set_message(format!("building {}", spec.label));
         pb.enable_steady_tick(Duration::from_millis(120));
         pb
     });
