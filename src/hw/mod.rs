@@ -35,6 +35,8 @@ pub mod pe;
 pub mod rr_arb;
 
 use rust_hdl::prelude::*;
+
+pub use rust_hdl::prelude::AtomKind;
 use thiserror::Error;
 
 /// Settle passes before a model is declared to oscillate. A block settles in a handful of
