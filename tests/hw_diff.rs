@@ -341,3 +341,273 @@ fn ln() {
         assert!(rep.trace.count_high(ix(&m, "pin_valid")) > 100);
     }
 }
+
+/// One pass's PE configuration, within what the mapper produces (docs/commands.md CFG_LAYER):
+/// p <= psum spad, q*S <= ifmap spad, p*q*S <= filter spad, 1 <= U <= S.
+#[derive(Clone, Debug, Default)]
+struct Pass {
+    p: u64,
+    q: u64,
+    s: u64,
+    f: u64,
+    u: u64,
+    shift: u64,
+    en: bool,
+    pin_used: bool,
+    rows: u64,
+}
+
+/// Realistic PE traffic: START, then the pass's filter weights, ifmap rows and (when the PE
+/// adds a psum input) psum words, each offered on random cycles and held until taken, with
+/// random lengths of beat (count) and garbage in unused lanes; random backpressure on
+/// pout_ready; a new pass once every output word of the last one has been taken.
+struct PeTraffic {
+    r: ChaCha8Rng,
+    pp: PeParams,
+    ix: std::collections::HashMap<&'static str, usize>,
+    pass: Pass,
+    filt: VecDeque<(u64, u64)>,
+    ifm: VecDeque<(u64, u64)>,
+    psum: VecDeque<u64>,
+    offered: [bool; 3],
+    pout_ready: bool,
+    expect_out: u64,
+    got_out: u64,
+    pass_start: u64,
+    idle_wait: u64,
+    passes_done: u64,
+    timeouts_enabled: u64,
+    stall_phase: bool,
+}
+
+impl PeTraffic {
+    fn new(m: &Pe, seed: u64) -> PeTraffic {
+        PeTraffic {
+            r: rng(seed),
+            pp: m.params_of().clone(),
+            ix: m
+                .ports()
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.name, i))
+                .collect(),
+            pass: Pass::default(),
+            filt: VecDeque::new(),
+            ifm: VecDeque::new(),
+            psum: VecDeque::new(),
+            offered: [false; 3],
+            pout_ready: false,
+            expect_out: 0,
+            got_out: 0,
+            pass_start: 0,
+            idle_wait: 0,
+            passes_done: 0,
+            timeouts_enabled: 0,
+            stall_phase: false,
+        }
+    }
+
+    fn elem(&mut self, zero_pct: f64) -> u64 {
+        let w = self.pp.data_w;
+        if self.r.random_bool(zero_pct) {
+            0
+        } else {
+            self.r.random::<u64>() & ((1 << w) - 1)
+        }
+    }
+
+    /// Pack elements into beats of 1..=lanes elements from lane 0; unused lanes hold garbage.
+    fn beats(&mut self, elems: &[u64], lanes: u32) -> VecDeque<(u64, u64)> {
+        let w = self.pp.data_w;
+        let mut out = VecDeque::new();
+        let mut i = 0;
+        while i < elems.len() {
+            let n = if self.r.random_bool(0.6) {
+                lanes as usize
+            } else {
+                self.r.random_range(1..=lanes as usize)
+            }
+            .min(elems.len() - i);
+            let mut data = 0u64;
+            for l in 0..lanes as usize {
+                let e = if l < n {
+                    elems[i + l]
+                } else {
+                    self.r.random::<u64>() & ((1 << w) - 1)
+                };
+                data |= e << (l as u32 * w);
+            }
+            out.push_back((data, n as u64));
+            i += n;
+        }
+        out
+    }
+
+    fn new_pass(&mut self) {
+        let pp = self.pp.clone();
+        let r = &mut self.r;
+        let pass = loop {
+            let p = r.random_range(1..=pp.psum_depth.min(16) as u64);
+            let q = r.random_range(1..=4);
+            let s = r.random_range(1..=5);
+            if s * q > pp.ifmap_depth as u64 || p * q * s > pp.filt_depth as u64 {
+                continue;
+            }
+            break Pass {
+                p,
+                q,
+                s,
+                f: r.random_range(1..=5),
+                u: r.random_range(1..=s.min(3)),
+                shift: r.random_range(0..=10),
+                en: r.random_bool(0.93),
+                pin_used: r.random_bool(0.5),
+                rows: r.random_range(1..=2),
+            };
+        };
+        let weights: Vec<u64> = (0..pass.p * pass.q * pass.s)
+            .map(|_| self.elem(0.05))
+            .collect();
+        let row_len = ((pass.f - 1) * pass.u + pass.s) * pass.q;
+        let ifmap: Vec<u64> = (0..pass.rows * row_len).map(|_| self.elem(0.3)).collect();
+        self.filt = self.beats(&weights, pp.filt_lanes);
+        self.ifm = self.beats(&ifmap, pp.ifmap_lanes);
+        let wpc = pass.p.div_ceil(pp.psum_lanes as u64);
+        let words = pass.rows * pass.f * wpc;
+        self.psum = if pass.pin_used {
+            (0..words).map(|_| self.r.random::<u64>()).collect()
+        } else {
+            VecDeque::new()
+        };
+        self.expect_out = if pass.en { words } else { 0 };
+        self.got_out = 0;
+        self.pass = pass;
+    }
+}
+
+impl Stimulus for PeTraffic {
+    fn drive(&mut self, c: u64, io: &mut Values) {
+        let ports = self.ix.clone();
+        let ix = |n: &str| ports[n];
+        // what the PE took last cycle (ready depends only on its registers)
+        if self.offered[0] && io.get(ix("filt_ready")) != 0 {
+            self.filt.pop_front();
+        }
+        if self.offered[1] && io.get(ix("ifm_ready")) != 0 {
+            self.ifm.pop_front();
+        }
+        if self.offered[2] && io.get(ix("pin_ready")) != 0 {
+            self.psum.pop_front();
+        }
+        if self.pout_ready && io.get(ix("pout_valid")) != 0 {
+            self.got_out += 1;
+        }
+        self.offered = [false; 3];
+
+        let rst = c < 3 || self.r.random_bool(0.0003);
+        let done = self.got_out >= self.expect_out
+            && self.filt.is_empty()
+            && self.ifm.is_empty()
+            && self.psum.is_empty();
+        let limit = if self.pass.en { 50_000 } else { 400 };
+        let timeout = c - self.pass_start > limit;
+        let mut start = false;
+        if rst {
+            self.filt.clear();
+            self.ifm.clear();
+            self.psum.clear();
+            self.expect_out = 0;
+            self.got_out = 0;
+            self.pass.en = false;
+            self.pass_start = c;
+            self.idle_wait = 1;
+        } else if done || timeout {
+            if self.idle_wait > 0 {
+                self.idle_wait -= 1;
+            } else {
+                if done && self.expect_out > 0 {
+                    self.passes_done += 1;
+                }
+                if timeout && self.pass.en {
+                    self.timeouts_enabled += 1;
+                }
+                self.new_pass();
+                self.pass_start = c;
+                self.idle_wait = self.r.random_range(2..=6);
+                start = true;
+            }
+        }
+        io.set(ix("rst"), rst as u64);
+        io.set(ix("start"), start as u64);
+        let ps = &self.pass;
+        for (n, v) in [
+            ("cfg_p", ps.p),
+            ("cfg_q", ps.q),
+            ("cfg_s", ps.s),
+            ("cfg_f", ps.f),
+            ("cfg_u", ps.u),
+            ("cfg_shift", ps.shift),
+            ("cfg_en", ps.en as u64),
+            ("pin_used", ps.pin_used as u64),
+        ] {
+            io.set(ix(n), v);
+        }
+
+        // streams: offered on random cycles, never in the START cycle
+        let may = !rst && !start;
+        let (fo, io_, po) = (
+            may && !self.filt.is_empty() && self.r.random_bool(0.7),
+            may && !self.ifm.is_empty() && self.r.random_bool(0.7),
+            may && !self.psum.is_empty() && self.r.random_bool(0.6),
+        );
+        self.offered = [fo, io_, po];
+        let (fd, fc) = self.filt.front().copied().unwrap_or((self.r.random(), 0));
+        let (id, ic) = self.ifm.front().copied().unwrap_or((self.r.random(), 0));
+        let pd = self.psum.front().copied().unwrap_or(self.r.random());
+        io.set(ix("filt_valid"), fo as u64);
+        io.set(ix("filt_data"), fd);
+        io.set(ix("filt_count"), fc);
+        io.set(ix("ifm_valid"), io_ as u64);
+        io.set(ix("ifm_data"), id);
+        io.set(ix("ifm_count"), ic);
+        io.set(ix("pin_valid"), po as u64);
+        io.set(ix("pin_data"), pd);
+
+        // backpressure: mostly ready, with bursts of stalls
+        if self.r.random_bool(0.01) {
+            self.stall_phase = !self.stall_phase;
+        }
+        self.pout_ready = self.r.random_bool(if self.stall_phase { 0.1 } else { 0.8 });
+        io.set(ix("pout_ready"), self.pout_ready as u64);
+    }
+}
+
+fn pe_on(name: &str, seed: u64, cycles: u64) {
+    let cfg = config(name);
+    let pp = PeParams::from_config(&cfg);
+    let mut m = Pe::new(&pp).expect("pe");
+    let mut t = PeTraffic::new(&m, seed);
+    let rep = run(&cfg, &mut m, &mut t, cycles);
+    let count = |p: &str| rep.trace.count_high(ix(&m, p));
+    let (macs, busy, cols) = (count("ev_mac"), count("ev_busy"), count("ev_pcol"));
+    eprintln!(
+        "pe on {name}: {} passes completed, {macs} MACs, {} zero-skipped, {cols} output columns",
+        t.passes_done,
+        busy - macs
+    );
+    // The PE computed: many passes ran to their last output word, with MACs and zero-skips.
+    assert!(t.passes_done >= 20, "passes completed: {}", t.passes_done);
+    assert!(macs > 1000 && busy > macs, "MACs {macs}, busy {busy}");
+    assert!(cols > 100, "output columns {cols}");
+    assert_eq!(t.timeouts_enabled, 0, "an enabled pass never finished");
+}
+
+#[test]
+fn pe_chip() {
+    pe_on("eyeriss", 70, 40_000);
+}
+
+#[test]
+fn pe_small() {
+    pe_on("small", 71, 40_000);
+}
