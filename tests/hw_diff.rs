@@ -148,7 +148,7 @@ fn fifo() {
             let mut stim = |c: u64, io: &mut Values| {
                 io.set(rst, reset_at(&mut r, c));
                 // bursts of high and low load so the FIFO goes both full and empty
-                let load = if (c / 64) % 2 == 0 { 0.8 } else { 0.3 };
+                let load = if (c / 64).is_multiple_of(2) { 0.8 } else { 0.3 };
                 io.set(iv, r.random_bool(load) as u64);
                 random_words(&mut r, io, id);
                 io.set(or, r.random_bool(1.1 - load) as u64);
@@ -211,7 +211,7 @@ fn rr_arb() {
                 io.set(rst, reset_at(&mut r, c));
                 // sparse and dense request patterns
                 let mut q = r.random::<u64>();
-                if (c / 100) % 2 == 0 {
+                if (c / 100).is_multiple_of(2) {
                     q &= r.random::<u64>() & r.random::<u64>();
                 }
                 io.set(req, q);
@@ -247,7 +247,7 @@ fn gin_xbus() {
             );
             let mut r = rng(40 + k as u64);
             let mut stim = |c: u64, io: &mut Values| {
-                if c % 50 == 0 {
+                if c.is_multiple_of(50) {
                     io.v[ids].iter_mut().for_each(|w| *w = 0);
                     for col in 0..cols as usize {
                         let v = id_pool(&mut r, id_w);
@@ -286,12 +286,13 @@ fn gin() {
         let rw = cfg.noc.row_id_bits;
         for cw in [cfg.noc.filter_col_id_bits, cfg.noc.ifmap_col_id_bits] {
             let mut m = Gin::new(rows, cols, rw, cw).expect("gin");
-            let [iv, rt, ct, rids, cids, rdy] =
-                ["in_valid", "row_tag", "col_tag", "row_ids", "col_ids", "pe_ready"]
-                    .map(|p| ix(&m, p));
+            let [iv, rt, ct, rids, cids, rdy] = [
+                "in_valid", "row_tag", "col_tag", "row_ids", "col_ids", "pe_ready",
+            ]
+            .map(|p| ix(&m, p));
             let mut r = rng(50 + k as u64);
             let mut stim = |c: u64, io: &mut Values| {
-                if c % 100 == 0 {
+                if c.is_multiple_of(100) {
                     for p in [rids, cids] {
                         io.v[p].iter_mut().for_each(|w| *w = 0);
                     }
@@ -599,6 +600,14 @@ fn pe_on(name: &str, seed: u64, cycles: u64) {
     assert!(t.passes_done >= 20, "passes completed: {}", t.passes_done);
     assert!(macs > 1000 && busy > macs, "MACs {macs}, busy {busy}");
     assert!(cols > 100, "output columns {cols}");
+    let (pv, pd) = (ix(&m, "pout_valid"), ix(&m, "pout_data"));
+    let nonzero = (0..rep.cycles)
+        .filter(|&c| rep.trace.output(c, pv)[0] != 0 && rep.trace.output(c, pd)[0] != 0)
+        .count();
+    assert!(
+        nonzero > 100,
+        "cycles with a non-zero output word: {nonzero}"
+    );
     assert_eq!(t.timeouts_enabled, 0, "an enabled pass never finished");
 }
 
@@ -610,4 +619,51 @@ fn pe_chip() {
 #[test]
 fn pe_small() {
     pe_on("small", 71, 40_000);
+}
+
+/// A deliberately wrong model is caught, and the report names the block, the first cycle that
+/// differs and the signal.
+#[test]
+fn wrong_model_is_caught() {
+    let cfg = config("small");
+    let pp = PeParams::from_config(&cfg);
+
+    // the PE with bit 5 of pout_data flipped from cycle 1000 on
+    let pe = Pe::new(&pp).expect("pe");
+    let mut t = PeTraffic::new(&pe, 70);
+    let port = ix(&pe, "pout_data");
+    let mut bad = FlipBit::new(pe, port, 5, 1000);
+    let vb = VerilatorBlock::build(&cfg, &bad).unwrap_or_else(|e| panic!("{e}"));
+    match diff(&mut bad, &vb, &mut t, 3000) {
+        Err(e @ DiffError::Mismatch { .. }) => {
+            let msg = e.to_string();
+            assert!(
+                msg.starts_with("block pe: cycle 1000: signal pout_data: verilator 0x"),
+                "{msg}"
+            );
+            assert!(msg.contains(", rust-hdl 0x"), "{msg}");
+        }
+        other => panic!("a flipped pout_data bit went unnoticed: {other:?}"),
+    }
+
+    // a combinational block: mc's ready_ok wrong from cycle 17
+    let mc = Mc::new(cfg.noc.row_id_bits).expect("mc");
+    let port = ix(&mc, "ready_ok");
+    let mut bad = FlipBit::new(mc, port, 0, 17);
+    let vb = VerilatorBlock::build(&cfg, &bad).unwrap_or_else(|e| panic!("{e}"));
+    let mut r = rng(5);
+    let mut stim = |_c: u64, io: &mut Values| {
+        for p in 0..4 {
+            io.v[p][0] = r.random::<u64>();
+        }
+    };
+    match diff(&mut bad, &vb, &mut stim, 100) {
+        Err(DiffError::Mismatch {
+            block,
+            cycle,
+            signal,
+            ..
+        }) => assert_eq!((block, cycle, signal), ("mc", 17, "ready_ok")),
+        other => panic!("a flipped ready_ok went unnoticed: {other:?}"),
+    }
 }

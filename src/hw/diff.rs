@@ -430,7 +430,10 @@ impl VerilatorBlock {
         let dir = tempfile::Builder::new()
             .prefix("eyeriss-diff-")
             .tempdir()
-            .map_err(io_err("cannot create a run directory in", &std::env::temp_dir()))?;
+            .map_err(io_err(
+                "cannot create a run directory in",
+                &std::env::temp_dir(),
+            ))?;
         let inp = dir.path().join("in.bin");
         let out = dir.path().join("out.bin");
         let bytes: Vec<u8> = trace.inputs.iter().flat_map(|w| w.to_le_bytes()).collect();
@@ -464,8 +467,7 @@ fn select<'a>(files: &'a [OutFile], block: &'static str) -> Result<Vec<&'a OutFi
             module: block,
         });
     }
-    mods
-        .iter()
+    mods.iter()
         .map(|m| {
             let path = format!("rtl/{}.v", emit::module_name(m));
             files

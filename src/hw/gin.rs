@@ -73,7 +73,12 @@ impl Logic for Gin {
     fn update(&mut self) {
         let cols = self._cols as usize;
         let mut in_ready = true;
-        for (r, (ymc, xbus)) in self.u_ymc.iter_mut().zip(self.u_xbus.iter_mut()).enumerate() {
+        for (r, (ymc, xbus)) in self
+            .u_ymc
+            .iter_mut()
+            .zip(self.u_xbus.iter_mut())
+            .enumerate()
+        {
             in_ready &= ymc.ready_ok.val();
             ymc.id.next = self.row_ids[r].val();
             ymc.tag.next = self.row_tag.val();

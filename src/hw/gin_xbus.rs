@@ -123,4 +123,3 @@ impl Model for GinXbus {
         self
     }
 }
-

@@ -214,17 +214,17 @@ pub(crate) fn put_field(words: &mut [u64], i: usize, w: u32, v: u64) {
     if let Some(x) = words.get_mut(wi) {
         *x |= v << bi;
     }
-    if bi != 0 && bi + w as usize > 64 {
-        if let Some(x) = words.get_mut(wi + 1) {
-            *x |= v >> (64 - bi);
-        }
+    if bi != 0
+        && bi + w as usize > 64
+        && let Some(x) = words.get_mut(wi + 1)
+    {
+        *x |= v >> (64 - bi);
     }
 }
 
 /// A value of up to 128 bits from words.
 pub(crate) fn word128(words: &[u64]) -> u128 {
-    words.first().copied().unwrap_or(0) as u128
-        | (words.get(1).copied().unwrap_or(0) as u128) << 64
+    words.first().copied().unwrap_or(0) as u128 | (words.get(1).copied().unwrap_or(0) as u128) << 64
 }
 
 pub(crate) fn put128(words: &mut [u64], v: u128) {
@@ -260,10 +260,10 @@ pub(crate) fn to_words<const N: usize>(b: Bits<N>, w: &mut [u64]) {
         return;
     }
     for i in 0..N {
-        if b.get_bit(i) {
-            if let Some(x) = w.get_mut(i / 64) {
-                *x |= 1 << (i % 64);
-            }
+        if b.get_bit(i)
+            && let Some(x) = w.get_mut(i / 64)
+        {
+            *x |= 1 << (i % 64);
         }
     }
 }

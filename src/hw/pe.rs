@@ -361,14 +361,12 @@ impl Logic for Pe {
         self.u_psum_in_fifo.clk.next = clk;
         self.u_psum_in_fifo.rst.next = rst;
         self.u_filt_fifo.in_valid.next = self.filt_valid.val();
-        self.u_filt_fifo.in_data.next = bv128(
-            (u(self.filt_count.val()) as u128) << k.fdw | u(self.filt_data.val()) as u128,
-        );
+        self.u_filt_fifo.in_data.next =
+            bv128((u(self.filt_count.val()) as u128) << k.fdw | u(self.filt_data.val()) as u128);
         self.filt_ready.next = self.u_filt_fifo.in_ready.val();
         self.u_ifmap_fifo.in_valid.next = self.ifm_valid.val();
-        self.u_ifmap_fifo.in_data.next = bv128(
-            (u(self.ifm_count.val()) as u128) << k.idw | u(self.ifm_data.val()) as u128,
-        );
+        self.u_ifmap_fifo.in_data.next =
+            bv128((u(self.ifm_count.val()) as u128) << k.idw | u(self.ifm_data.val()) as u128);
         self.ifm_ready.next = self.u_ifmap_fifo.in_ready.val();
         self.u_psum_in_fifo.in_valid.next = self.pin_valid.val();
         self.u_psum_in_fifo.in_data.next = self.pin_data.val();
@@ -389,9 +387,9 @@ impl Logic for Pe {
         let cfg_en = self.cfg_en.val();
         let pin_used = self.pin_used.val();
         // the template's 24-, 12- and 16-bit intermediate products, cut to the register widths
-        self.f_total.d.next = bv(cfg_p * cfg_q * cfg_s & mask(24) & mask(k.fa_w));
-        self.sq.d.next = bv(cfg_s * cfg_q & mask(12) & mask(k.ia_w));
-        self.uq.d.next = bv(cfg_u * cfg_q & mask(12) & mask(k.ia_w));
+        self.f_total.d.next = bv((cfg_p * cfg_q * cfg_s) & mask(24) & mask(k.fa_w));
+        self.sq.d.next = bv((cfg_s * cfg_q) & mask(12) & mask(k.ia_w));
+        self.uq.d.next = bv((cfg_u * cfg_q) & mask(12) & mask(k.ia_w));
         let p_up = (cfg_p + p.psum_lanes as u64 - 1) & mask(16);
         self.wpc.d.next = bv((p_up >> k.lane_log2) & mask(k.pa_w));
 
@@ -480,8 +478,7 @@ impl Logic for Pe {
         let x_zero = x_cur == 0;
         let mac_issue = state == ST_MAC;
         let mac_last = ((mi + 1) & 0xff == cfg_p) & ((xo + 1) & mask(k.ia_w) == sq);
-        let can_start =
-            cfg_en & (f_total != 0) & f_loaded & (i_count >= sq) & (i_drop == 0);
+        let can_start = cfg_en & (f_total != 0) & f_loaded & (i_count >= sq) & (i_drop == 0);
 
         // stage 2 input: the product of two DATA_W-bit two's-complement values, arithmetic
         // shift right, then the low PSUM_W bits of the 2*DATA_W-bit result
