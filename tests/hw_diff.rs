@@ -667,3 +667,37 @@ fn wrong_model_is_caught() {
         other => panic!("a flipped ready_ok went unnoticed: {other:?}"),
     }
 }
+
+/// The chip and small configs give their PEs the same parameters; these give other widths,
+/// lane counts and depths (a power-of-two ifmap spad, a two-entry FIFO, 8-bit data).
+fn variant(name: &str, body: &str) -> ArchConfig {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+    let text = format!("base = \"small.toml\"\nname = \"{name}\"\n{body}");
+    ArchConfig::from_toml_str(&text, &dir).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+#[test]
+fn pe_other_sizes() {
+    for (k, cfg) in [
+        variant(
+            "pe_d8",
+            "[data]\ndata_width = 8\npsum_width = 16\n\
+             [pe]\nfilter_spad = 100\nifmap_spad = 16\npsum_spad = 7\nfifo_depth = 2\n\
+             [noc]\nifmap_gin_width = 16\n",
+        ),
+        variant(
+            "pe_p32",
+            "[data]\npsum_width = 32\n[pe]\nfilter_spad = 64\nifmap_spad = 9\nfifo_depth = 8\n",
+        ),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let pp = PeParams::from_config(cfg);
+        let mut m = Pe::new(&pp).expect("pe");
+        let mut t = PeTraffic::new(&m, 80 + k as u64);
+        let rep = run(cfg, &mut m, &mut t, 20_000);
+        assert!(t.passes_done >= 10, "{}: passes {}", cfg.name, t.passes_done);
+        assert!(rep.trace.count_high(ix(&m, "ev_mac")) > 500);
+    }
+}

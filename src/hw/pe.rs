@@ -481,11 +481,12 @@ impl Logic for Pe {
         let can_start = cfg_en & (f_total != 0) & f_loaded & (i_count >= sq) & (i_drop == 0);
 
         // stage 2 input: the product of two DATA_W-bit two's-complement values, arithmetic
-        // shift right, then the low PSUM_W bits of the 2*DATA_W-bit result
+        // shift right, wrapped to PSUM_W bits (DESIGN.md). When PSUM_W > 2*DATA_W the template
+        // selects bits beyond its 2*DATA_W-bit `shifted` (out of range in Verilog); Verilator
+        // sign-extends there, as this does.
         let prod = sext(s1_x, p.data_w) * sext(fspad_q, p.data_w);
         let shifted = prod >> cfg_shift.min(63);
-        let prod_w = 2 * p.data_w;
-        let add = (shifted as u64) & mask(prod_w) & mask(p.psum_w);
+        let add = (shifted as u64) & mask(p.psum_w);
 
         let out_go = (state == ST_OUT) & of_ready & (!pin_used | pf_valid);
         let out_last = (ok + 1) & mask(k.pa_w) == wpc;
