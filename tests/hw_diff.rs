@@ -697,7 +697,12 @@ fn pe_other_sizes() {
         let mut m = Pe::new(&pp).expect("pe");
         let mut t = PeTraffic::new(&m, 80 + k as u64);
         let rep = run(cfg, &mut m, &mut t, 20_000);
-        assert!(t.passes_done >= 10, "{}: passes {}", cfg.name, t.passes_done);
+        assert!(
+            t.passes_done >= 10,
+            "{}: passes {}",
+            cfg.name,
+            t.passes_done
+        );
         assert!(rep.trace.count_high(ix(&m, "ev_mac")) > 500);
     }
 }

@@ -184,6 +184,9 @@ pub struct Pe {
     _psum: Vec<u64>,
     _oq_data: Vec<Bits<64>>,
     _oq_idx: Vec<u64>,
+    /// The filter and ifmap FIFO heads as integers, refreshed when they change.
+    _ff_word: u128,
+    _if_word: u128,
     _p: PeParams,
     _k: Derived,
     _ports: Vec<Port>,
@@ -322,6 +325,8 @@ impl Pe {
             _psum: vec![0; p.psum_depth as usize],
             _oq_data: vec![Bits::default(); p.fifo_depth as usize],
             _oq_idx: vec![0; p.fifo_depth as usize],
+            _ff_word: 0,
+            _if_word: 0,
             _p: p.clone(),
             _k: k,
             _ports: ports,
@@ -360,21 +365,34 @@ impl Logic for Pe {
         }
         self.u_psum_in_fifo.clk.next = clk;
         self.u_psum_in_fifo.rst.next = rst;
+        // Wide values (over 32 bits) are arrays of bits in rust-hdl: they are converted only in
+        // the pass after they change (a signal's `next` holds until it is written again).
         self.u_filt_fifo.in_valid.next = self.filt_valid.val();
-        self.u_filt_fifo.in_data.next =
-            bv128((u(self.filt_count.val()) as u128) << k.fdw | u(self.filt_data.val()) as u128);
+        if self.filt_count.changed || self.filt_data.changed {
+            self.u_filt_fifo.in_data.next = bv128(
+                (u(self.filt_count.val()) as u128) << k.fdw | u(self.filt_data.val()) as u128,
+            );
+        }
         self.filt_ready.next = self.u_filt_fifo.in_ready.val();
         self.u_ifmap_fifo.in_valid.next = self.ifm_valid.val();
-        self.u_ifmap_fifo.in_data.next =
-            bv128((u(self.ifm_count.val()) as u128) << k.idw | u(self.ifm_data.val()) as u128);
+        if self.ifm_count.changed || self.ifm_data.changed {
+            self.u_ifmap_fifo.in_data.next =
+                bv128((u(self.ifm_count.val()) as u128) << k.idw | u(self.ifm_data.val()) as u128);
+        }
         self.ifm_ready.next = self.u_ifmap_fifo.in_ready.val();
         self.u_psum_in_fifo.in_valid.next = self.pin_valid.val();
         self.u_psum_in_fifo.in_data.next = self.pin_data.val();
         self.pin_ready.next = self.u_psum_in_fifo.in_ready.val();
         let ff_valid = self.u_filt_fifo.out_valid.val();
-        let ff_word = self.u_filt_fifo.out_data.val().to_u128();
+        if self.u_filt_fifo.out_data.changed {
+            self._ff_word = self.u_filt_fifo.out_data.val().to_u128();
+        }
+        let ff_word = self._ff_word;
         let if_valid = self.u_ifmap_fifo.out_valid.val();
-        let if_word = self.u_ifmap_fifo.out_data.val().to_u128();
+        if self.u_ifmap_fifo.out_data.changed {
+            self._if_word = self.u_ifmap_fifo.out_data.val().to_u128();
+        }
+        let if_word = self._if_word;
         let pf_valid = self.u_psum_in_fifo.out_valid.val();
 
         // ------------------------------------------------------------ configuration
