@@ -235,7 +235,7 @@ pub fn compare(block: &'static str, trace: &Trace, verilator: &[u64]) -> Result<
             }
             let at = cycle as usize * l.out_words + l.offset[i];
             let ours = &trace.outputs[at..at + p.words()];
-            let theirs = verilator.get(at..at + p.words()).unwrap_or(&[]);
+            let theirs = verilator.get(at..at + p.words()).unwrap_or_default();
             if ours != theirs {
                 return Err(DiffError::Mismatch {
                     block,
@@ -499,6 +499,18 @@ pub fn diff(
     let block = model.block();
     let trace = run_model(model, stim, cycles)?;
     let theirs = verilog.run(&trace)?;
+    if theirs.len() != trace.outputs.len() {
+        return Err(DiffError::Harness {
+            block,
+            status: "short output".into(),
+            output: format!(
+                "{} output words for {} cycles, expected {}",
+                theirs.len(),
+                trace.cycles,
+                trace.outputs.len()
+            ),
+        });
+    }
     compare(block, &trace, &theirs)?;
     let outs = trace
         .layout
@@ -556,8 +568,11 @@ impl<M: Model> Model for FlipBit<M> {
     fn get(&self, port: usize, value: &mut [u64]) {
         self.inner.get(port, value);
         // eval runs once per cycle, before the outputs are read
-        if port == self.port && self.evals > self.from_cycle {
-            value[self.bit as usize / 64] ^= 1 << (self.bit % 64);
+        if port == self.port
+            && self.evals > self.from_cycle
+            && let Some(w) = value.get_mut(self.bit as usize / 64)
+        {
+            *w ^= 1 << (self.bit % 64);
         }
     }
     fn eval(&mut self) -> Result<(), HwError> {

@@ -337,6 +337,20 @@ mod tests {
     }
 
     #[test]
+    fn bad_parameters_are_refused_by_name() {
+        let e = fifo::Fifo::<128>::new(8, 6).err().map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some("block fifo: parameter DEPTH = 6: must be a power of two")
+        );
+        let e = rr_arb::RrArb::<64>::new(65).err().map(|e| e.to_string());
+        assert_eq!(
+            e.as_deref(),
+            Some("block rr_arb: parameter N = 65: the model supports 1..=64")
+        );
+    }
+
+    #[test]
     fn bits_round_trip_128() {
         let v = 0x1234_5678_9abc_def0_0fed_cba9_8765_4321u128;
         assert_eq!(bv128::<128>(v).to_u128(), v);
