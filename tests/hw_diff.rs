@@ -15,6 +15,8 @@ use eyeriss_gen::hw::diff::{
 use eyeriss_gen::hw::fifo::Fifo;
 use eyeriss_gen::hw::gin::Gin;
 use eyeriss_gen::hw::gin_xbus::GinXbus;
+use eyeriss_gen::hw::gon::Gon;
+use eyeriss_gen::hw::gon_xbus::GonXbus;
 use eyeriss_gen::hw::ln::Ln;
 use eyeriss_gen::hw::mc::Mc;
 use eyeriss_gen::hw::pe::{Pe, PeParams};
@@ -83,6 +85,8 @@ fn ports_match_the_rust_hdl_blocks() {
         Box::new(GinXbus::new(14, 4).expect("gin_xbus")),
         Box::new(Gin::new(12, 14, 4, 5).expect("gin")),
         Box::new(Ln::new(64).expect("ln")),
+        Box::new(GonXbus::new(14, 64, 16, 4).expect("gon_xbus")),
+        Box::new(Gon::new(12, 64, 16, 4, 4).expect("gon")),
         Box::new(Pe::new(&pp).expect("pe")),
     ];
     for m in &models {
@@ -704,5 +708,134 @@ fn pe_other_sizes() {
             t.passes_done
         );
         assert!(rep.trace.count_high(ix(&m, "ev_mac")) > 500);
+    }
+}
+
+/// Sources that hold a word (valid, data, index) until it is taken, as a PE's output queue or
+/// an X-bus register does; a new word arrives with probability `rate`.
+struct Sources {
+    words: Vec<Option<(u64, u64)>>,
+}
+
+impl Sources {
+    fn new(n: u32) -> Sources {
+        Sources {
+            words: vec![None; n as usize],
+        }
+    }
+    /// Retire the words `taken` (bit per source, last cycle's output), refill, and write
+    /// valid, data (64 bits each) and index fields.
+    #[allow(clippy::too_many_arguments)]
+    fn drive(
+        &mut self,
+        r: &mut ChaCha8Rng,
+        io: &mut Values,
+        taken: usize,
+        valid: usize,
+        data: usize,
+        idx: usize,
+        idx_w: u32,
+        rate: f64,
+    ) {
+        for w in [valid, idx] {
+            io.v[w].iter_mut().for_each(|x| *x = 0);
+        }
+        for (k, word) in self.words.iter_mut().enumerate() {
+            if word.is_some() && (io.v[taken][k / 64] >> (k % 64)) & 1 != 0 {
+                *word = None;
+            }
+            if word.is_none() && r.random_bool(rate) {
+                *word = Some((r.random(), r.random::<u64>() & ((1 << idx_w) - 1)));
+            }
+            // a source with nothing to send drives garbage on its data lines
+            let (d, i) = word.unwrap_or((r.random(), r.random::<u64>() & ((1 << idx_w) - 1)));
+            put(io, valid, k, 1, word.is_some() as u64);
+            io.v[data][k] = d;
+            put(io, idx, k, idx_w, i);
+        }
+    }
+}
+
+fn idx_w(cfg: &ArchConfig) -> u32 {
+    PeParams::from_config(cfg).idx_w
+}
+
+#[test]
+fn gon_xbus() {
+    for (k, name) in CONFIGS.iter().enumerate() {
+        let cfg = config(name);
+        let (cols, iw, cw) = (cfg.array.cols, idx_w(&cfg), cfg.noc.gon_col_id_bits);
+        let mut m = GonXbus::new(cols, cfg.noc.gon_width, iw, cw).expect("gon_xbus");
+        let [rst, pv, pr, pd, pi, ids, xt] = [
+            "rst", "pe_valid", "pe_ready", "pe_data", "pe_idx", "col_ids", "x_taken",
+        ]
+        .map(|p| ix(&m, p));
+        let mut src = Sources::new(cols);
+        let mut r = rng(90 + k as u64);
+        let mut stim = |c: u64, io: &mut Values| {
+            io.set(rst, reset_at(&mut r, c));
+            if c.is_multiple_of(200) {
+                io.v[ids].iter_mut().for_each(|w| *w = 0);
+                for col in 0..cols as usize {
+                    let v = r.random_range(0..1u64 << cw);
+                    put(io, ids, col, cw, v);
+                }
+            }
+            let rate = if (c / 300).is_multiple_of(2) {
+                0.3
+            } else {
+                0.05
+            };
+            src.drive(&mut r, io, pr, pv, pd, pi, iw, rate);
+            io.set(xt, r.random_bool(0.6) as u64);
+        };
+        let rep = run(&cfg, &mut m, &mut stim, 10_000);
+        assert!(rep.trace.count_high(ix(&m, "x_valid")) > 1000);
+    }
+}
+
+#[test]
+fn gon() {
+    for (k, name) in CONFIGS.iter().enumerate() {
+        let cfg = config(name);
+        let rows = cfg.array.rows;
+        let (iw, rw, cw) = (idx_w(&cfg), cfg.noc.row_id_bits, cfg.noc.gon_col_id_bits);
+        let mut m = Gon::new(rows, cfg.noc.gon_width, iw, rw, cw).expect("gon");
+        let [rst, xv, xt, xd, xi, xc, ids, or] = [
+            "rst",
+            "x_valid",
+            "x_taken",
+            "x_data",
+            "x_idx",
+            "x_col",
+            "row_ids",
+            "out_ready",
+        ]
+        .map(|p| ix(&m, p));
+        let mut src = Sources::new(rows);
+        let mut r = rng(100 + k as u64);
+        let mut stall = false;
+        let mut stim = |c: u64, io: &mut Values| {
+            io.set(rst, reset_at(&mut r, c));
+            if c.is_multiple_of(200) {
+                io.v[ids].iter_mut().for_each(|w| *w = 0);
+                for row in 0..rows as usize {
+                    let v = r.random_range(0..1u64 << rw);
+                    put(io, ids, row, rw, v);
+                }
+            }
+            src.drive(&mut r, io, xt, xv, xd, xi, iw, 0.4);
+            io.v[xc].iter_mut().for_each(|w| *w = 0);
+            for row in 0..rows as usize {
+                let v = r.random_range(0..1u64 << cw);
+                put(io, xc, row, cw, v);
+            }
+            if r.random_bool(0.02) {
+                stall = !stall;
+            }
+            io.set(or, r.random_bool(if stall { 0.1 } else { 0.9 }) as u64);
+        };
+        let rep = run(&cfg, &mut m, &mut stim, 10_000);
+        assert!(rep.trace.count_high(ix(&m, "out_valid")) > 1000);
     }
 }

@@ -29,6 +29,8 @@ pub mod diff;
 pub mod fifo;
 pub mod gin;
 pub mod gin_xbus;
+pub mod gon;
+pub mod gon_xbus;
 pub mod ln;
 pub mod mc;
 pub mod pe;
