@@ -144,7 +144,8 @@ pub struct Trace {
     pub cycles: u64,
     pub inputs: Vec<u64>,
     pub outputs: Vec<u64>,
-    /// Wall time the model took, for its speed.
+    /// Wall time spent in the model (setting inputs, settling, reading outputs, clocking;
+    /// not the stimulus), for its speed.
     pub model_secs: f64,
 }
 
@@ -169,13 +170,40 @@ pub fn run_model(
     stim: &mut dyn Stimulus,
     cycles: u64,
 ) -> Result<Trace, HwError> {
+    run(model, stim, cycles, None)
+}
+
+/// [`run_model`], also writing a VCD of every signal of the rust-hdl block tree (rust-hdl's
+/// own VCD writer; one time unit per half clock period).
+pub fn run_model_vcd(
+    model: &mut dyn Model,
+    stim: &mut dyn Stimulus,
+    cycles: u64,
+    vcd: &Path,
+) -> Result<Trace, DiffError> {
+    let mut buf = Vec::new();
+    let trace = run(model, stim, cycles, Some(&mut buf))?;
+    fs::write(vcd, buf).map_err(io_err("cannot write", vcd))?;
+    Ok(trace)
+}
+
+fn run(
+    model: &mut dyn Model,
+    stim: &mut dyn Stimulus,
+    cycles: u64,
+    vcd: Option<&mut Vec<u8>>,
+) -> Result<Trace, HwError> {
+    use rust_hdl::core::vcd_probe::{write_vcd_change, write_vcd_dump, write_vcd_header};
     let layout = Layout::new(model.ports());
     let mut io = Values::new(&layout);
     let mut inputs = Vec::with_capacity(cycles as usize * layout.in_words);
     let mut outputs = Vec::with_capacity(cycles as usize * layout.out_words);
-    let t0 = Instant::now();
+    // Writing to memory cannot fail, so the VCD writer's own unwraps cannot fire.
+    let mut probe = vcd.map(|w| write_vcd_dump(write_vcd_header(w, model.hdl()), model.hdl()));
+    let mut model_time = std::time::Duration::ZERO;
     for cycle in 0..cycles {
         stim.drive(cycle, &mut io);
+        let t0 = Instant::now();
         for (i, p) in layout.ports.iter().enumerate() {
             if p.dir == Dir::In {
                 let m = &mut io.v[i];
@@ -193,16 +221,25 @@ pub fn run_model(
                 outputs.extend_from_slice(m);
             }
         }
+        if let Some(mut v) = probe.take() {
+            let _ = v.timestamp(2 * cycle);
+            probe = Some(write_vcd_change(v, model.hdl()));
+        }
         if model.clocked() {
             model.tick()?;
+            if let Some(mut v) = probe.take() {
+                let _ = v.timestamp(2 * cycle + 1);
+                probe = Some(write_vcd_change(v, model.hdl()));
+            }
         }
+        model_time += t0.elapsed();
     }
     Ok(Trace {
         layout,
         cycles,
         inputs,
         outputs,
-        model_secs: t0.elapsed().as_secs_f64(),
+        model_secs: model_time.as_secs_f64(),
     })
 }
 
