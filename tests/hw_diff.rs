@@ -384,6 +384,8 @@ struct PeTraffic {
     passes_done: u64,
     timeouts_enabled: u64,
     stall_phase: bool,
+    /// A mid-pass START happened since the last reset.
+    dirty: bool,
 }
 
 impl PeTraffic {
@@ -410,6 +412,7 @@ impl PeTraffic {
             passes_done: 0,
             timeouts_enabled: 0,
             stall_phase: false,
+            dirty: false,
         }
     }
 
@@ -515,8 +518,19 @@ impl Stimulus for PeTraffic {
             && self.filt.is_empty()
             && self.ifm.is_empty()
             && self.psum.is_empty();
-        let limit = if self.pass.en { 50_000 } else { 400 };
+        let limit = if self.pass.en && !self.dirty {
+            50_000
+        } else {
+            400
+        };
         let timeout = c - self.pass_start > limit;
+        // Now and then a START in the middle of a pass (which the compiler never issues): the
+        // PE drops its pass state but not its FIFOs, so the passes after it see stale words
+        // until the next reset; only the comparison counts there, not completion.
+        let rogue = !rst && self.r.random_bool(0.0002);
+        if rogue {
+            self.dirty = true;
+        }
         let mut start = false;
         if rst {
             self.filt.clear();
@@ -527,14 +541,20 @@ impl Stimulus for PeTraffic {
             self.pass.en = false;
             self.pass_start = c;
             self.idle_wait = 1;
+            self.dirty = false;
+        } else if rogue {
+            self.new_pass();
+            self.pass_start = c;
+            self.idle_wait = 0;
+            start = true;
         } else if done || timeout {
             if self.idle_wait > 0 {
                 self.idle_wait -= 1;
             } else {
-                if done && self.expect_out > 0 {
+                if done && self.expect_out > 0 && !self.dirty {
                     self.passes_done += 1;
                 }
-                if timeout && self.pass.en {
+                if timeout && self.pass.en && !self.dirty {
                     self.timeouts_enabled += 1;
                 }
                 self.new_pass();
@@ -618,12 +638,12 @@ fn pe_on(name: &str, seed: u64, cycles: u64) {
 
 #[test]
 fn pe_chip() {
-    pe_on("eyeriss", 70, 40_000);
+    pe_on("eyeriss", 70, 100_000);
 }
 
 #[test]
 fn pe_small() {
-    pe_on("small", 71, 40_000);
+    pe_on("small", 71, 100_000);
 }
 
 /// A deliberately wrong model is caught, and the report names the block, the first cycle that
