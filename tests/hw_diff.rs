@@ -386,6 +386,10 @@ struct PeTraffic {
     stall_phase: bool,
     /// A mid-pass START happened since the last reset.
     dirty: bool,
+    /// The pass's output words by docs/commands.md ("PE semantics for one pass").
+    golden: VecDeque<u64>,
+    golden_checked: u64,
+    golden_errors: u64,
 }
 
 impl PeTraffic {
@@ -413,6 +417,9 @@ impl PeTraffic {
             timeouts_enabled: 0,
             stall_phase: false,
             dirty: false,
+            golden: VecDeque::new(),
+            golden_checked: 0,
+            golden_errors: 0,
         }
     }
 
@@ -479,19 +486,82 @@ impl PeTraffic {
             .collect();
         let row_len = ((pass.f - 1) * pass.u + pass.s) * pass.q;
         let ifmap: Vec<u64> = (0..pass.rows * row_len).map(|_| self.elem(0.3)).collect();
-        self.filt = self.beats(&weights, pp.filt_lanes);
-        self.ifm = self.beats(&ifmap, pp.ifmap_lanes);
+        // A disabled PE has the all-ones IDs, so no stream word reaches it: it stays idle.
+        let (wsent, xsent): (&[u64], &[u64]) = if pass.en {
+            (&weights, &ifmap)
+        } else {
+            (&[], &[])
+        };
+        self.filt = self.beats(wsent, pp.filt_lanes);
+        self.ifm = self.beats(xsent, pp.ifmap_lanes);
         let wpc = pass.p.div_ceil(pp.psum_lanes as u64);
         let words = pass.rows * pass.f * wpc;
-        self.psum = if pass.pin_used {
+        self.psum = if pass.pin_used && pass.en {
             (0..words).map(|_| self.r.random::<u64>()).collect()
         } else {
             VecDeque::new()
         };
         self.expect_out = if pass.en { words } else { 0 };
+        self.golden = if pass.en {
+            expected_words(&pp, &pass, &weights, &ifmap, &self.psum)
+        } else {
+            VecDeque::new()
+        };
         self.got_out = 0;
         self.pass = pass;
     }
+}
+
+/// The output words of one pass as docs/commands.md defines them: for each row and output
+/// column, `ceil(p/L)` words whose lane `l` of word `k` is filter `k*L + l`'s
+/// `sum over s, j of wrap(x[j][f*U+s] * w[i][j][s] >>> shift)` plus the psum input lane.
+fn expected_words(
+    pp: &PeParams,
+    ps: &Pass,
+    weights: &[u64],
+    ifmap: &[u64],
+    psum_in: &VecDeque<u64>,
+) -> VecDeque<u64> {
+    let dw = pp.data_w;
+    let pw = pp.psum_w as u64;
+    let pmask = (1u64 << pw) - 1;
+    let sext = |v: u64| ((v << (64 - dw)) as i64) >> (64 - dw);
+    let lanes = pp.psum_lanes as u64;
+    let wpc = ps.p.div_ceil(lanes);
+    let row_len = ((ps.f - 1) * ps.u + ps.s) * ps.q;
+    let mut out = VecDeque::new();
+    let mut pin = psum_in.iter();
+    for row in 0..ps.rows {
+        let x = |pos: u64, j: u64| sext(ifmap[(row * row_len + pos * ps.q + j) as usize]);
+        for f in 0..ps.f {
+            for k in 0..wpc {
+                let pin_word = if ps.pin_used {
+                    pin.next().copied().unwrap_or(0)
+                } else {
+                    0
+                };
+                let mut word = 0u64;
+                for l in 0..lanes {
+                    let i = k * lanes + l;
+                    if i >= ps.p {
+                        continue;
+                    }
+                    let mut acc = 0u64;
+                    for sc in 0..ps.s {
+                        for j in 0..ps.q {
+                            let w = sext(weights[((sc * ps.q + j) * ps.p + i) as usize]);
+                            let prod = (x(f * ps.u + sc, j) * w) >> ps.shift;
+                            acc = acc.wrapping_add(prod as u64) & pmask;
+                        }
+                    }
+                    let lane = (acc + ((pin_word >> (l * pw)) & pmask)) & pmask;
+                    word |= lane << (l * pw);
+                }
+                out.push_back(word);
+            }
+        }
+    }
+    out
 }
 
 impl Stimulus for PeTraffic {
@@ -508,8 +578,16 @@ impl Stimulus for PeTraffic {
         if self.offered[2] && io.get(ix("pin_ready")) != 0 {
             self.psum.pop_front();
         }
-        if self.pout_ready && io.get(ix("pout_valid")) != 0 {
+        // (a word taken in a reset cycle belongs to the pass the reset abandoned)
+        if self.pout_ready && io.get(ix("pout_valid")) != 0 && io.get(ix("rst")) == 0 {
             self.got_out += 1;
+            let want = self.golden.pop_front();
+            if !self.dirty {
+                self.golden_checked += 1;
+                if want != Some(io.get(ix("pout_data"))) {
+                    self.golden_errors += 1;
+                }
+            }
         }
         self.offered = [false; 3];
 
@@ -538,6 +616,7 @@ impl Stimulus for PeTraffic {
             self.psum.clear();
             self.expect_out = 0;
             self.got_out = 0;
+            self.golden.clear();
             self.pass.en = false;
             self.pass_start = c;
             self.idle_wait = 1;
@@ -634,6 +713,17 @@ fn pe_on(name: &str, seed: u64, cycles: u64) {
         "cycles with a non-zero output word: {nonzero}"
     );
     assert_eq!(t.timeouts_enabled, 0, "an enabled pass never finished");
+    // and computed what the PE semantics say (docs/commands.md)
+    assert!(
+        t.golden_checked > 500,
+        "words checked: {}",
+        t.golden_checked
+    );
+    assert_eq!(
+        t.golden_errors, 0,
+        "{} of {} output words differ from the PE semantics",
+        t.golden_errors, t.golden_checked
+    );
 }
 
 #[test]
@@ -729,6 +819,13 @@ fn pe_other_sizes() {
             t.passes_done
         );
         assert!(rep.trace.count_high(ix(&m, "ev_mac")) > 500);
+        assert!(
+            t.golden_checked > 200 && t.golden_errors == 0,
+            "{}: {} of {} output words differ from the PE semantics",
+            cfg.name,
+            t.golden_errors,
+            t.golden_checked
+        );
     }
 }
 
