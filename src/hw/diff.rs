@@ -332,7 +332,7 @@ fn block_flags(model: &dyn Model) -> Vec<String> {
     f
 }
 
-/// C++ type Verilator gives a port of `width` bits.
+/// 32-bit words of a port wider than 64 bits (Verilator holds it as a `VlWide` array).
 fn c_words32(width: u32) -> usize {
     width.div_ceil(32) as usize
 }
