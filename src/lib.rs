@@ -7,6 +7,7 @@ pub mod config;
 pub mod emit;
 pub mod fpga;
 pub mod golden;
+pub mod hw;
 pub mod layer;
 pub mod mapper;
 pub mod network;

@@ -283,18 +283,23 @@ fn flags(top: SimTop, trace: bool) -> Vec<&'static str> {
 }
 
 /// The cache key of a build: the Verilog, the harness, the tool version and the flags.
-fn cache_key(files: &[OutFile], top: SimTop, version: &str, flags: &[&str]) -> String {
+fn cache_key(
+    files: &[&OutFile],
+    harness: &[(&str, &str)],
+    version: &str,
+    flags: &[String],
+) -> String {
     let mut h = Sha256::new();
     let mut field = |tag: &str, bytes: &[u8]| {
         h.update(tag.as_bytes());
         h.update((bytes.len() as u64).to_le_bytes());
         h.update(bytes);
     };
-    for f in files.iter().filter(|f| f.path.ends_with(".v")) {
+    for f in files {
         field("file", f.path.as_bytes());
         field("text", f.contents.as_bytes());
     }
-    for (_, src) in top.harness() {
+    for (_, src) in harness {
         field("harness", src.as_bytes());
     }
     field("version", version.as_bytes());
@@ -302,6 +307,17 @@ fn cache_key(files: &[OutFile], top: SimTop, version: &str, flags: &[&str]) -> S
         field("flag", flag.as_bytes());
     }
     hex::encode(h.finalize())
+}
+
+/// One Verilator build: Verilog files, a C++ harness with `main`, and the flags. The system
+/// simulator and the block differential tests (`crate::hw::diff`) share the cache through this.
+pub(crate) struct BuildSpec<'a> {
+    pub verilog: Vec<&'a OutFile>,
+    /// (file name, source) of the C++ harness files; the first is compiled.
+    pub harness: Vec<(&'a str, &'a str)>,
+    pub flags: Vec<String>,
+    /// What the progress spinner calls the build.
+    pub label: String,
 }
 
 impl VerilatorSim {
@@ -342,7 +358,7 @@ impl VerilatorSim {
             files.extend(uart::render(cfg, &uart::TopParams::for_sim(divisor))?);
         }
         let cache = cache.to_path_buf();
-        let binary = build_cached(&files, top, &cache, &cfg.name, false, progress)?;
+        let binary = build_cached(&system_build(&files, top, &cfg.name, false), &cache, progress)?;
         Ok(VerilatorSim {
             top,
             files,
@@ -501,11 +517,8 @@ impl VerilatorSim {
             .map(|f| f.path.trim_end_matches(".core").to_string())
             .unwrap_or_default();
         let b = build_cached(
-            &self.files,
-            self.top,
+            &system_build(&self.files, self.top, &name, true),
             &self.cache,
-            &name,
-            true,
             self.progress,
         )?;
         *slot = Some(b.clone());
@@ -521,18 +534,26 @@ fn read_words(path: &Path) -> std::io::Result<Vec<u64>> {
         .collect())
 }
 
-/// Return the binary for these files and flags, building it into the cache if needed.
-fn build_cached(
-    files: &[OutFile],
-    top: SimTop,
+fn system_build<'a>(files: &'a [OutFile], top: SimTop, name: &str, trace: bool) -> BuildSpec<'a> {
+    BuildSpec {
+        verilog: files.iter().filter(|f| f.path.ends_with(".v")).collect(),
+        harness: top.harness().to_vec(),
+        flags: flags(top, trace).iter().map(|f| f.to_string()).collect(),
+        label: format!(
+            "the Verilator model of '{name}'{}",
+            if trace { " with tracing" } else { "" }
+        ),
+    }
+}
+
+/// Return the binary for this build, building it into the cache if needed.
+pub(crate) fn build_cached(
+    spec: &BuildSpec,
     cache: &Path,
-    name: &str,
-    trace: bool,
     progress: bool,
 ) -> Result<PathBuf, SimError> {
     let version = verilator_version()?;
-    let flags = flags(top, trace);
-    let key = cache_key(files, top, &version, &flags);
+    let key = cache_key(&spec.verilog, &spec.harness, &version, &spec.flags);
     let entry = cache.join(&key);
     let binary = entry.join(BINARY);
     if binary.is_file() {
@@ -552,14 +573,14 @@ fn build_cached(
         .prefix(".build-")
         .tempdir_in(cache)
         .map_err(io_err("cannot create a build directory in", cache))?;
-    for f in files.iter().filter(|f| f.path.ends_with(".v")) {
+    for f in &spec.verilog {
         let p = tmp.path().join(&f.path);
         if let Some(d) = p.parent() {
             fs::create_dir_all(d).map_err(io_err("cannot create", d))?;
         }
         fs::write(&p, &f.contents).map_err(io_err("cannot write", &p))?;
     }
-    for (name, src) in top.harness() {
+    for (name, src) in &spec.harness {
         let p = tmp.path().join(name);
         fs::write(&p, src).map_err(io_err("cannot write", &p))?;
     }
@@ -569,15 +590,10 @@ fn build_cached(
 
     let mut cmd = Command::new("verilator");
     cmd.current_dir(tmp.path())
-        .args(&flags)
+        .args(&spec.flags)
         .args(["--Mdir", "obj_dir", "-o", BINARY])
-        .args(
-            files
-                .iter()
-                .filter(|f| f.path.ends_with(".v"))
-                .map(|f| f.path.as_str()),
-        )
-        .arg(top.harness()[0].0)
+        .args(spec.verilog.iter().map(|f| f.path.as_str()))
+        .arg(spec.harness[0].0)
         .stdin(Stdio::null())
         .stdout(log)
         .stderr(log_err);
@@ -588,10 +604,7 @@ fn build_cached(
             indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
                 .expect("valid spinner template"),
         );
-        pb.set_message(format!(
-            "building the Verilator model of '{name}'{}",
-            if trace { " with tracing" } else { "" }
-        ));
+        pb.set_message(format!("building {}", spec.label));
         pb.enable_steady_tick(Duration::from_millis(120));
         pb
     });
