@@ -131,6 +131,17 @@ fn lint_power_of_two_spads() {
     lint(&cfg);
 }
 
+#[test]
+fn lint_psums_wider_than_products() {
+    // 8-bit data, 32-bit psums: the product is sign-extended before the shift
+    let mut cfg = sized(3, 4, true);
+    cfg.data.data_width = 8;
+    cfg.data.psum_width = 32;
+    cfg.name = "wide_psum".into();
+    cfg.validate().unwrap();
+    lint(&cfg);
+}
+
 /// The board tops of the FPGA flow and of `sim --uart`: with and without a button, active low
 /// or high, the smallest divisor and a large one.
 fn board_tops() -> Vec<uart::TopParams> {

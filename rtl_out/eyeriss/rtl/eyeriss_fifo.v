@@ -40,7 +40,7 @@ module eyeriss_fifo #(
     // before the pointer that addresses it: Verilator then updates them in place instead of
     // through shadow copies (4% of the 12 x 14 simulation time).
     always @(posedge clk) begin
-        if (push) mem[wr_ptr] <= in_data;
+        if (push & ~rst) mem[wr_ptr] <= in_data;
         rd_ptr <= rst ? {AW{1'b0}} : rd_ptr + (pop ? PTR_ONE : {AW{1'b0}});
         wr_ptr <= rst ? {AW{1'b0}} : wr_ptr + (push ? PTR_ONE : {AW{1'b0}});
         count <= rst ? {(AW+1){1'b0}} :

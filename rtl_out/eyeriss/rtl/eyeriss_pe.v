@@ -214,9 +214,19 @@ module eyeriss_pe #(
     reg  [PSUM_W-1:0] s2_add;
     reg  [PIX_W-1:0]  s2_i;
 
+    // Psums wider than a product take its sign extension (PROD_W bits hold both).
+    localparam PROD_W = (PSUM_W > 2 * DATA_W) ? PSUM_W : 2 * DATA_W;
     wire signed [2*DATA_W-1:0] prod = $signed(s1_x) * $signed(fspad_q);
+    wire signed [PROD_W-1:0]   prod_x;
+    generate
+        if (PROD_W > 2 * DATA_W) begin : g_wide_psum
+            assign prod_x = { {(PROD_W-2*DATA_W){prod[2*DATA_W-1]}}, prod};
+        end else begin : g_product_psum
+            assign prod_x = prod;
+        end
+    endgenerate
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [2*DATA_W-1:0] shifted = prod >>> cfg_shift;
+    wire signed [PROD_W-1:0]   shifted = prod_x >>> cfg_shift;
     /* verilator lint_on UNUSEDSIGNAL */
 
     // Output words: lane l of word ok is filter ok*PSUM_LANES + l.

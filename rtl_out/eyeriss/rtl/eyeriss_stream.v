@@ -53,6 +53,8 @@ module eyeriss_stream #(
     localparam [WL_LOG2:0] WL_N = WL[WL_LOG2:0];
     localparam [WL_LOG2:0] LANES_N = LANES[WL_LOG2:0];
 
+    // Per-row state in memories of one write port each, read asynchronously: an FPGA build
+    // puts them in LUT RAM instead of flip-flops (ECP5: they are most of the engine).
     reg  [EA_W-1:0]   ea   [0:MAX_ROWS-1];     // next element to send, per row
     reg  [31:0]       rem  [0:MAX_ROWS-1];     // elements left, per row
     reg  [WORD_W-1:0] head [0:MAX_ROWS-1];     // fetched word, per row
@@ -117,9 +119,24 @@ module eyeriss_stream #(
     assign out_row_tag = tags[srow][8 +: ROW_ID_W];
     assign out_col_tag = tags[srow][0 +: COL_ID_W];
 
+    // A row's element address and count are written when a command initialises it or when
+    // it sends a beat; the controller starts a command only on an idle engine, so never both.
+    wire              init_wr = ~rst & ~cmd_valid & initing;
+    wire              row_we = init_wr | (~rst & send);
+    wire [RX_W-1:0]   row_wa = init_wr ? init_i : srow;
+    wire [EA_W-1:0]   ea_wd = init_wr ? init_ea : ea[srow] + { {(EA_W-WL_LOG2-1){1'b0}}, n};
+    wire [31:0]       rem_wd = init_wr ? len : s_rem - { {(32-WL_LOG2-1){1'b0}}, n};
+
     always @(posedge clk) begin
         if (tag_we) tags[tag_idx[RX_W-1:0]] <= tag_data;
         if (rd_valid) head[fetch_row] <= rd_data;
+        if (row_we) begin
+            ea[row_wa] <= ea_wd;
+            rem[row_wa] <= rem_wd;
+        end
+    end
+
+    always @(posedge clk) begin
         if (rd_gnt) fetch_row <= frow;
 
         if (rst) begin
@@ -136,8 +153,6 @@ module eyeriss_stream #(
                 len <= cmd_len;
                 stride <= cmd_stride;
             end else if (initing) begin
-                ea[init_i] <= init_ea;
-                rem[init_i] <= len;
                 live[init_i] <= (len != 32'd0);
                 init_ea <= init_ea + stride[EA_W-1:0];
                 init_i <= init_i + 1'b1;
@@ -150,8 +165,6 @@ module eyeriss_stream #(
                 hv[fetch_row] <= 1'b1;
             end
             if (send) begin
-                ea[srow] <= ea[srow] + { {(EA_W-WL_LOG2-1){1'b0}}, n};
-                rem[srow] <= s_rem - { {(32-WL_LOG2-1){1'b0}}, n};
                 if (word_done) hv[srow] <= 1'b0;
                 if (last_beat) live[srow] <= 1'b0;
             end
