@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "Veyeriss_top.h"
+#include "host_io.h"
 #include "verilated.h"
 #if VM_TRACE
 #include "verilated_vcd_c.h"
@@ -37,19 +38,6 @@ constexpr int kResetCycles = 3;
 constexpr int kExitOk = 0;
 constexpr int kExitUsage = 1;
 constexpr int kExitTimeout = 3;
-
-// splitmix64: small, fast and the same on every platform.
-struct Rng {
-    uint64_t s;
-    uint64_t next() {
-        uint64_t z = (s += 0x9E3779B97F4A7C15ULL);
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-        return z ^ (z >> 31);
-    }
-    // true with probability pct/100
-    bool chance(unsigned pct) { return next() % 100 < pct; }
-};
 
 struct Args {
     std::string program, out, vcd;
@@ -100,34 +88,11 @@ Args parse_args(int argc, char** argv) {
 }
 
 std::vector<uint64_t> read_program(const std::string& path) {
-    FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) usage(("cannot open " + path + ": " + std::strerror(errno)).c_str());
     std::vector<uint64_t> words;
-    unsigned char b[8];
-    size_t got;
-    while ((got = std::fread(b, 1, sizeof b, f)) == sizeof b) {
-        uint64_t w = 0;
-        for (int k = 7; k >= 0; --k) w = (w << 8) | b[k];
-        words.push_back(w);
-    }
-    std::fclose(f);
-    if (got != 0) usage((path + ": length is not a multiple of 8 bytes").c_str());
+    std::string err;
+    if (!host_io::read_words(path, words, err)) usage(err.c_str());
     if (words.empty()) usage((path + ": empty program").c_str());
     return words;
-}
-
-bool write_words(const std::string& path, const std::vector<uint64_t>& words) {
-    FILE* f = std::fopen(path.c_str(), "wb");
-    if (!f) {
-        std::fprintf(stderr, "error: cannot write %s: %s\n", path.c_str(), std::strerror(errno));
-        return false;
-    }
-    for (uint64_t w : words) {
-        unsigned char b[8];
-        for (int k = 0; k < 8; ++k) b[k] = static_cast<unsigned char>(w >> (8 * k));
-        std::fwrite(b, 1, sizeof b, f);
-    }
-    return std::fclose(f) == 0;
 }
 
 }  // namespace
@@ -172,7 +137,7 @@ int main(int argc, char** argv) {
     }
     top->rst = 0;
 
-    Rng rng{args.seed};
+    host_io::Rng rng{args.seed};
     std::vector<uint64_t> out;
     const size_t n = prog.size();
     size_t consumed = 0;
@@ -206,7 +171,7 @@ int main(int argc, char** argv) {
 #if VM_TRACE
     if (vcd) vcd->close();
 #endif
-    bool wrote = write_words(args.out, out);
+    bool wrote = host_io::write_words(args.out, out);
     if (status == kExitOk) {
         std::printf("cycles=%" PRIu64 "\n", cycles);
     } else if (status == kExitTimeout) {

@@ -83,7 +83,7 @@ impl SimTop {
     /// The harness files written beside the Verilog; the first is compiled.
     fn harness(self) -> &'static [(&'static str, &'static str)] {
         match self {
-            SimTop::Core => &[("harness.cpp", HARNESS_SRC)],
+            SimTop::Core => &[("harness.cpp", HARNESS_SRC), ("host_io.h", HOST_IO_SRC)],
             SimTop::Uart { .. } => &[
                 ("uart_harness.cpp", UART_HARNESS_SRC),
                 ("host_io.h", HOST_IO_SRC),
