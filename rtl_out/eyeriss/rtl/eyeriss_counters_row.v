@@ -37,6 +37,9 @@ module eyeriss_counters_row #(
     output reg  [SUM_W-1:0]  n_ln,
     output reg  [SUM_W-1:0]  n_enabled    // current configuration, never cleared
 );
+    // The popcount works on VW bits, the smallest power of two (at least 8) holding a row:
+    // 64-bit arithmetic on a 14-PE row would cost an FPGA about 3x the carry chains.
+    localparam VW = (COLS <= 8) ? 8 : (COLS <= 16) ? 16 : (COLS <= 32) ? 32 : 64;
     // Fields of 2, 4 and 8 bits holding a count (the low bits of each field).
     localparam [63:0] PAIRS = {32{2'b01}};
     localparam [63:0] NIBBLES = {16{4'b0011}};
@@ -44,19 +47,19 @@ module eyeriss_counters_row #(
     localparam COUNT_W = 7;   // bits of a count of up to 64 ones
 
     // Number of ones in v (COLS is at most 64): counts the ones of each 2-bit field in place,
-    // then adds neighbouring fields into 4- and 8-bit fields, then adds the eight bytes.
+    // then adds neighbouring fields into 4- and 8-bit fields, then adds the bytes.
     function [SUM_W-1:0] ones;
         input [COLS-1:0] v;
-        reg   [63:0]     x;
+        reg   [VW-1:0]   x;
         begin
-            x = 64'd0;
+            x = {VW{1'b0}};
             x[COLS-1:0] = v;
-            x = x - ((x >> 1) & PAIRS);
-            x = (x & NIBBLES) + ((x >> 2) & NIBBLES);
-            x = (x + (x >> 4)) & BYTES;
-            x = x + (x >> 8);
-            x = x + (x >> 16);
-            x = x + (x >> 32);
+            x = x - ((x >> 1) & PAIRS[VW-1:0]);
+            x = (x & NIBBLES[VW-1:0]) + ((x >> 2) & NIBBLES[VW-1:0]);
+            x = (x + (x >> 4)) & BYTES[VW-1:0];
+            if (VW > 8) x = x + (x >> 8);
+            if (VW > 16) x = x + (x >> 16);
+            if (VW > 32) x = x + (x >> 32);
             ones = { {(SUM_W-COUNT_W){1'b0}}, x[COUNT_W-1:0]};
         end
     endfunction
