@@ -162,6 +162,38 @@ fn the_estimate_matches_measured_ice40_builds() {
     }
 }
 
+#[test]
+fn logic_multipliers_free_dsp_blocks_in_the_estimate() {
+    // The chip needs 168 + 1 MULT18X18D against the ECP5-85F's 156: 13 PEs multiplying in
+    // logic close the gap, at the logic multiplier's LUTs each.
+    let dev = fpga::Device::load("85k").unwrap();
+    let chip = config("eyeriss.toml");
+    let e = fpga::estimate::estimate(&chip, &dev);
+    assert_eq!(e.multipliers, 169);
+    assert!(
+        fpga::estimate::shortfalls(&e, &dev)
+            .iter()
+            .any(|s| s.resource == "multipliers")
+    );
+    let mut fit = chip.clone();
+    fit.fpga.logic_mult_pes = 13;
+    fit.validate().unwrap();
+    let f = fpga::estimate::estimate(&fit, &dev);
+    assert_eq!(f.multipliers, 156);
+    assert!(
+        !fpga::estimate::shortfalls(&f, &dev)
+            .iter()
+            .any(|s| s.resource == "multipliers")
+    );
+    assert_eq!(f.luts - e.luts, 13 * (313 + 2 * 88));
+    // The pipelined multiply adds its operand and product registers.
+    let mut piped = chip.clone();
+    piped.fpga.mult_pipeline = true;
+    assert!(fpga::estimate::estimate(&piped, &dev).ffs > e.ffs);
+    // A smaller array keeps as many logic-multiplier PEs as it has.
+    assert!(fpga::estimate::largest_fit(&fit, &dev).is_some());
+}
+
 // The smallest design on a board, built to a bitstream in the default run (about 75 s):
 // ice40_1x1 with 24-bit counters and the UART board top takes 7,187 of the HX8K's 7,680
 // logic cells (it needed about 8,200 with the chip's 48-bit counters).
