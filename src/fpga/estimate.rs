@@ -1,8 +1,11 @@
 //! What a config needs on an FPGA, estimated before running Yosys (which does not check
 //! device limits; overuse would only show up minutes later in nextpnr).
 //!
-//! - Multipliers: one per PE (the MAC), plus one for the `p*q*S` product of the PEs'
-//!   parameter logic, which Yosys shares between PEs after flattening. PEs that multiply in
+//! - Multipliers: one per PE (the MAC), plus the small products outside the MACs: on iCE40
+//!   one for the `p*q*S` product of the PEs' parameter logic, which Yosys shares between PEs
+//!   after flattening; on ECP5, where Yosys maps multiplies from 2 x 2 bits up to DSP blocks,
+//!   five (the PEs' shared `p*q*S`, `S*q` and `U*q`, one in the controller, one in the drain
+//!   engine; measured on `small` and `ecp5_small`). PEs that multiply in
 //!   logic (`[fpga] logic_mult_pes`) need no DSP block but the LUTs of `eyeriss_mult_logic`,
 //!   as measured on the module alone.
 //! - Block RAM: each PE's filter spad and each GLB bank (`bank_words x 64`), each cut into the
@@ -199,7 +202,11 @@ pub fn estimate(cfg: &ArchConfig, dev: &Device) -> Estimate {
         + lutram_bits.div_ceil(64) * 3;
     let logic_pes = u64::from(cfg.fpga.logic_mult_pes).min(pes);
     luts += logic_pes * logic_mult_luts(family, cfg.data.data_width);
-    let mut multipliers = pes - logic_pes + 1;
+    let shared_products = match family {
+        Family::Ice40 => 1,
+        Family::Ecp5 => 5,
+    };
+    let mut multipliers = pes - logic_pes + shared_products;
     if dev.multipliers == 0 {
         // No DSP blocks (iCE40 HX): Yosys builds each remaining multiply from LUTs and carry
         // chains, about w x w LUT4s for a w x w multiply, plus about 64 for the parameter
