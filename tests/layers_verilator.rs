@@ -1,7 +1,7 @@
 //! Whole layers on the generated hardware in Verilator, bit-exact against the golden model:
 //! every layer in `layers/` on the 3 x 4 `configs/small.toml`, one on the 12 x 14 chip config.
 //! The MAC counters must equal what the data implies, and random stalls on both host streams
-//! must change the cycle count and nothing else.
+//! must change the cycle count and nothing else. The `[fpga]` options run on a subset.
 
 mod common;
 
@@ -148,6 +148,26 @@ fn fpga_options_are_bit_exact_on_ecp5_small() {
             r.stats.cycles as i64 - b.stats.cycles as i64,
             r.stats.plan.predicted_cycles as i64 - b.stats.plan.predicted_cycles as i64
         );
+    }
+}
+
+/// Logic multipliers without the pipeline stage, in every PE: bit-exact, and cycle for cycle
+/// the default PE's.
+#[test]
+fn logic_multipliers_alone_are_bit_exact_and_cost_no_cycles() {
+    let mut cfg = config("small.toml");
+    cfg.fpga.logic_mult_pes = cfg.pes();
+    cfg.name = "small_logic_mult".into();
+    cfg.validate().unwrap();
+    let sim = VerilatorSim::build(&cfg, false).expect("verilator build");
+    let base = config("small.toml");
+    let base_sim = VerilatorSim::build(&base, false).expect("verilator build");
+    for name in ["stride2_pad1", "odd_channels"] {
+        let path = root().join("layers").join(format!("{name}.toml"));
+        let r = run_file(&cfg, &sim, &path, &RunOpts::default());
+        let b = run_file(&base, &base_sim, &path, &RunOpts::default());
+        assert_eq!(r.ofmap, b.ofmap, "{name}");
+        assert_eq!(r.stats.cycles, b.stats.cycles, "{name}: cycles");
     }
 }
 
