@@ -47,6 +47,11 @@ pub struct ArchConfig {
     pub glb: GlbCfg,
     pub noc: NocCfg,
     pub host: HostCfg,
+    /// FPGA-aware generation options. Left out of the serialized config (and so of its hash
+    /// and the manifest) while all are off, so that configs without them generate exactly what
+    /// they did before the options existed.
+    #[serde(default, skip_serializing_if = "FpgaGenCfg::is_off")]
+    pub fpga: FpgaGenCfg,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -110,6 +115,32 @@ pub struct HostCfg {
     #[serde(default = "default_counter_bits")]
     pub counter_bits: u32,
 }
+
+/// Options that shape the PE for an FPGA; all off by default (docs/fpga.md, "FPGA-aware
+/// generation").
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FpgaGenCfg {
+    /// One more PE pipeline stage: the multiplier's operands and its raw product are
+    /// registered, so Yosys can place them in the MULT18X18D's input and output registers,
+    /// and the shift and wrap follow the product register.
+    #[serde(default)]
+    pub mult_pipeline: bool,
+    /// How many PEs, counted back from the last in row-major order, multiply in logic
+    /// (`eyeriss_mult_logic`) instead of in a DSP block.
+    #[serde(default)]
+    pub logic_mult_pes: u32,
+}
+
+impl FpgaGenCfg {
+    pub fn is_off(&self) -> bool {
+        *self == FpgaGenCfg::default()
+    }
+}
+
+/// PE pipeline stages after the issue cycle (filter spad read, multiply, accumulate); the
+/// PE's drain wait and the mapper's cycle model both follow it.
+pub const PE_PIPE_STAGES: u32 = 2;
 
 fn default_counter_bits() -> u32 {
     48
@@ -362,6 +393,18 @@ impl ArchConfig {
         }
         range("noc.stream_rows", c.noc.stream_rows, 2, 255)?;
         range("noc.ifmap_stream_rows", c.noc.ifmap_stream_rows, 2, 255)?;
+        if c.fpga.logic_mult_pes > c.pes() {
+            return Err(invalid(
+                "fpga.logic_mult_pes",
+                c.fpga.logic_mult_pes,
+                format!(
+                    "must be at most the array's {} PEs ({} x {})",
+                    c.pes(),
+                    c.array.rows,
+                    c.array.cols
+                ),
+            ));
+        }
         Ok(())
     }
 
@@ -375,5 +418,14 @@ impl ArchConfig {
     }
     pub fn pes(&self) -> u32 {
         self.array.rows * self.array.cols
+    }
+    /// PE pipeline stages after the issue cycle: `fpga.mult_pipeline` adds the register
+    /// between the multiplier's operands and its product.
+    pub fn pe_pipe_stages(&self) -> u32 {
+        PE_PIPE_STAGES + u32::from(self.fpga.mult_pipeline)
+    }
+    /// Row-major index of the first PE whose multiplier is built in logic (`pes()` if none).
+    pub fn first_logic_mult_pe(&self) -> u32 {
+        self.pes() - self.fpga.logic_mult_pes.min(self.pes())
     }
 }

@@ -48,6 +48,10 @@ fn bad_inputs_name_the_field() {
         ("[host]\ncounter_bits = 64", "host.counter_bits"),
         ("[array]\ncols = 16", "noc.psum_col_id_bits"),
         ("[array\nrows = 3", "expected"),
+        ("[fpga]\nlogic_mult_pes = 169", "fpga.logic_mult_pes"),
+        ("[fpga]\nlogic_mult_pes = -1", "logic_mult_pes"),
+        ("[fpga]\nmult_pipeline = 2", "mult_pipeline"),
+        ("[fpga]\nmult_pipe = true", "mult_pipe"),
     ];
     for (extra, field) in cases {
         let msg = with(extra);
@@ -60,6 +64,24 @@ fn bad_inputs_name_the_field() {
         .unwrap_err()
         .to_string();
     assert!(msg.contains("name"), "{msg}");
+}
+
+#[test]
+fn fpga_options_load_and_stay_out_of_the_chip_config() {
+    let e = ArchConfig::load(&configs().join("ecp5_small.toml")).unwrap();
+    assert!(e.fpga.mult_pipeline);
+    assert_eq!(e.fpga.logic_mult_pes, 3);
+    assert_eq!(e.pe_pipe_stages(), 3);
+    assert_eq!(e.first_logic_mult_pe(), 9);
+    let small = ArchConfig::load(&configs().join("small.toml")).unwrap();
+    assert_eq!(small.pe_pipe_stages(), 2);
+    assert_eq!(small.first_logic_mult_pe(), small.pes());
+    // Off, the options are not serialized: hashes and manifests of older configs stand.
+    let json = serde_json::to_string(&small).unwrap();
+    assert!(!json.contains("fpga"), "{json}");
+    let mut all = small.clone();
+    all.fpga.logic_mult_pes = all.pes();
+    all.validate().unwrap();
 }
 
 #[test]

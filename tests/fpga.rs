@@ -76,7 +76,7 @@ fn a_design_too_big_is_refused_with_the_largest_array_that_fits() {
     let e = fpga::check(&config("eyeriss.toml"), &Board::load("ulx3s").unwrap())
         .unwrap_err()
         .to_string();
-    assert!(e.contains("multipliers: needs 169 MULT18X18D"), "{e}");
+    assert!(e.contains("multipliers: needs 173 MULT18X18D"), "{e}");
     assert!(e.contains("largest array that fits"), "{e}");
     // The suggestion fits, and one more row or column does not.
     let (rows, cols) = e
@@ -160,6 +160,38 @@ fn the_estimate_matches_measured_ice40_builds() {
         assert!(close(e.ffs, ffs), "{name}: {} FFs vs {ffs}", e.ffs);
         assert_eq!(e.multipliers, e.rows as u64 * e.cols as u64 + 1);
     }
+}
+
+#[test]
+fn logic_multipliers_free_dsp_blocks_in_the_estimate() {
+    // The chip needs 168 + 5 MULT18X18D (docs/fpga.md) against the ECP5-85F's 156: 17 PEs
+    // multiplying in logic close the gap, at the logic multiplier's LUTs each.
+    let dev = fpga::Device::load("85k").unwrap();
+    let chip = config("eyeriss.toml");
+    let e = fpga::estimate::estimate(&chip, &dev);
+    assert_eq!(e.multipliers, 173);
+    assert!(
+        fpga::estimate::shortfalls(&e, &dev)
+            .iter()
+            .any(|s| s.resource == "multipliers")
+    );
+    let mut fit = chip.clone();
+    fit.fpga.logic_mult_pes = 17;
+    fit.validate().unwrap();
+    let f = fpga::estimate::estimate(&fit, &dev);
+    assert_eq!(f.multipliers, 156);
+    assert!(
+        !fpga::estimate::shortfalls(&f, &dev)
+            .iter()
+            .any(|s| s.resource == "multipliers")
+    );
+    assert_eq!(f.luts - e.luts, 17 * (313 + 2 * 88));
+    // The pipelined multiply adds its operand and product registers.
+    let mut piped = chip.clone();
+    piped.fpga.mult_pipeline = true;
+    assert!(fpga::estimate::estimate(&piped, &dev).ffs > e.ffs);
+    // A smaller array keeps as many logic-multiplier PEs as it has.
+    assert!(fpga::estimate::largest_fit(&fit, &dev).is_some());
 }
 
 // The smallest design on a board, built to a bitstream in the default run (about 75 s):

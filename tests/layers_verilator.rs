@@ -1,7 +1,7 @@
 //! Whole layers on the generated hardware in Verilator, bit-exact against the golden model:
 //! every layer in `layers/` on the 3 x 4 `configs/small.toml`, one on the 12 x 14 chip config.
 //! The MAC counters must equal what the data implies, and random stalls on both host streams
-//! must change the cycle count and nothing else.
+//! must change the cycle count and nothing else. The `[fpga]` options run on a subset.
 
 mod common;
 
@@ -106,6 +106,68 @@ fn random_host_stalls_lose_nothing() {
             );
         }
         assert!(stalled.stats.counter("host_in_wait_cycles") > 0);
+    }
+}
+
+/// `configs/ecp5_small.toml`: the 3 x 4 array with the FPGA options on (a pipelined multiply,
+/// the last 3 PEs multiplying in logic). Varied layers that reach the logic-multiplier PEs
+/// must stay bit-exact, with the counters the analysis predicts (`common::run_checked`), and
+/// take the cycles of the default PE plus one per output column and pass.
+#[test]
+fn fpga_options_are_bit_exact_on_ecp5_small() {
+    let cfg = config("ecp5_small.toml");
+    assert!(cfg.fpga.mult_pipeline && cfg.fpga.logic_mult_pes > 0);
+    let sim = VerilatorSim::build(&cfg, false).expect("verilator build");
+    let base = config("small.toml");
+    let base_sim = VerilatorSim::build(&base, false).expect("verilator build");
+    for name in [
+        "tiny",
+        "stride2_pad1",
+        "kernel3x5",
+        "groups2",
+        "odd_channels",
+        "zeros80",
+    ] {
+        let path = root().join("layers").join(format!("{name}.toml"));
+        let r = run_file(&cfg, &sim, &path, &RunOpts::default());
+        let b = run_file(&base, &base_sim, &path, &RunOpts::default());
+        assert_eq!(r.ofmap, b.ofmap, "{name}: same ofmap as the default PE");
+        assert!(
+            r.stats.cycles > b.stats.cycles,
+            "{name}: the extra stage costs cycles ({} vs {})",
+            r.stats.cycles,
+            b.stats.cycles
+        );
+        assert!(
+            r.stats.plan.predicted_cycles > b.stats.plan.predicted_cycles,
+            "{name}: and the model predicts them"
+        );
+        eprintln!(
+            "{name:<14} {:>7} cycles ({:+} over small.toml; predicted {:+})",
+            r.stats.cycles,
+            r.stats.cycles as i64 - b.stats.cycles as i64,
+            r.stats.plan.predicted_cycles as i64 - b.stats.plan.predicted_cycles as i64
+        );
+    }
+}
+
+/// Logic multipliers without the pipeline stage, in every PE: bit-exact, and cycle for cycle
+/// the default PE's.
+#[test]
+fn logic_multipliers_alone_are_bit_exact_and_cost_no_cycles() {
+    let mut cfg = config("small.toml");
+    cfg.fpga.logic_mult_pes = cfg.pes();
+    cfg.name = "small_logic_mult".into();
+    cfg.validate().unwrap();
+    let sim = VerilatorSim::build(&cfg, false).expect("verilator build");
+    let base = config("small.toml");
+    let base_sim = VerilatorSim::build(&base, false).expect("verilator build");
+    for name in ["stride2_pad1", "odd_channels"] {
+        let path = root().join("layers").join(format!("{name}.toml"));
+        let r = run_file(&cfg, &sim, &path, &RunOpts::default());
+        let b = run_file(&base, &base_sim, &path, &RunOpts::default());
+        assert_eq!(r.ofmap, b.ofmap, "{name}");
+        assert_eq!(r.stats.cycles, b.stats.cycles, "{name}: cycles");
     }
 }
 

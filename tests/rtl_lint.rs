@@ -142,6 +142,41 @@ fn lint_psums_wider_than_products() {
     lint(&cfg);
 }
 
+/// `[fpga]` options: each alone and both, on 16-bit data (configs/ecp5_small.toml) and on
+/// 8-bit data with 32-bit psums (the product is sign-extended after its register).
+fn fpga_option_configs() -> Vec<ArchConfig> {
+    let both = ArchConfig::load(&root().join("configs/ecp5_small.toml")).expect("config loads");
+    let mut pipe_only = both.clone();
+    pipe_only.fpga.logic_mult_pes = 0;
+    pipe_only.name = "pipe_only".into();
+    let mut logic_only = both.clone();
+    logic_only.fpga.mult_pipeline = false;
+    logic_only.name = "logic_only".into();
+    let mut wide = both.clone();
+    wide.data.data_width = 8;
+    wide.data.psum_width = 32;
+    wide.noc.ifmap_gin_width = 8;
+    wide.fpga.logic_mult_pes = wide.pes();
+    wide.name = "wide_fpga".into();
+    let all = vec![both, pipe_only, logic_only, wide];
+    for c in &all {
+        c.validate().expect("valid");
+    }
+    all
+}
+
+#[test]
+fn lint_fpga_options() {
+    for cfg in fpga_option_configs() {
+        lint(&cfg);
+    }
+}
+
+#[test]
+fn synth_fpga_options() {
+    synth(&fpga_option_configs()[0]);
+}
+
 /// The board tops of the FPGA flow and of `sim --uart`: with and without a button, active low
 /// or high, the smallest divisor and a large one.
 fn board_tops() -> Vec<uart::TopParams> {

@@ -23,6 +23,10 @@ pub const BLOCKS: &[(&str, &str)] = &[
     ("gon_xbus", include_str!("../../templates/gon_xbus.v.tera")),
     ("gon", include_str!("../../templates/gon.v.tera")),
     ("ln", include_str!("../../templates/ln.v.tera")),
+    (
+        "mult_logic",
+        include_str!("../../templates/mult_logic.v.tera"),
+    ),
     ("pe", include_str!("../../templates/pe.v.tera")),
     ("glb_bank", include_str!("../../templates/glb_bank.v.tera")),
     ("glb", include_str!("../../templates/glb.v.tera")),
@@ -92,6 +96,12 @@ pub fn module_name(block: &str) -> String {
     }
 }
 
+/// Whether the design of `cfg` instantiates `block`: the logic multiplier only when some PE
+/// uses it, so that configs without it generate the files they always did.
+pub fn block_needed(cfg: &ArchConfig, block: &str) -> bool {
+    block != "mult_logic" || cfg.fpga.logic_mult_pes > 0
+}
+
 fn tera_error(name: &str, e: tera::Error) -> EmitError {
     // Tera hides the useful part of the message in the error's source chain.
     let mut msg = e.to_string();
@@ -116,9 +126,15 @@ pub fn render(cfg: &ArchConfig) -> Result<Vec<OutFile>, EmitError> {
     let hash = cfg.hash();
     let mut files = Vec::new();
     for (block, src) in BLOCKS {
+        if !block_needed(cfg, block) {
+            continue;
+        }
         let module = module_name(block);
         let mut ctx = tera::Context::new();
         ctx.insert("cfg", cfg);
+        // The FPGA options on their own: the serialized config leaves them out while they are
+        // off (see `ArchConfig::fpga`).
+        ctx.insert("fpga", &cfg.fpga);
         ctx.insert(
             "header",
             &format!(

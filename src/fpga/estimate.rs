@@ -1,8 +1,13 @@
 //! What a config needs on an FPGA, estimated before running Yosys (which does not check
 //! device limits; overuse would only show up minutes later in nextpnr).
 //!
-//! - Multipliers: one per PE (the MAC), plus one for the `p*q*S` product of the PEs'
-//!   parameter logic, which Yosys shares between PEs after flattening.
+//! - Multipliers: one per PE (the MAC), plus the small products outside the MACs: on iCE40
+//!   one for the `p*q*S` product of the PEs' parameter logic, which Yosys shares between PEs
+//!   after flattening; on ECP5, where Yosys maps multiplies from 2 x 2 bits up to DSP blocks,
+//!   five (the PEs' shared `p*q*S`, `S*q` and `U*q`, one in the controller, one in the drain
+//!   engine; measured on `small` and `ecp5_small`). PEs that multiply in
+//!   logic (`[fpga] logic_mult_pes`) need no DSP block but the LUTs of `eyeriss_mult_logic`,
+//!   as measured on the module alone.
 //! - Block RAM: each PE's filter spad and each GLB bank (`bank_words x 64`), each cut into the
 //!   family's block shapes, and the board top's UART receive FIFO. The ifmap and psum spads
 //!   and the FIFOs are read asynchronously, so they are flip-flops (iCE40 has no LUT RAM).
@@ -39,6 +44,24 @@ const PE_EXTRA_LUTS: u64 = 700;
 const FFS_PER_BANK: u64 = 40;
 /// Flip-flops of a PE besides its spads, FIFOs and datapath registers (control, counters).
 const PE_CONTROL_FFS: u64 = 142;
+/// Flip-flops the `[fpga] mult_pipeline` stage adds beyond its operands and product (valid,
+/// zero and first flags, the psum index).
+const MULT_PIPE_CONTROL_FFS: u64 = 8;
+
+/// LUT4s of one `eyeriss_mult_logic` for `data_width`-bit data, from `synth_ecp5` and
+/// `synth_ice40` of the module alone (Yosys 0.23, docs/fpga.md). On ECP5 a CCU2C carry cell
+/// is counted as the two LUT4s it occupies: 4 bits 31 LUT4 + 7 CCU2C, 8 bits 93 + 25,
+/// 16 bits 313 + 88. On iCE40 the SB_CARRY shares its logic cell with a LUT.
+fn logic_mult_luts(family: Family, data_width: u32) -> u64 {
+    match (family, data_width) {
+        (Family::Ecp5, 4) => 31 + 2 * 7,
+        (Family::Ecp5, 8) => 93 + 2 * 25,
+        (Family::Ecp5, _) => 313 + 2 * 88,
+        (Family::Ice40, 4) => 36,
+        (Family::Ice40, 8) => 127,
+        (Family::Ice40, _) => 454,
+    }
+}
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Estimate {
@@ -127,9 +150,17 @@ fn pe_fifo_bits(cfg: &ArchConfig) -> u64 {
 /// Flip-flops of one PE that are not FIFO storage.
 fn pe_reg_ffs(cfg: &ArchConfig) -> u64 {
     let dw = cfg.data.data_width as u64;
+    // The pipelined multiply registers its two operands and the raw product, which replaces
+    // the shifted one.
+    let pipe = if cfg.fpga.mult_pipeline {
+        (4 * dw).saturating_sub(cfg.data.psum_width as u64) + MULT_PIPE_CONTROL_FFS
+    } else {
+        0
+    };
     cfg.pe.ifmap_spad as u64 * dw
         + cfg.pe.psum_spad as u64 * cfg.data.psum_width as u64
         + 4 * dw
+        + pipe
         + PE_CONTROL_FFS
 }
 
@@ -169,13 +200,19 @@ pub fn estimate(cfg: &ArchConfig, dev: &Device) -> Estimate {
     let mut luts = (ffs as f64 * LUTS_PER_FF).round() as u64
         + pes * PE_EXTRA_LUTS
         + lutram_bits.div_ceil(64) * 3;
-    let mut multipliers = pes + 1;
+    let logic_pes = u64::from(cfg.fpga.logic_mult_pes).min(pes);
+    luts += logic_pes * logic_mult_luts(family, cfg.data.data_width);
+    let shared_products = match family {
+        Family::Ice40 => 1,
+        Family::Ecp5 => 5,
+    };
+    let mut multipliers = pes - logic_pes + shared_products;
     if dev.multipliers == 0 {
-        // No DSP blocks (iCE40 HX): Yosys builds each multiply from LUTs and carry chains,
-        // about w x w LUT4s for a w x w multiply, plus about 64 for the parameter product
-        // (measured: ice40_1x1 on the HX8K, 5,554 LUT4 against 5,451 estimated).
+        // No DSP blocks (iCE40 HX): Yosys builds each remaining multiply from LUTs and carry
+        // chains, about w x w LUT4s for a w x w multiply, plus about 64 for the parameter
+        // product (measured: ice40_1x1 on the HX8K, 5,554 LUT4 against 5,451 estimated).
         let dw = cfg.data.data_width as u64;
-        luts += pes * dw * dw + 64;
+        luts += (pes - logic_pes) * dw * dw + 64;
         multipliers = 0;
     }
     let logic_cells = match family {
@@ -242,6 +279,8 @@ pub fn largest_fit(cfg: &ArchConfig, dev: &Device) -> Option<(u32, u32)> {
             let mut t = cfg.clone();
             t.array.rows = r;
             t.array.cols = c;
+            // the last PEs multiply in logic, as many as the smaller array has
+            t.fpga.logic_mult_pes = t.fpga.logic_mult_pes.min(r * c);
             if t.validate().is_err() || !shortfalls(&estimate(&t, dev), dev).is_empty() {
                 continue;
             }
@@ -278,6 +317,7 @@ pub fn refusal(cfg: &ArchConfig, dev: &Device, board: &str, short: &[Shortfall])
             let mut one = cfg.clone();
             one.array.rows = 1;
             one.array.cols = 1;
+            one.fpga.logic_mult_pes = one.fpga.logic_mult_pes.min(1);
             let e = estimate(&one, dev);
             msg.push_str(&format!(
                 "\nno array fits with this config's other settings: even 1 x 1 needs about {} LUT4 \

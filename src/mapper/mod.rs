@@ -243,6 +243,8 @@ struct Limits {
     /// Elements per beat of the filter and ifmap GINs.
     filt_gin_lanes: u32,
     ifmap_gin_lanes: u32,
+    /// PE pipeline stages after the issue cycle (`ArchConfig::pe_pipe_stages`).
+    pe_pipe: u32,
 }
 
 impl Limits {
@@ -262,6 +264,7 @@ impl Limits {
             gon_col_bits: cfg.noc.gon_col_id_bits,
             filt_gin_lanes: cfg.noc.filter_gin_width / cfg.data.data_width,
             ifmap_gin_lanes: cfg.noc.ifmap_gin_width / cfg.data.data_width,
+            pe_pipe: cfg.pe_pipe_stages(),
         }
     }
 }
@@ -588,7 +591,9 @@ fn tile_cycles(sh: &Shape, lim: &Limits, t: &Tile, overlap: bool) -> u64 {
         let filt = frows * beats(pqs, lim.filt_gin_lanes);
         // A step is as slow as its PEs or as the ifmap GIN, which carries every row of the step.
         let rows = ifmap_rows_per_step(sh, t, pass) as u64;
-        let compute = sh.f as u64 * (pqs + 4 + wpc);
+        // Per output column: the MACs, the drain of the pipeline (its stages and the cycle
+        // that sees it empty), the output words and the window slide.
+        let compute = sh.f as u64 * (pqs + lim.pe_pipe as u64 + 2 + wpc);
         let bus = rows * beats(row_len(sh, pass) as u64, lim.ifmap_gin_lanes);
         let step = compute.max(bus) + rows + 8;
         // Before the first MAC a PE needs its filters and a whole window (S*q elements, one
