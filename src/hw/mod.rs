@@ -29,6 +29,8 @@ pub mod diff;
 pub mod fifo;
 pub mod gin;
 pub mod gin_xbus;
+pub mod glb;
+pub mod glb_bank;
 pub mod gon;
 pub mod gon_xbus;
 pub mod ln;
@@ -154,6 +156,16 @@ pub fn top_atoms(block: &dyn Block) -> Vec<(String, AtomKind, usize)> {
     };
     block.accept("top", &mut p);
     p.atoms
+}
+
+/// `eyeriss_top`'s GLB_ADDR_W: word-address bits of the global buffer (at least one bank bit).
+pub fn glb_addr_w(cfg: &crate::config::ArchConfig) -> u32 {
+    clog2(cfg.glb.bank_words as u64)
+        + if cfg.glb.banks > 1 {
+            clog2(cfg.glb.banks as u64)
+        } else {
+            1
+        }
 }
 
 /// Verilog's `$clog2`.

@@ -358,7 +358,11 @@ impl VerilatorSim {
             files.extend(uart::render(cfg, &uart::TopParams::for_sim(divisor))?);
         }
         let cache = cache.to_path_buf();
-        let binary = build_cached(&system_build(&files, top, &cfg.name, false), &cache, progress)?;
+        let binary = build_cached(
+            &system_build(&files, top, &cfg.name, false),
+            &cache,
+            progress,
+        )?;
         Ok(VerilatorSim {
             top,
             files,
