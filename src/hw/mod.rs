@@ -37,6 +37,7 @@ pub mod ln;
 pub mod mc;
 pub mod pe;
 pub mod rr_arb;
+pub mod stream;
 
 use rust_hdl::prelude::*;
 
