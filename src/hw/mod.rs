@@ -26,6 +26,7 @@
 //! through rust-hdl's threaded testbench, which tops out near 2k cycles/s.
 
 pub mod diff;
+pub mod drain;
 pub mod fifo;
 pub mod gin;
 pub mod gin_xbus;
