@@ -9,6 +9,8 @@ use std::collections::VecDeque;
 use std::path::Path;
 
 use eyeriss_gen::config::ArchConfig;
+use eyeriss_gen::hw::counters::{Counters, ROW_INPUTS};
+use eyeriss_gen::hw::counters_row::{CountersRow, EVENTS};
 use eyeriss_gen::hw::diff::{
     DiffError, DiffReport, FlipBit, Layout, Stimulus, Values, VerilatorBlock, diff, run_model,
     run_model_vcd,
@@ -96,6 +98,8 @@ fn ports_match_the_rust_hdl_blocks() {
         Box::new(GlbBank::new(512, 64).expect("glb_bank")),
         Box::new(Glb::new(27, 512, 64, 6, 14).expect("glb")),
         Box::new(Drain::new(64, 14, 16, 4, 4).expect("drain")),
+        Box::new(CountersRow::new(14, 16).expect("counters_row")),
+        Box::new(Counters::new(12, 16, 48).expect("counters")),
         Box::new(
             Stream::<64>::new(&StreamParams::from_config(&cfg, Engine::Ifmap)).expect("stream"),
         ),
@@ -1553,5 +1557,169 @@ fn drain() {
             "writes not at base + chain * stride + index"
         );
         assert!(rep.trace.count_high(ix(&m, "idle")) > 100);
+    }
+}
+
+/// `eyeriss_top`'s per-row sum width.
+const SUM_W: u32 = 16;
+
+#[test]
+fn counters_row() {
+    for (k, name) in CONFIGS.iter().enumerate() {
+        let cfg = config(name);
+        let cols = cfg.array.cols;
+        let mut m = CountersRow::new(cols, SUM_W).expect("counters_row");
+        let (rst, clear) = (ix(&m, "rst"), ix(&m, "clear"));
+        let ev: Vec<usize> = EVENTS.iter().map(|n| ix(&m, n)).collect();
+        let mut r = rng(160 + k as u64);
+        let mut stim = |c: u64, io: &mut Values| {
+            io.set(rst, reset_at(&mut r, c));
+            io.set(clear, r.random_bool(0.01) as u64);
+            // MACs are busy cycles, except now and then (which the counters must survive)
+            let busy = r.random::<u64>();
+            let mac = if r.random_bool(0.9) {
+                busy & r.random::<u64>()
+            } else {
+                r.random()
+            };
+            io.set(ev[0], busy);
+            io.set(ev[1], mac);
+            for &p in &ev[2..9] {
+                let v = r.random::<u64>() & r.random::<u64>();
+                io.set(p, v);
+            }
+            if r.random_bool(0.02) {
+                random_words(&mut r, io, ev[9]);
+            }
+        };
+        let rep = run(&cfg, &mut m, &mut stim, 10_000);
+        for n in ["n_mac", "n_zero", "n_pcol", "n_enabled"] {
+            let p = ix(&m, n);
+            let busy = (0..rep.cycles)
+                .filter(|&c| rep.trace.output(c, p)[0] != 0)
+                .count();
+            assert!(busy > 5_000, "{n} non-zero on {busy} cycles");
+        }
+    }
+}
+
+/// Row sums as `eyeriss_counters_row` makes them (at most COLS), now and then any 16-bit
+/// value; p changes now and then; rare clears and resets. Counter 8 (psum spad reads) is
+/// followed independently: each cycle adds the rows' pacc plus p times their pcol, with the p
+/// of the cycle before, and every cycle `sel` shows it, the value must agree.
+struct CounterTraffic {
+    r: ChaCha8Rng,
+    ix: std::collections::HashMap<&'static str, usize>,
+    rows: u32,
+    cols: u32,
+    cnt_w: u32,
+    p: u64,
+    p_last: u64,
+    psum_reads: u64,
+    checked: u64,
+    errors: u64,
+    max_seen: u64,
+}
+
+impl Stimulus for CounterTraffic {
+    fn drive(&mut self, c: u64, io: &mut Values) {
+        let ix = |n: &str| self.ix[n];
+        let sum = |io: &Values, n: &str| {
+            (0..self.rows as usize).fold(0u64, |a, r| a + get_field(&io.v[ix(n)], r, SUM_W))
+                & low(SUM_W)
+        };
+        if c > 0 {
+            // last cycle: what it showed, then what it added
+            if io.get(ix("sel")) == 8 {
+                self.checked += 1;
+                self.errors += (io.get(ix("value")) != self.psum_reads) as u64;
+            }
+            self.max_seen = self.max_seen.max(io.get(ix("value")));
+            if io.get(ix("rst")) != 0 || io.get(ix("clear")) != 0 {
+                self.psum_reads = 0;
+            } else {
+                let inc = (sum(io, "row_pacc") + sum(io, "row_pcol") * self.p_last) & low(SUM_W);
+                self.psum_reads = (self.psum_reads + inc) & low(self.cnt_w);
+            }
+            self.p_last = io.get(ix("cfg_p"));
+        }
+        io.set(ix("rst"), reset_at(&mut self.r, c));
+        io.set(ix("clear"), self.r.random_bool(0.001) as u64);
+        if self.r.random_bool(0.01) {
+            self.p = self.r.random_range(0..=255);
+        }
+        io.set(ix("cfg_p"), self.p);
+        for n in ROW_INPUTS {
+            let p = ix(n);
+            io.v[p].iter_mut().for_each(|w| *w = 0);
+            for row in 0..self.rows as usize {
+                let v = if self.r.random_bool(0.95) {
+                    self.r.random_range(0..=self.cols as u64)
+                } else {
+                    self.r.random::<u64>() & low(SUM_W)
+                };
+                put(io, p, row, SUM_W, v);
+            }
+        }
+        for n in ["glb_reads", "glb_writes"] {
+            let v = self.r.random_range(0..16);
+            io.set(ix(n), v);
+        }
+        for n in [
+            "filt_beat",
+            "ifmap_beat",
+            "psum_beat",
+            "gon_word",
+            "host_in",
+            "host_out",
+            "host_in_wait",
+            "host_out_wait",
+        ] {
+            let v = self.r.random_bool(0.5) as u64;
+            io.set(ix(n), v);
+        }
+        // dwell on counter 8 a third of the time
+        let sel = if self.r.random_bool(0.3) {
+            8
+        } else {
+            self.r.random_range(0..32)
+        };
+        io.set(ix("sel"), sel);
+    }
+}
+
+#[test]
+fn counters() {
+    for (k, name) in CONFIGS.iter().enumerate() {
+        let cfg = config(name);
+        for cnt_w in [cfg.host.counter_bits, 24] {
+            let mut m = Counters::new(cfg.array.rows, SUM_W, cnt_w).expect("counters");
+            let mut t = CounterTraffic {
+                r: rng(170 + k as u64 + cnt_w as u64),
+                ix: m
+                    .ports()
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| (p.name, i))
+                    .collect(),
+                rows: cfg.array.rows,
+                cols: cfg.array.cols,
+                cnt_w,
+                p: 3,
+                p_last: 0,
+                psum_reads: 0,
+                checked: 0,
+                errors: 0,
+                max_seen: 0,
+            };
+            run(&cfg, &mut m, &mut t, 10_000);
+            eprintln!(
+                "counters on {name} (CNT_W {cnt_w}): counter 8 checked on {} cycles, largest value {:#x}",
+                t.checked, t.max_seen
+            );
+            assert!(t.checked > 2_000);
+            assert!(t.max_seen > 1 << 20, "the counters grew: {:#x}", t.max_seen);
+            assert_eq!(t.errors, 0, "psum spad reads differ from pacc + p * pcol");
+        }
     }
 }
