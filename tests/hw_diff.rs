@@ -1435,13 +1435,14 @@ impl Stimulus for DrainTraffic {
                     self.write_errors += 1;
                 }
             }
-            if io.get(ix("in_valid")) != 0 && io.get(ix("in_ready")) != 0 {
-                if let Some((d, i, y, x)) = self.word.take() {
-                    let (_, _, cw) = self.widths;
-                    let a = self.cmd.0 + ((y << cw | x) * self.cmd.1) + i;
-                    self.expect.push_back((a & mask(self.aw), d));
-                    self.taken += 1;
-                }
+            if io.get(ix("in_valid")) != 0
+                && io.get(ix("in_ready")) != 0
+                && let Some((d, i, y, x)) = self.word.take()
+            {
+                let (_, _, cw) = self.widths;
+                let a = self.cmd.0 + ((y << cw | x) * self.cmd.1) + i;
+                self.expect.push_back((a & mask(self.aw), d));
+                self.taken += 1;
             }
         }
         let rst = c < 2 || self.r.random_bool(0.001);

@@ -133,15 +133,14 @@ impl Logic for Glb {
         } else {
             bv(gnt & !we & mask(np as u32))
         };
-        for p in 0..np {
-            let rb = u(self.rbank[p].q.val()) as usize;
+        for ((rd, rb), a) in self.rdata.iter_mut().zip(&mut self.rbank).zip(addrs) {
             // a bank number past the last bank selects nothing: zero, as Verilator reads an
             // out-of-range part-select with --x-assign 0
-            self.rdata[p].next = self
+            rd.next = self
                 .u_bank
-                .get(rb)
+                .get(u(rb.q.val()) as usize)
                 .map_or(Bits::default(), |bank| bank.rdata.val());
-            self.rbank[p].d.next = bv(bank_of(addrs[p]));
+            rb.d.next = bv(bank_of(a));
         }
     }
     fn connect(&mut self) {
