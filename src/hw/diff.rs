@@ -330,6 +330,7 @@ pub fn modules(block: &str) -> &'static [&'static str] {
         "drain" => &["drain"],
         "counters_row" => &["counters_row"],
         "counters" => &["counters"],
+        "controller" => &["fifo", "controller"],
         _ => &[],
     }
 }

@@ -25,6 +25,7 @@
 //! The models are driven directly (inputs, then [`Model::eval`], then [`Model::tick`]), not
 //! through rust-hdl's threaded testbench, which tops out near 2k cycles/s.
 
+pub mod controller;
 pub mod counters;
 pub mod counters_row;
 pub mod diff;
