@@ -6,6 +6,10 @@
 //! from the block's port list. Every output is compared on every cycle; the first difference is
 //! reported as `block <name>: cycle N: signal <port>: verilator X, rust-hdl Y`.
 //!
+//! A stimulus standing for a neighbour that answers combinationally (the GLB grants a request in
+//! the cycle it is made) may change inputs once more after seeing the cycle's outputs
+//! ([`Stimulus::respond`]); the recorded inputs are the final ones.
+//!
 //! Each cycle: inputs applied with the clock low, combinational logic settled, outputs sampled,
 //! then one rising clock edge. Both sides start from all-zero state (`--x-initial 0`: the
 //! templates leave memories and some pipeline registers unreset), and stimuli begin with reset.
