@@ -844,6 +844,24 @@ fn wrong_model_is_caught() {
         }) => assert_eq!((block, cycle, signal), ("mc", 17, "ready_ok")),
         other => panic!("a flipped ready_ok went unnoticed: {other:?}"),
     }
+
+    // a block whose stimulus answers within the cycle (two settles a cycle): drain's wr_addr
+    let cfg = config("small");
+    let (aw, iw) = (glb_addr_w(&cfg), idx_w(&cfg));
+    let dr = Drain::new(64, aw, iw, cfg.noc.row_id_bits, cfg.noc.gon_col_id_bits).expect("drain");
+    let mut t = DrainTraffic::new(&dr, &cfg, 7);
+    let port = ix(&dr, "wr_addr");
+    let mut bad = FlipBit::new(dr, port, 0, 700);
+    let vb = VerilatorBlock::build(&cfg, &bad).unwrap_or_else(|e| panic!("{e}"));
+    match diff(&mut bad, &vb, &mut t, 2000) {
+        Err(DiffError::Mismatch {
+            block,
+            cycle,
+            signal,
+            ..
+        }) => assert_eq!((block, cycle, signal), ("drain", 700, "wr_addr")),
+        other => panic!("a flipped wr_addr went unnoticed: {other:?}"),
+    }
 }
 
 /// The chip and small configs give their PEs the same parameters; these give other widths,
@@ -1233,6 +1251,8 @@ struct StreamTraffic {
     elems: u64,
     beats: u64,
     count_errors: u64,
+    /// Beats that carried no element: a row with nothing left must not be offered.
+    empty_beats: u64,
     longest: u64,
 }
 
@@ -1260,6 +1280,7 @@ impl StreamTraffic {
             elems: 0,
             beats: 0,
             count_errors: 0,
+            empty_beats: 0,
             longest: 0,
         }
     }
@@ -1273,6 +1294,7 @@ impl Stimulus for StreamTraffic {
         if io.get(ix("out_valid")) != 0 && io.get(ix("out_ready")) != 0 && !was_rst {
             self.beats += 1;
             self.sent += io.get(ix("out_count"));
+            self.empty_beats += (io.get(ix("out_count")) == 0) as u64;
         }
         // a command finishes when the engine is idle again (seen after its command cycle)
         if self.running && !was_rst && c > self.cmd_cycle + 1 && io.get(ix("idle")) != 0 {
@@ -1390,6 +1412,7 @@ fn stream_on<const R: usize>(cfg: &ArchConfig, engine: Engine, seed: u64, cycles
         t.count_errors, 0,
         "commands that did not send rows x len elements"
     );
+    assert_eq!(t.empty_beats, 0, "beats without an element");
     // the engine went idle between commands and was not stuck at the end
     assert!(rep.trace.count_high(ix(&m, "idle")) > 0);
     assert!(rep.trace.count_high(ix(&m, "rd_req")) > 1_000);
@@ -1444,6 +1467,33 @@ struct DrainTraffic {
     taken: u64,
     writes: u64,
     write_errors: u64,
+}
+
+impl DrainTraffic {
+    fn new(m: &Drain, cfg: &ArchConfig, seed: u64) -> Self {
+        DrainTraffic {
+            r: rng(seed),
+            ix: m
+                .ports()
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.name, i))
+                .collect(),
+            aw: glb_addr_w(cfg),
+            widths: (idx_w(cfg), cfg.noc.row_id_bits, cfg.noc.gon_col_id_bits),
+            word: None,
+            cmd: (0, 0),
+            running: false,
+            cmd_cycle: 0,
+            expect: VecDeque::new(),
+            glb_stall: false,
+            gon_rate: 0.9,
+            cmds: 0,
+            taken: 0,
+            writes: 0,
+            write_errors: 0,
+        }
+    }
 }
 
 impl Stimulus for DrainTraffic {
@@ -1550,28 +1600,7 @@ fn drain() {
         let aw = glb_addr_w(&cfg);
         let (iw, rw, cw) = (idx_w(&cfg), cfg.noc.row_id_bits, cfg.noc.gon_col_id_bits);
         let mut m = Drain::new(64, aw, iw, rw, cw).expect("drain");
-        let mut t = DrainTraffic {
-            r: rng(150 + k as u64),
-            ix: m
-                .ports()
-                .iter()
-                .enumerate()
-                .map(|(i, p)| (p.name, i))
-                .collect(),
-            aw,
-            widths: (iw, rw, cw),
-            word: None,
-            cmd: (0, 0),
-            running: false,
-            cmd_cycle: 0,
-            expect: VecDeque::new(),
-            glb_stall: false,
-            gon_rate: 0.9,
-            cmds: 0,
-            taken: 0,
-            writes: 0,
-            write_errors: 0,
-        };
+        let mut t = DrainTraffic::new(&m, &cfg, 150 + k as u64);
         let rep = run(&cfg, &mut m, &mut t, 20_000);
         eprintln!(
             "drain on {name}: {} commands, {} words taken, {} written",
