@@ -1936,35 +1936,7 @@ impl HostTraffic {
         }
         true
     }
-}
 
-impl Stimulus for HostTraffic {
-    fn drive(&mut self, c: u64, io: &mut Values) {
-        // the port map is set aside while `command` borrows self
-        let map = std::mem::take(&mut self.ix);
-        self.drive_with(&map, c, io);
-        self.ix = map;
-    }
-    fn respond(&mut self, _c: u64, io: &mut Values) -> bool {
-        if self.r.random_bool(0.01) {
-            self.glb_stall = !self.glb_stall;
-        }
-        let p = if self.glb_stall { 0.1 } else { 0.8 };
-        let mut any = false;
-        for (req, gnt) in [("ld_req", "ld_gnt"), ("sr_req", "sr_gnt")] {
-            if io.get(self.ix[req]) != 0 && self.r.random_bool(p) {
-                io.set(self.ix[gnt], 1);
-                any = true;
-                if req == "sr_req" {
-                    self.sr_granted = true;
-                }
-            }
-        }
-        any
-    }
-}
-
-impl HostTraffic {
     fn drive_with(
         &mut self,
         map: &std::collections::HashMap<&'static str, usize>,
@@ -2045,6 +2017,32 @@ impl HostTraffic {
         }
         let ready = self.r.random_bool(if self.out_stall { 0.1 } else { 0.85 });
         io.set(ix("out_ready"), ready as u64);
+    }
+}
+
+impl Stimulus for HostTraffic {
+    fn drive(&mut self, c: u64, io: &mut Values) {
+        // the port map is set aside while `command` borrows self
+        let map = std::mem::take(&mut self.ix);
+        self.drive_with(&map, c, io);
+        self.ix = map;
+    }
+    fn respond(&mut self, _c: u64, io: &mut Values) -> bool {
+        if self.r.random_bool(0.01) {
+            self.glb_stall = !self.glb_stall;
+        }
+        let p = if self.glb_stall { 0.1 } else { 0.8 };
+        let mut any = false;
+        for (req, gnt) in [("ld_req", "ld_gnt"), ("sr_req", "sr_gnt")] {
+            if io.get(self.ix[req]) != 0 && self.r.random_bool(p) {
+                io.set(self.ix[gnt], 1);
+                any = true;
+                if req == "sr_req" {
+                    self.sr_granted = true;
+                }
+            }
+        }
+        any
     }
 }
 
