@@ -1127,7 +1127,9 @@ impl GlbPorts {
         let bank_w = addr_w - off_w;
         let hot = (0..3)
             .map(|_| r.random_range(0..1u64 << bank_w))
-            .chain([0, banks as u64 - 1])
+            // the first and last banks, and the highest bank number (past the last bank when
+            // the count is not a power of two: never granted, reads as zero)
+            .chain([0, banks as u64 - 1, (1 << bank_w) - 1])
             .collect();
         GlbPorts {
             r,
