@@ -6,6 +6,10 @@
 //! from the block's port list. Every output is compared on every cycle; the first difference is
 //! reported as `block <name>: cycle N: signal <port>: verilator X, rust-hdl Y`.
 //!
+//! A stimulus standing for a neighbour that answers combinationally (the GLB grants a request in
+//! the cycle it is made) may change inputs once more after seeing the cycle's outputs
+//! ([`Stimulus::respond`]); the recorded inputs are the final ones.
+//!
 //! Each cycle: inputs applied with the clock low, combinational logic settled, outputs sampled,
 //! then one rising clock edge. Both sides start from all-zero state (`--x-initial 0`: the
 //! templates leave memories and some pipeline registers unreset), and stimuli begin with reset.
@@ -129,6 +133,13 @@ pub trait Stimulus {
     /// Write the inputs of `cycle` into `io`, whose outputs are still those the model showed
     /// in the previous cycle (all zero before cycle 0).
     fn drive(&mut self, cycle: u64, io: &mut Values);
+    /// Called once per cycle after the model settled on the inputs of `cycle`, with `io`
+    /// holding that cycle's outputs. A neighbour that answers combinationally (the GLB grants a
+    /// request in the cycle it is made) changes its inputs here and returns true; the model
+    /// then settles again, and only the final inputs and outputs are recorded and replayed.
+    fn respond(&mut self, _cycle: u64, _io: &mut Values) -> bool {
+        false
+    }
 }
 
 impl<F: FnMut(u64, &mut Values)> Stimulus for F {
@@ -203,21 +214,39 @@ fn run(
     let mut model_time = std::time::Duration::ZERO;
     for cycle in 0..cycles {
         stim.drive(cycle, &mut io);
-        let t0 = Instant::now();
-        for (i, p) in layout.ports.iter().enumerate() {
-            if p.dir == Dir::In {
-                let m = &mut io.v[i];
-                mask_words(m, p.width);
-                model.set(i, m);
-                inputs.extend_from_slice(m);
+        let mut t0 = Instant::now();
+        for pass in 0..2 {
+            for (i, p) in layout.ports.iter().enumerate() {
+                if p.dir == Dir::In {
+                    let m = &mut io.v[i];
+                    mask_words(m, p.width);
+                    model.set(i, m);
+                }
+            }
+            model.eval()?;
+            for (i, p) in layout.ports.iter().enumerate() {
+                if p.dir == Dir::Out {
+                    let m = &mut io.v[i];
+                    m.iter_mut().for_each(|w| *w = 0);
+                    model.get(i, m);
+                }
+            }
+            if pass == 1 {
+                break;
+            }
+            model_time += t0.elapsed();
+            let again = stim.respond(cycle, &mut io);
+            t0 = Instant::now();
+            if !again {
+                break;
             }
         }
-        model.eval()?;
         for (i, p) in layout.ports.iter().enumerate() {
-            if p.dir == Dir::Out {
-                let m = &mut io.v[i];
-                m.iter_mut().for_each(|w| *w = 0);
-                model.get(i, m);
+            let m = &mut io.v[i];
+            if p.dir == Dir::In {
+                mask_words(m, p.width);
+                inputs.extend_from_slice(m);
+            } else {
                 outputs.extend_from_slice(m);
             }
         }
@@ -299,6 +328,13 @@ pub fn modules(block: &str) -> &'static [&'static str] {
         "gin" => &["mc", "gin_xbus", "gin"],
         "gon_xbus" => &["rr_arb", "gon_xbus"],
         "gon" => &["rr_arb", "gon"],
+        "glb_bank" => &["glb_bank"],
+        "glb" => &["glb_bank", "glb"],
+        "stream" => &["rr_arb", "stream"],
+        "drain" => &["drain"],
+        "counters_row" => &["counters_row"],
+        "counters" => &["counters"],
+        "controller" => &["fifo", "controller"],
         _ => &[],
     }
 }
@@ -572,6 +608,7 @@ pub struct FlipBit<M: Model> {
     pub bit: u32,
     pub from_cycle: u64,
     evals: u64,
+    ticks: u64,
 }
 
 impl<M: Model> FlipBit<M> {
@@ -582,6 +619,7 @@ impl<M: Model> FlipBit<M> {
             bit,
             from_cycle,
             evals: 0,
+            ticks: 0,
         }
     }
 }
@@ -604,9 +642,15 @@ impl<M: Model> Model for FlipBit<M> {
     }
     fn get(&self, port: usize, value: &mut [u64]) {
         self.inner.get(port, value);
-        // eval runs once per cycle, before the outputs are read
+        // A clocked block has been clocked once per earlier cycle; a combinational one is
+        // evaluated once per cycle by a stimulus that does not respond.
+        let cycle = if self.inner.clocked() {
+            self.ticks
+        } else {
+            self.evals.saturating_sub(1)
+        };
         if port == self.port
-            && self.evals > self.from_cycle
+            && cycle >= self.from_cycle
             && let Some(w) = value.get_mut(self.bit as usize / 64)
         {
             *w ^= 1 << (self.bit % 64);
@@ -617,6 +661,7 @@ impl<M: Model> Model for FlipBit<M> {
         self.inner.eval()
     }
     fn tick(&mut self) -> Result<(), HwError> {
+        self.ticks += 1;
         self.inner.tick()
     }
     fn hdl(&self) -> &dyn rust_hdl::prelude::Block {

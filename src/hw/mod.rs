@@ -25,16 +25,23 @@
 //! The models are driven directly (inputs, then [`Model::eval`], then [`Model::tick`]), not
 //! through rust-hdl's threaded testbench, which tops out near 2k cycles/s.
 
+pub mod controller;
+pub mod counters;
+pub mod counters_row;
 pub mod diff;
+pub mod drain;
 pub mod fifo;
 pub mod gin;
 pub mod gin_xbus;
+pub mod glb;
+pub mod glb_bank;
 pub mod gon;
 pub mod gon_xbus;
 pub mod ln;
 pub mod mc;
 pub mod pe;
 pub mod rr_arb;
+pub mod stream;
 
 use rust_hdl::prelude::*;
 
@@ -154,6 +161,16 @@ pub fn top_atoms(block: &dyn Block) -> Vec<(String, AtomKind, usize)> {
     };
     block.accept("top", &mut p);
     p.atoms
+}
+
+/// `eyeriss_top`'s GLB_ADDR_W: word-address bits of the global buffer (at least one bank bit).
+pub fn glb_addr_w(cfg: &crate::config::ArchConfig) -> u32 {
+    clog2(cfg.glb.bank_words as u64)
+        + if cfg.glb.banks > 1 {
+            clog2(cfg.glb.banks as u64)
+        } else {
+            1
+        }
 }
 
 /// Verilog's `$clog2`.

@@ -38,12 +38,7 @@ pub struct PeParams {
 impl PeParams {
     /// The parameters `eyeriss_top` gives its PEs for this config.
     pub fn from_config(cfg: &ArchConfig) -> PeParams {
-        let glb_addr_w = clog2(cfg.glb.bank_words as u64)
-            + if cfg.glb.banks > 1 {
-                clog2(cfg.glb.banks as u64)
-            } else {
-                1
-            };
+        let glb_addr_w = super::glb_addr_w(cfg);
         let data_w = cfg.data.data_width;
         let filt_lanes = cfg.noc.filter_gin_width / data_w;
         let ifmap_lanes = cfg.noc.ifmap_gin_width / data_w;
