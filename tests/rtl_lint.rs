@@ -132,6 +132,17 @@ fn lint_power_of_two_spads() {
 }
 
 #[test]
+fn lint_255_stream_rows() {
+    // the most rows a STREAM command can name: 8-bit row indices and counts
+    let mut cfg = sized(3, 4, true);
+    cfg.noc.stream_rows = 255;
+    cfg.noc.ifmap_stream_rows = 255;
+    cfg.name = "rows255".into();
+    cfg.validate().unwrap();
+    lint(&cfg);
+}
+
+#[test]
 fn lint_psums_wider_than_products() {
     // 8-bit data, 32-bit psums: the product is sign-extended before the shift
     let mut cfg = sized(3, 4, true);

@@ -122,6 +122,8 @@ module eyeriss_stream #(
     // A row's element address and count are written when a command initialises it or when
     // it sends a beat; the controller starts a command only on an idle engine, so never both.
     wire              init_wr = ~rst & ~cmd_valid & initing;
+    // rows initialised after this cycle's, in 16 bits (MAX_ROWS <= 256, so RX_W <= 8)
+    wire [15:0]       init_count = { {(15-RX_W){1'b0}}, init_i} + 16'd1;
     wire              row_we = init_wr | (~rst & send);
     wire [RX_W-1:0]   row_wa = init_wr ? init_i : srow;
     wire [EA_W-1:0]   ea_wd = init_wr ? init_ea : ea[srow] + { {(EA_W-WL_LOG2-1){1'b0}}, n};
@@ -156,7 +158,7 @@ module eyeriss_stream #(
                 live[init_i] <= (len != 32'd0);
                 init_ea <= init_ea + stride[EA_W-1:0];
                 init_i <= init_i + 1'b1;
-                if ({1'b0, init_i} + 1'b1 == nrows[RX_W:0]) initing <= 1'b0;
+                if (init_count == {8'd0, nrows}) initing <= 1'b0;
             end
 
             if (rd_gnt) hp[frow] <= 1'b1;
