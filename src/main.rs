@@ -513,10 +513,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             out,
         } => {
             let cfg = load_config(&config)?;
-            let table = match &energy {
-                Some(p) => EnergyTable::load(p)?,
-                None => EnergyTable::isca(),
-            };
+            let table = energy_table(energy.as_deref())?;
             let (name, list) = match &sel.network {
                 Some(n) => {
                     let net = Network::load(n)?;
@@ -536,15 +533,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             })?;
             print!("{}", report.table());
             let files = report.write(&out)?;
-            println!(
-                "wrote {} ({})",
-                out.display(),
-                files
-                    .iter()
-                    .map(|f| f.path.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
+            print_written(&out, &files);
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Compare {
@@ -554,10 +543,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             energy,
             out,
         } => {
-            let table = match &energy {
-                Some(p) => EnergyTable::load(p)?,
-                None => EnergyTable::isca(),
-            };
+            let table = energy_table(energy.as_deref())?;
             let net = Network::load(&network)?;
             let list = net.select(layers.as_deref())?;
             let out = out.unwrap_or_else(|| {
@@ -567,15 +553,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let c = compare::run(&net.name, &list, &batches, &area, &table)?;
             print!("{}", c.table());
             let files = c.write(&out)?;
-            println!(
-                "wrote {} ({})",
-                out.display(),
-                files
-                    .iter()
-                    .map(|f| f.path.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
+            print_written(&out, &files);
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Doctor => {
@@ -583,6 +561,19 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The energy table given with `--energy`, else the ISCA 2016 normalized costs.
+fn energy_table(path: Option<&Path>) -> Result<EnergyTable> {
+    Ok(match path {
+        Some(p) => EnergyTable::load(p)?,
+        None => EnergyTable::isca(),
+    })
+}
+
+fn print_written(out: &Path, files: &[eyeriss_gen::emit::OutFile]) {
+    let names: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
+    println!("wrote {} ({})", out.display(), names.join(", "));
 }
 
 fn doctor() {
