@@ -14,6 +14,8 @@ use eyeriss_gen::layer::ConvLayer;
 use eyeriss_gen::mapper;
 use eyeriss_gen::network::Network;
 use eyeriss_gen::run::{self, LayerStats};
+use eyeriss_gen::sim::Backend as SimBackend;
+use eyeriss_gen::sim::rusthdl::RustHdlSim;
 use eyeriss_gen::sim::verilator::{RunOpts, VerilatorSim};
 use eyeriss_gen::{compare, report};
 
@@ -90,6 +92,10 @@ enum Cmd {
         layers: Option<String>,
         #[arg(long, value_enum, default_value_t = Backend::Verilator)]
         backend: Backend,
+        /// Write a waveform (VCD) of the run here, under the same signal names on both
+        /// backends (with --network, one file per layer: FILE's stem, '-', the layer name).
+        #[arg(long, value_name = "FILE")]
+        vcd: Option<PathBuf>,
         /// Write ifmap.npy, weights.npy, ofmap.npy, program.bin and stats.json here (one
         /// subdirectory per layer with --network).
         #[arg(long)]
@@ -182,8 +188,22 @@ enum Cmd {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Backend {
-    /// The generated Verilog, compiled with Verilator (cached per config).
+    /// The generated Verilog, compiled with Verilator (cached per config): the fast one.
     Verilator,
+    /// The rust-hdl model of the same hardware (src/hw), cycle for cycle the same; no build
+    /// step, slower per cycle.
+    RustHdl,
+}
+
+/// `--vcd FILE` for one layer of several: `<stem>-<layer>.vcd` beside FILE.
+fn vcd_path(file: &Path, layer: &str, many: bool) -> PathBuf {
+    if !many {
+        return file.to_path_buf();
+    }
+    let stem = file
+        .file_stem()
+        .map_or_else(|| "run".into(), |s| s.to_string_lossy().into_owned());
+    file.with_file_name(format!("{stem}-{layer}.vcd"))
 }
 
 fn main() -> ExitCode {
@@ -411,7 +431,8 @@ fn run(cli: Cli) -> Result<ExitCode> {
             config,
             sel,
             layers,
-            backend: Backend::Verilator,
+            backend,
+            vcd,
             dump,
             uart,
             uart_div,
@@ -426,15 +447,15 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 None => None,
             };
             let list = sel.load(layers.as_deref())?;
-            let sim = if uart {
-                VerilatorSim::build_uart(&cfg, uart_div, true)?
-            } else {
-                VerilatorSim::build(&cfg, true)?
-            };
-            let opts = RunOpts {
-                stall_in,
-                stall_out,
-                ..RunOpts::default()
+            let sim: Box<dyn SimBackend> = match backend {
+                Backend::Verilator if uart => {
+                    Box::new(VerilatorSim::build_uart(&cfg, uart_div, true)?)
+                }
+                Backend::Verilator => Box::new(VerilatorSim::build(&cfg, true)?),
+                Backend::RustHdl if uart => anyhow::bail!(
+                    "--uart needs --backend verilator: the rust-hdl model has no board top"
+                ),
+                Backend::RustHdl => Box::new(RustHdlSim::new(&cfg)?),
             };
             let mut all_match = true;
             let mut stats = Vec::new();
@@ -442,8 +463,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 let tensors = l
                     .tensors(cfg.data.data_width)
                     .with_context(|| format!("layer data for '{}'", l.name))?;
+                let opts = RunOpts {
+                    stall_in,
+                    stall_out,
+                    vcd: vcd.as_ref().map(|v| vcd_path(v, &l.name, list.len() > 1)),
+                    ..RunOpts::default()
+                };
                 let t = Instant::now();
-                let mut r = run::run_layer(&cfg, l, tensors, &sim, &opts)?;
+                let mut r = run::run_layer(&cfg, l, tensors, sim.as_ref(), &opts)?;
                 if let Some(table) = &table {
                     r.stats.energy = r.stats.energy_with(&cfg, table);
                 }

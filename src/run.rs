@@ -13,7 +13,8 @@ use crate::golden;
 use crate::layer::{ConvLayer, Tensors};
 use crate::mapper::Plan;
 use crate::program::COUNTER_NAMES;
-use crate::sim::verilator::{LinkStats, RunOpts, SimError, VerilatorSim};
+use crate::sim::Backend;
+use crate::sim::verilator::{LinkStats, RunOpts, SimError};
 
 #[derive(Debug, Error)]
 pub enum RunError {
@@ -136,12 +137,12 @@ pub fn nonzero_macs(l: &ConvLayer, t: &Tensors) -> u64 {
     total
 }
 
-/// Compile `l` for `cfg`, run it on the Verilator build `sim`, and compare with the golden model.
+/// Compile `l` for `cfg`, run it on the simulator `sim`, and compare with the golden model.
 pub fn run_layer(
     cfg: &ArchConfig,
     l: &ConvLayer,
     tensors: Tensors,
-    sim: &VerilatorSim,
+    sim: &dyn Backend,
     opts: &RunOpts,
 ) -> Result<LayerRun, RunError> {
     let compiled = compile::compile(cfg, l, &tensors)?;
@@ -203,7 +204,7 @@ pub fn run_layer(
         layer: l.name.clone(),
         config: cfg.name.clone(),
         config_hash: cfg.hash(),
-        backend: sim.backend_name().into(),
+        backend: sim.name().into(),
         plan: compiled.plan.clone(),
         program_words: compiled.words.len(),
         layer_macs: l.macs(),

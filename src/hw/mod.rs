@@ -42,6 +42,7 @@ pub mod mc;
 pub mod pe;
 pub mod rr_arb;
 pub mod stream;
+pub mod top;
 
 use rust_hdl::prelude::*;
 

@@ -127,6 +127,8 @@ pub enum SimError {
     Unsupported(&'static str),
     #[error("cannot render the board top: {0}")]
     BoardTop(#[from] fpga::FpgaError),
+    #[error("rust-hdl model: {0}")]
+    Model(String),
     #[error("empty program: it must end with a MARK word")]
     EmptyProgram,
 }

@@ -1,0 +1,591 @@
+//! `eyeriss_top` (templates/top.v.tera): the whole accelerator, the controller, GLB, three
+//! stream engines with their GINs, the PE array with its local network, the GON with the drain
+//! engine and the counters, wired as the template wires them, plus the template's own
+//! registers: the row IDs of the four networks and every PE's column IDs and settings.
+//!
+//! The template keeps each configuration field in its own vector (`rid_filt`, `cid_ifmap`,
+//! `pe_en`, ...). The model packs them per row and per PE so a 12 x 14 array has two registers
+//! per PE rather than seven (rust-hdl values over 32 bits are bit vectors, and every register
+//! costs a visit per settle pass); the bits are the template's, field for field:
+//! - `rid[r]`: the row's filter, ifmap, psum and GON IDs at bits 0, 8, 16 and 24;
+//! - `cid[n]`: PE n's filter, ifmap, psum and GON column IDs at bits 0, 8, 16 and 24, as
+//!   `pec_data` carries them;
+//! - `pec[n]`: PE n's `pe_en` (bit 0), `pe_psum_sel` (bits 1-2) and `pe_out_gon` (bit 3).
+//!
+//! The stream engines' row state is sized by the const parameter `R` (at least the config's
+//! stream rows; [`TopSim`] picks it).
+
+use rust_hdl::prelude::*;
+
+use super::controller::{Controller, ControllerParams};
+use super::counters::Counters;
+use super::counters_row::CountersRow;
+use super::drain::Drain;
+use super::gin::Gin;
+use super::glb::Glb;
+use super::gon::Gon;
+use super::gon_xbus::GonXbus;
+use super::ln::Ln;
+use super::pe::{Pe, PeParams};
+use super::stream::{Engine, Stream, StreamParams};
+use super::{HwError, Model, Port, bv, clock_edge, glb_addr_w, mask, settle, u};
+use crate::config::ArchConfig;
+
+/// GLB ports, highest priority first (the template's P_* localparams).
+const P_DRAIN: usize = 0;
+const P_LOAD: usize = 1;
+const P_PSUM: usize = 2;
+const P_IFMAP: usize = 3;
+const P_FILT: usize = 4;
+const P_STORE: usize = 5;
+const NPORTS: u32 = 6;
+/// Ports that write: the drain engine and LOAD.
+const GLB_WE: u64 = (1 << P_DRAIN) | (1 << P_LOAD);
+/// The template's SUM_W: per-row event sums.
+const SUM_W: u32 = 16;
+const WORD_W: u32 = 64;
+
+/// Bit positions of the four networks' IDs in `rid` and `cid` (the `rid_net` codes x 8; for
+/// `cid`, the field offsets in `pec_data`).
+const NET_FILT: u32 = 0;
+const NET_IFMAP: u32 = 8;
+const NET_PSUM: u32 = 16;
+const NET_GON: u32 = 24;
+/// `pec_data` bits above the column IDs: enable, psum select (2 bits), output to GON.
+const PEC_FLAGS_AT: u32 = 32;
+
+#[derive(LogicBlock)]
+pub struct Top<const R: usize> {
+    pub clk: Signal<In, Clock>,
+    pub rst: Signal<In, Bit>,
+    pub in_valid: Signal<In, Bit>,
+    pub in_ready: Signal<Out, Bit>,
+    pub in_data: Signal<In, Bits<64>>,
+    pub out_valid: Signal<Out, Bit>,
+    pub out_ready: Signal<In, Bit>,
+    pub out_data: Signal<Out, Bits<64>>,
+    pub u_ctrl: Controller,
+    pub u_glb: Glb,
+    pub u_filt_stream: Stream<R>,
+    pub u_filt_gin: Gin,
+    pub u_ifmap_stream: Stream<R>,
+    pub u_ifmap_gin: Gin,
+    pub u_psum_stream: Stream<R>,
+    pub u_psum_gin: Gin,
+    /// PE n = r * COLS + c, as the template's `g_row[r].g_col[c].u_pe`.
+    pub u_pe: Vec<Pe>,
+    pub u_ln: Vec<Ln>,
+    pub u_gon_xbus: Vec<GonXbus>,
+    pub u_counters_row: Vec<CountersRow>,
+    pub u_gon: Gon,
+    pub u_drain: Drain,
+    pub u_counters: Counters,
+    rid: Vec<DFF<Bits<32>>>,
+    cid: Vec<DFF<Bits<32>>>,
+    pec: Vec<DFF<Bits<4>>>,
+    _rows: usize,
+    _cols: usize,
+    /// ID widths: row, then filter, ifmap, psum and GON column IDs.
+    _row_id_w: u32,
+    _col_id_w: [u32; 4],
+    _ports: Vec<Port>,
+}
+
+impl<const R: usize> Top<R> {
+    /// The model of `eyeriss_top` for `cfg`. Fails on a config the blocks' models do not cover
+    /// (they name the block and parameter).
+    pub fn new(cfg: &ArchConfig) -> Result<Self, HwError> {
+        if cfg.fpga.mult_pipeline {
+            return Err(HwError::Param {
+                block: "pe",
+                param: "MULT_PIPELINE ([fpga] mult_pipeline)",
+                value: 1,
+                limit: "the PE model has no extra multiply stage; simulate this config with --backend verilator".into(),
+            });
+        }
+        let rows = cfg.array.rows;
+        let cols = cfg.array.cols;
+        let npe = (rows * cols) as usize;
+        let aw = glb_addr_w(cfg);
+        let pe_p = PeParams::from_config(cfg);
+        let noc = &cfg.noc;
+        let row_id_w = noc.row_id_bits;
+        let col_id_w = [
+            noc.filter_col_id_bits,
+            noc.ifmap_col_id_bits,
+            noc.psum_col_id_bits,
+            noc.gon_col_id_bits,
+        ];
+        fn many<T: Default>(n: usize) -> Vec<T> {
+            (0..n).map(|_| T::default()).collect()
+        }
+        Ok(Top {
+            clk: Default::default(),
+            rst: Default::default(),
+            in_valid: Default::default(),
+            in_ready: Default::default(),
+            in_data: Default::default(),
+            out_valid: Default::default(),
+            out_ready: Default::default(),
+            out_data: Default::default(),
+            u_ctrl: Controller::new(&ControllerParams::from_config(cfg))?,
+            u_glb: Glb::new(cfg.glb.banks, cfg.glb.bank_words, WORD_W, NPORTS, aw)?,
+            u_filt_stream: Stream::new(&StreamParams::from_config(cfg, Engine::Filter))?,
+            u_filt_gin: Gin::new(rows, cols, row_id_w, col_id_w[0])?,
+            u_ifmap_stream: Stream::new(&StreamParams::from_config(cfg, Engine::Ifmap))?,
+            u_ifmap_gin: Gin::new(rows, cols, row_id_w, col_id_w[1])?,
+            u_psum_stream: Stream::new(&StreamParams::from_config(cfg, Engine::Psum))?,
+            u_psum_gin: Gin::new(rows, cols, row_id_w, col_id_w[2])?,
+            u_pe: (0..npe).map(|_| Pe::new(&pe_p)).collect::<Result<_, _>>()?,
+            u_ln: (0..npe)
+                .map(|_| Ln::new(cfg.noc.ln_width))
+                .collect::<Result<_, _>>()?,
+            u_gon_xbus: (0..rows)
+                .map(|_| GonXbus::new(cols, WORD_W, pe_p.idx_w, col_id_w[3]))
+                .collect::<Result<_, _>>()?,
+            u_counters_row: (0..rows)
+                .map(|_| CountersRow::new(cols, SUM_W))
+                .collect::<Result<_, _>>()?,
+            u_gon: Gon::new(rows, WORD_W, pe_p.idx_w, row_id_w, col_id_w[3])?,
+            u_drain: Drain::new(WORD_W, aw, pe_p.idx_w, row_id_w, col_id_w[3])?,
+            u_counters: Counters::new(rows, SUM_W, cfg.host.counter_bits)?,
+            rid: many(rows as usize),
+            cid: many(npe),
+            pec: many(npe),
+            _rows: rows as usize,
+            _cols: cols as usize,
+            _row_id_w: row_id_w,
+            _col_id_w: col_id_w,
+            _ports: vec![
+                Port::input("rst", 1),
+                Port::input("in_valid", 1),
+                Port::output("in_ready", 1),
+                Port::input("in_data", 64),
+                Port::output("out_valid", 1),
+                Port::input("out_ready", 1),
+                Port::output("out_data", 64),
+            ],
+        })
+    }
+
+    /// Row IDs out of reset: all ones in every network's field (the all-ones ID never matches).
+    fn rid_reset(&self) -> u64 {
+        let ones = mask(self._row_id_w);
+        [NET_FILT, NET_IFMAP, NET_PSUM, NET_GON]
+            .iter()
+            .fold(0, |acc, &at| acc | ones << at)
+    }
+
+    fn cid_reset(&self) -> u64 {
+        [NET_FILT, NET_IFMAP, NET_PSUM, NET_GON]
+            .iter()
+            .zip(self._col_id_w)
+            .fold(0, |acc, (&at, w)| acc | mask(w) << at)
+    }
+
+    /// The configuration registers' next values from the controller's write strobes.
+    fn update_config(&mut self, clk: Clock, rst: bool) {
+        let ctrl = &self.u_ctrl;
+        let rid_we = ctrl.rid_we.val();
+        let rid_row = u(ctrl.rid_row.val()) as usize;
+        let rid_at = [NET_FILT, NET_IFMAP, NET_PSUM, NET_GON][u(ctrl.rid_net.val()) as usize];
+        let rid_id = u(ctrl.rid_id.val()) & mask(self._row_id_w);
+        let pec_we = ctrl.pec_we.val();
+        let pec_n = u(ctrl.pec_row.val()) as usize * self._cols + u(ctrl.pec_col.val()) as usize;
+        let pec_hit = pec_we
+            && (u(ctrl.pec_row.val()) as usize) < self._rows
+            && (u(ctrl.pec_col.val()) as usize) < self._cols;
+        let pec_data = u(ctrl.pec_data.val());
+        let rid_reset = self.rid_reset();
+        let cid_reset = self.cid_reset();
+        for (r, reg) in self.rid.iter_mut().enumerate() {
+            reg.clock.next = clk;
+            let q = u(reg.q.val());
+            reg.d.next = bv(if rst {
+                rid_reset
+            } else if rid_we && rid_row == r {
+                q & !(0xff << rid_at) | rid_id << rid_at
+            } else {
+                q
+            });
+        }
+        for (n, (cid, pec)) in self.cid.iter_mut().zip(self.pec.iter_mut()).enumerate() {
+            cid.clock.next = clk;
+            pec.clock.next = clk;
+            if rst {
+                cid.d.next = bv(cid_reset);
+                pec.d.next = bv(0);
+            } else if pec_hit && n == pec_n {
+                cid.d.next = bv(pec_data & cid_reset);
+                pec.d.next = bv(pec_data >> PEC_FLAGS_AT);
+            } else {
+                cid.d.next = cid.q.val();
+                pec.d.next = pec.q.val();
+            }
+        }
+    }
+}
+
+/// Bit `i` of a value.
+fn bit(v: u64, i: usize) -> bool {
+    (v >> i) & 1 != 0
+}
+
+impl<const R: usize> Logic for Top<R> {
+    fn update(&mut self) {
+        let clk = self.clk.val();
+        let rst = self.rst.val();
+        let (rows, cols) = (self._rows, self._cols);
+        let row_id_w = self._row_id_w;
+        let cw = self._col_id_w;
+
+        // ------------------------------------------------------------ clocks, resets
+        self.u_ctrl.clk.next = clk;
+        self.u_ctrl.rst.next = rst;
+        self.u_glb.clk.next = clk;
+        self.u_glb.rst.next = rst;
+        for s in [
+            &mut self.u_filt_stream,
+            &mut self.u_ifmap_stream,
+            &mut self.u_psum_stream,
+        ] {
+            s.clk.next = clk;
+            s.rst.next = rst;
+        }
+        for pe in &mut self.u_pe {
+            pe.clk.next = clk;
+            pe.rst.next = rst;
+        }
+        for x in &mut self.u_gon_xbus {
+            x.clk.next = clk;
+            x.rst.next = rst;
+        }
+        for cr in &mut self.u_counters_row {
+            cr.clk.next = clk;
+            cr.rst.next = rst;
+        }
+        self.u_gon.clk.next = clk;
+        self.u_gon.rst.next = rst;
+        self.u_drain.clk.next = clk;
+        self.u_drain.rst.next = rst;
+        self.u_counters.clk.next = clk;
+        self.u_counters.rst.next = rst;
+        self.update_config(clk, rst);
+
+        // ----------------------------------------------------------------- controller
+        let gnt = u(self.u_glb.gnt.val());
+        let rvalid = u(self.u_glb.rvalid.val());
+        {
+            let c = &mut self.u_ctrl;
+            c.in_valid.next = self.in_valid.val();
+            c.in_data.next = self.in_data.val();
+            c.out_ready.next = self.out_ready.val();
+            self.in_ready.next = c.in_ready.val();
+            self.out_valid.next = c.out_valid.val();
+            self.out_data.next = c.out_data.val();
+            c.st_idle.next = bv(self.u_filt_stream.idle.val() as u64
+                | (self.u_ifmap_stream.idle.val() as u64) << 1
+                | (self.u_psum_stream.idle.val() as u64) << 2);
+            c.dr_idle.next = self.u_drain.idle.val();
+            c.ld_gnt.next = bit(gnt, P_LOAD);
+            c.sr_gnt.next = bit(gnt, P_STORE);
+            c.sr_rvalid.next = bit(rvalid, P_STORE);
+            c.sr_rdata.next = self.u_glb.rdata[P_STORE].val();
+            c.cnt_value.next = self.u_counters.value.val();
+        }
+
+        // -------------------------------------------------------------- global buffer
+        {
+            let req = self.u_drain.wr_req.val() as u64
+                | (self.u_ctrl.ld_req.val() as u64) << P_LOAD
+                | (self.u_psum_stream.rd_req.val() as u64) << P_PSUM
+                | (self.u_ifmap_stream.rd_req.val() as u64) << P_IFMAP
+                | (self.u_filt_stream.rd_req.val() as u64) << P_FILT
+                | (self.u_ctrl.sr_req.val() as u64) << P_STORE;
+            let g = &mut self.u_glb;
+            g.req.next = bv(req);
+            g.we.next = bv(GLB_WE);
+            g.addr[P_DRAIN].next = self.u_drain.wr_addr.val();
+            g.addr[P_LOAD].next = self.u_ctrl.ld_addr.val();
+            g.addr[P_PSUM].next = self.u_psum_stream.rd_addr.val();
+            g.addr[P_IFMAP].next = self.u_ifmap_stream.rd_addr.val();
+            g.addr[P_FILT].next = self.u_filt_stream.rd_addr.val();
+            g.addr[P_STORE].next = self.u_ctrl.sr_addr.val();
+            g.wdata[P_DRAIN].next = self.u_drain.wr_data.val();
+            g.wdata[P_LOAD].next = self.u_ctrl.ld_data.val();
+            for p in [P_PSUM, P_IFMAP, P_FILT, P_STORE] {
+                g.wdata[p].next = Bits::default();
+            }
+        }
+
+        // ------------------------------------------------------ stream engines + GINs
+        let tag_we = u(self.u_ctrl.st_tag_we.val());
+        let cmd_valid = u(self.u_ctrl.st_cmd_valid.val());
+        for (i, (s, port)) in [
+            (&mut self.u_filt_stream, P_FILT),
+            (&mut self.u_ifmap_stream, P_IFMAP),
+            (&mut self.u_psum_stream, P_PSUM),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let c = &self.u_ctrl;
+            s.tag_we.next = bit(tag_we, i);
+            s.tag_idx.next = c.st_tag_idx.val();
+            s.tag_data.next = c.st_tag_data.val();
+            s.cmd_valid.next = bit(cmd_valid, i);
+            s.cmd_len.next = c.st_len.val();
+            s.cmd_nrows.next = c.st_nrows.val();
+            s.cmd_base.next = c.st_base.val();
+            s.cmd_stride.next = c.st_stride.val();
+            s.rd_gnt.next = bit(gnt, port);
+            s.rd_valid.next = bit(rvalid, port);
+            s.rd_data.next = self.u_glb.rdata[port].val();
+        }
+        for (s, gin, at, w) in [
+            (
+                &mut self.u_filt_stream,
+                &mut self.u_filt_gin,
+                NET_FILT,
+                cw[0],
+            ),
+            (
+                &mut self.u_ifmap_stream,
+                &mut self.u_ifmap_gin,
+                NET_IFMAP,
+                cw[1],
+            ),
+            (
+                &mut self.u_psum_stream,
+                &mut self.u_psum_gin,
+                NET_PSUM,
+                cw[2],
+            ),
+        ] {
+            gin.in_valid.next = s.out_valid.val();
+            s.out_ready.next = gin.in_ready.val();
+            gin.row_tag.next = s.out_row_tag.val();
+            gin.col_tag.next = s.out_col_tag.val();
+            for (r, reg) in self.rid.iter().enumerate() {
+                gin.row_ids[r].next = bv(u(reg.q.val()) >> at & mask(row_id_w));
+            }
+            for (n, reg) in self.cid.iter().enumerate() {
+                gin.col_ids[n].next = bv(u(reg.q.val()) >> at & mask(w));
+            }
+        }
+
+        // ---------------------------------------------------------- PE array with LN
+        let cfg_acc = self.u_ctrl.cfg_acc.val();
+        let ps_data = self.u_psum_stream.out_data.val();
+        let fs_data = self.u_filt_stream.out_data.val();
+        let fs_count = self.u_filt_stream.out_count.val();
+        let is_data = self.u_ifmap_stream.out_data.val();
+        let is_count = self.u_ifmap_stream.out_count.val();
+        for r in 0..rows {
+            let mut ev = [0u64; 9];
+            let mut enabled = 0u64;
+            for c in 0..cols {
+                let n = r * cols + c;
+                let flags = u(self.pec[n].q.val());
+                let en = bit(flags, 0);
+                // the LN of the PE below (its up port) and above (its below port)
+                let (below_valid, below_data) = if r + 1 < rows {
+                    (
+                        self.u_ln[n + cols].up_valid.val(),
+                        self.u_pe[n + cols].pout_data.val(),
+                    )
+                } else {
+                    (false, Bits::default())
+                };
+                let up_ready = r > 0 && self.u_ln[n - cols].below_ready.val();
+                let xbus = &mut self.u_gon_xbus[r];
+                let (ln, pe) = (&mut self.u_ln[n], &mut self.u_pe[n]);
+
+                ln.psum_sel.next = bv(flags >> 1 & 3);
+                ln.acc.next = cfg_acc;
+                ln.out_gon.next = bit(flags, 3);
+                ln.gin_valid.next = self.u_psum_gin.pe_valid[n].val();
+                self.u_psum_gin.pe_ready[n].next = ln.gin_ready.val();
+                ln.gin_data.next = ps_data;
+                ln.below_valid.next = below_valid;
+                ln.below_data.next = below_data;
+                ln.pin_ready.next = pe.pin_ready.val();
+                ln.pout_valid.next = pe.pout_valid.val();
+                ln.gon_ready.next = xbus.pe_ready[c].val();
+                ln.up_ready.next = up_ready;
+
+                let c8 = &self.u_ctrl;
+                pe.start.next = c8.pe_start.val();
+                pe.cfg_p.next = c8.cfg_p.val();
+                pe.cfg_q.next = c8.cfg_q.val();
+                pe.cfg_s.next = c8.cfg_s.val();
+                pe.cfg_f.next = c8.cfg_f.val();
+                pe.cfg_u.next = c8.cfg_u.val();
+                pe.cfg_shift.next = c8.cfg_shift.val();
+                pe.cfg_en.next = en;
+                pe.pin_used.next = ln.pin_used.val();
+                pe.filt_valid.next = self.u_filt_gin.pe_valid[n].val();
+                self.u_filt_gin.pe_ready[n].next = pe.filt_ready.val();
+                pe.filt_data.next = fs_data;
+                pe.filt_count.next = fs_count;
+                pe.ifm_valid.next = self.u_ifmap_gin.pe_valid[n].val();
+                self.u_ifmap_gin.pe_ready[n].next = pe.ifm_ready.val();
+                pe.ifm_data.next = is_data;
+                pe.ifm_count.next = is_count;
+                pe.pin_valid.next = ln.pin_valid.val();
+                pe.pin_data.next = ln.pin_data.val();
+                pe.pout_ready.next = ln.pout_ready.val();
+
+                xbus.pe_valid[c].next = ln.gon_valid.val();
+                xbus.pe_data[c].next = pe.pout_data.val();
+                xbus.pe_idx[c].next = pe.pout_idx.val();
+                xbus.col_ids[c].next = bv(u(self.cid[n].q.val()) >> NET_GON & mask(cw[3]));
+
+                for (k, e) in [
+                    pe.ev_busy.val(),
+                    pe.ev_mac.val(),
+                    pe.ev_fwrite.val(),
+                    pe.ev_iread.val(),
+                    pe.ev_iwrite.val(),
+                    pe.ev_pacc.val(),
+                    pe.ev_pcol.val(),
+                    pe.ev_pwrite.val(),
+                    below_valid & ln.below_ready.val(),
+                ]
+                .into_iter()
+                .enumerate()
+                {
+                    ev[k] |= (e as u64) << c;
+                }
+                enabled |= (en as u64) << c;
+            }
+            let cr = &mut self.u_counters_row[r];
+            cr.clear.next = self.u_ctrl.cnt_clear.val();
+            cr.ev_busy.next = bv(ev[0]);
+            cr.ev_mac.next = bv(ev[1]);
+            cr.ev_fwrite.next = bv(ev[2]);
+            cr.ev_iread.next = bv(ev[3]);
+            cr.ev_iwrite.next = bv(ev[4]);
+            cr.ev_pacc.next = bv(ev[5]);
+            cr.ev_pcol.next = bv(ev[6]);
+            cr.ev_pwrite.next = bv(ev[7]);
+            cr.ln_word.next = bv(ev[8]);
+            cr.pe_enabled.next = bv(enabled);
+
+            let xbus = &mut self.u_gon_xbus[r];
+            xbus.x_taken.next = self.u_gon.x_taken[r].val();
+            let g = &mut self.u_gon;
+            g.x_valid[r].next = xbus.x_valid.val();
+            g.x_data[r].next = xbus.x_data.val();
+            g.x_idx[r].next = xbus.x_idx.val();
+            g.x_col[r].next = xbus.x_col.val();
+            g.row_ids[r].next = bv(u(self.rid[r].q.val()) >> NET_GON & mask(row_id_w));
+        }
+
+        // ------------------------------------------------------- GON and drain engine
+        {
+            let (g, d, c) = (&mut self.u_gon, &mut self.u_drain, &self.u_ctrl);
+            g.out_ready.next = d.in_ready.val();
+            d.cmd_valid.next = c.dr_cmd_valid.val();
+            d.cmd_total.next = c.dr_total.val();
+            d.cmd_base.next = c.dr_base.val();
+            d.cmd_stride.next = c.dr_stride.val();
+            d.in_valid.next = g.out_valid.val();
+            d.in_data.next = g.out_data.val();
+            d.in_idx.next = g.out_idx.val();
+            d.in_row_id.next = g.out_row_id.val();
+            d.in_col_id.next = g.out_col_id.val();
+            d.wr_gnt.next = bit(gnt, P_DRAIN);
+        }
+
+        // ------------------------------------------------------------------ counters
+        {
+            let rd = gnt & !GLB_WE;
+            let wr = gnt & GLB_WE;
+            let glb_reads = [P_PSUM, P_IFMAP, P_FILT, P_STORE]
+                .iter()
+                .filter(|&&p| bit(rd, p))
+                .count() as u64;
+            let glb_writes = [P_DRAIN, P_LOAD].iter().filter(|&&p| bit(wr, p)).count() as u64;
+            let k = &mut self.u_counters;
+            let c = &self.u_ctrl;
+            k.clear.next = c.cnt_clear.val();
+            for (r, cr) in self.u_counters_row.iter().enumerate() {
+                k.row_busy[r].next = cr.n_busy.val();
+                k.row_mac[r].next = cr.n_mac.val();
+                k.row_zero[r].next = cr.n_zero.val();
+                k.row_fread[r].next = cr.n_fread.val();
+                k.row_fwrite[r].next = cr.n_fwrite.val();
+                k.row_iread[r].next = cr.n_iread.val();
+                k.row_iwrite[r].next = cr.n_iwrite.val();
+                k.row_pacc[r].next = cr.n_pacc.val();
+                k.row_pcol[r].next = cr.n_pcol.val();
+                k.row_pwrite[r].next = cr.n_pwrite.val();
+                k.row_ln[r].next = cr.n_ln.val();
+                k.row_enabled[r].next = cr.n_enabled.val();
+            }
+            k.cfg_p.next = c.cfg_p.val();
+            k.glb_reads.next = bv(glb_reads);
+            k.glb_writes.next = bv(glb_writes);
+            k.filt_beat.next = self.u_filt_stream.out_valid.val() & self.u_filt_gin.in_ready.val();
+            k.ifmap_beat.next =
+                self.u_ifmap_stream.out_valid.val() & self.u_ifmap_gin.in_ready.val();
+            k.psum_beat.next = self.u_psum_stream.out_valid.val() & self.u_psum_gin.in_ready.val();
+            k.gon_word.next = self.u_gon.out_valid.val() & self.u_drain.in_ready.val();
+            k.host_in.next = self.in_valid.val() & c.in_ready.val();
+            k.host_out.next = c.out_valid.val() & self.out_ready.val();
+            k.host_in_wait.next = c.host_in_wait.val();
+            k.host_out_wait.next = c.host_out_wait.val();
+            k.sel.next = c.cnt_sel.val();
+        }
+    }
+
+    fn connect(&mut self) {
+        self.in_ready.connect();
+        self.out_valid.connect();
+        self.out_data.connect();
+    }
+}
+
+impl<const R: usize> Model for Top<R> {
+    fn block(&self) -> &'static str {
+        "top"
+    }
+    fn params(&self) -> Vec<(&'static str, u64)> {
+        // the top's parameters come from the rendered config, not from the harness
+        Vec::new()
+    }
+    fn ports(&self) -> &[Port] {
+        &self._ports
+    }
+    fn clocked(&self) -> bool {
+        true
+    }
+    fn set(&mut self, port: usize, v: &[u64]) {
+        let b = v[0] & 1 != 0;
+        match port {
+            0 => self.rst.next = b,
+            1 => self.in_valid.next = b,
+            3 => self.in_data.next = bv(v[0]),
+            5 => self.out_ready.next = b,
+            _ => {}
+        }
+    }
+    fn get(&self, port: usize, v: &mut [u64]) {
+        match port {
+            2 => v[0] = self.in_ready.val() as u64,
+            4 => v[0] = self.out_valid.val() as u64,
+            6 => v[0] = u(self.out_data.val()),
+            _ => {}
+        }
+    }
+    fn eval(&mut self) -> Result<(), HwError> {
+        settle(self, "top")
+    }
+    fn tick(&mut self) -> Result<(), HwError> {
+        clock_edge(self, |b| &mut b.clk, "top")
+    }
+    fn hdl(&self) -> &dyn Block {
+        self
+    }
+}
