@@ -84,6 +84,26 @@ impl Ln {
     }
 }
 
+impl Ln {
+    /// No input has a new value waiting (see [`super::inputs_settled`]).
+    pub(crate) fn inputs_settled(&self) -> bool {
+        super::inputs_settled!(
+            self,
+            psum_sel,
+            acc,
+            out_gon,
+            gin_valid,
+            below_valid,
+            pin_ready,
+            pout_valid,
+            gon_ready,
+            up_ready,
+            gin_data,
+            below_data
+        )
+    }
+}
+
 impl Logic for Ln {
     fn update(&mut self) {
         let sel = u(self.psum_sel.val());

@@ -317,6 +317,15 @@ pub(crate) fn clock_edge<B: Block>(
     Ok(())
 }
 
+/// True when none of the named input signals has a new value waiting (`next` == `val`): with a
+/// block that settled in the last pass, its `update` would then only repeat itself.
+macro_rules! inputs_settled {
+    ($s:ident, $($sig:ident),+ $(,)?) => {
+        $( $s.$sig.next == $s.$sig.val() )&&+
+    };
+}
+pub(crate) use inputs_settled;
+
 pub(crate) fn check_param(
     block: &'static str,
     param: &'static str,

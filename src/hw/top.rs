@@ -54,7 +54,8 @@ const NET_GON: u32 = 24;
 /// `pec_data` bits above the column IDs: enable, psum select (2 bits), output to GON.
 const PEC_FLAGS_AT: u32 = 32;
 
-#[derive(LogicBlock)]
+/// `Block` is written out (not derived) so a settle pass can pass over PEs and LNs that are at
+/// rest; see [`Top::update_all`](Block::update_all).
 pub struct Top<const R: usize> {
     pub clk: Signal<In, Clock>,
     pub rst: Signal<In, Bit>,
@@ -83,6 +84,9 @@ pub struct Top<const R: usize> {
     rid: Vec<DFF<Bits<32>>>,
     cid: Vec<DFF<Bits<32>>>,
     pec: Vec<DFF<Bits<4>>>,
+    /// PE n (LN n) changed something in the last pass it was evaluated.
+    _pe_busy: Vec<bool>,
+    _ln_busy: Vec<bool>,
     _rows: usize,
     _cols: usize,
     /// ID widths: row, then filter, ifmap, psum and GON column IDs.
@@ -152,6 +156,8 @@ impl<const R: usize> Top<R> {
             rid: many(rows as usize),
             cid: many(npe),
             pec: many(npe),
+            _pe_busy: vec![true; npe],
+            _ln_busy: vec![true; npe],
             _rows: rows as usize,
             _cols: cols as usize,
             _row_id_w: row_id_w,
@@ -229,6 +235,64 @@ impl<const R: usize> Top<R> {
 /// Bit `i` of a value.
 fn bit(v: u64, i: usize) -> bool {
     (v >> i) & 1 != 0
+}
+
+/// The top's own signals and registers, and its single instances, in field order.
+macro_rules! top_parts {
+    ($m:ident, $s:ident $(, $arg:expr)*) => {
+        $m!($s $(, $arg)*; clk, rst, in_valid, in_ready, in_data, out_valid, out_ready, out_data,
+            u_ctrl, u_glb, u_filt_stream, u_filt_gin, u_ifmap_stream, u_ifmap_gin, u_psum_stream,
+            u_psum_gin, u_gon_xbus, u_counters_row, u_gon, u_drain, u_counters, rid, cid, pec)
+    };
+}
+
+impl<const R: usize> Block for Top<R> {
+    fn connect_all(&mut self) {
+        self.connect();
+        macro_rules! go { ($s:ident; $($f:ident),+) => { $( $s.$f.connect_all(); )+ }; }
+        top_parts!(go, self);
+        self.u_pe.connect_all();
+        self.u_ln.connect_all();
+    }
+
+    /// rust-hdl's pass (this block's `update`, then every part's `update_all`), except that a
+    /// PE or LN that changed nothing in its last evaluation and has no new input is passed
+    /// over: its `update` reads only its inputs and its own state, so it would write the
+    /// values it already holds. Most PEs are at rest in most passes of a settle, and the PEs
+    /// are most of the work.
+    fn update_all(&mut self) {
+        self.update();
+        macro_rules! go { ($s:ident; $($f:ident),+) => { $( $s.$f.update_all(); )+ }; }
+        top_parts!(go, self);
+        for (pe, busy) in self.u_pe.iter_mut().zip(self._pe_busy.iter_mut()) {
+            if *busy || !pe.inputs_settled() {
+                pe.update_all();
+                *busy = pe.has_changed();
+            }
+        }
+        for (ln, busy) in self.u_ln.iter_mut().zip(self._ln_busy.iter_mut()) {
+            if *busy || !ln.inputs_settled() {
+                ln.update_all();
+                *busy = ln.has_changed();
+            }
+        }
+    }
+
+    fn has_changed(&self) -> bool {
+        macro_rules! go { ($s:ident; $($f:ident),+) => { false $( || $s.$f.has_changed() )+ }; }
+        top_parts!(go, self) || self._pe_busy.iter().any(|&b| b) || self._ln_busy.iter().any(|&b| b)
+    }
+
+    fn accept(&self, name: &str, probe: &mut dyn Probe) {
+        probe.visit_start_scope(name, self);
+        macro_rules! go {
+            ($s:ident, $p:expr; $($f:ident),+) => { $( $s.$f.accept(stringify!($f), $p); )+ };
+        }
+        top_parts!(go, self, probe);
+        self.u_pe.accept("u_pe", probe);
+        self.u_ln.accept("u_ln", probe);
+        probe.visit_end_scope(name, self);
+    }
 }
 
 impl<const R: usize> Logic for Top<R> {

@@ -4,17 +4,13 @@ use eyeriss_gen::analysis;
 use eyeriss_gen::config::ArchConfig;
 use eyeriss_gen::layer::ConvLayer;
 use eyeriss_gen::run::{self, LayerRun};
-use eyeriss_gen::sim::verilator::{RunOpts, VerilatorSim};
+use eyeriss_gen::sim::Backend;
+use eyeriss_gen::sim::verilator::RunOpts;
 
 /// Run `l` with its own data and assert what every run must show: the golden ofmap bit for bit,
 /// MACs equal to the data's non-zero MACs, MACs plus zero-skips equal to the layer's MACs, and
 /// one busy PE-cycle per MAC.
-pub fn run_checked(
-    cfg: &ArchConfig,
-    sim: &VerilatorSim,
-    l: &ConvLayer,
-    opts: &RunOpts,
-) -> LayerRun {
+pub fn run_checked(cfg: &ArchConfig, sim: &dyn Backend, l: &ConvLayer, opts: &RunOpts) -> LayerRun {
     let t = l.tensors(cfg.data.data_width).expect("layer data");
     let r = run::run_layer(cfg, l, t, sim, opts)
         .unwrap_or_else(|e| panic!("{} on {}: {e}", l.name, cfg.name));
