@@ -1,6 +1,7 @@
-//! The issue-2 benchmark: `generate` time for 12 x 14, Verilator build time, and simulated
-//! cycles per second on a real layer for 3 x 4 and 12 x 14. Prints figures; asserts nothing
-//! about speed.
+//! The issue-2 and issue-4 benchmark: `generate` time for 12 x 14, Verilator build time, and
+//! simulated cycles per second on a real layer for 3 x 4 and 12 x 14 on both backends (the
+//! Verilator build of the generated Verilog, and the rust-hdl model). Prints figures; asserts
+//! nothing about speed.
 //!
 //! ```sh
 //! cargo run --release --example bench              # 3 x 4 and 12 x 14
@@ -15,6 +16,8 @@ use std::time::Instant;
 use eyeriss_gen::config::ArchConfig;
 use eyeriss_gen::emit;
 use eyeriss_gen::layer::ConvLayer;
+use eyeriss_gen::sim::Backend;
+use eyeriss_gen::sim::rusthdl::RustHdlSim;
 use eyeriss_gen::sim::verilator::{RunOpts, VerilatorSim};
 use eyeriss_gen::{compile, golden};
 
@@ -50,9 +53,10 @@ fn main() -> anyhow::Result<()> {
         configs.push("eyeriss.toml");
     }
     println!(
-        "{:<8} {:>7} {:>10} {:>10} {:>9} {:>12}  layer '{}' ({} MACs)",
+        "{:<8} {:>7} {:<9} {:>10} {:>10} {:>9} {:>12}  layer '{}' ({} MACs)",
         "config",
         "array",
+        "backend",
         "build s",
         "cycles",
         "run s",
@@ -63,26 +67,34 @@ fn main() -> anyhow::Result<()> {
     for name in configs {
         let cfg = ArchConfig::load(&root.join("configs").join(name))?;
         let t = Instant::now();
-        let sim = VerilatorSim::build(&cfg, true)?;
+        let verilator = VerilatorSim::build(&cfg, true)?;
         let build_s = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let rust_hdl = RustHdlSim::new(&cfg)?;
+        let model_s = t.elapsed().as_secs_f64();
         let tensors = layer.tensors(cfg.data.data_width)?;
         let compiled = compile::compile(&cfg, &layer, &tensors)?;
-        // time the simulation alone (the harness process, from program file to output file)
-        let t = Instant::now();
-        let res = sim.run(&compiled.words, &RunOpts::default())?;
-        let run_s = t.elapsed().as_secs_f64();
-        let got = compiled.decode(&cfg, &res.words)?.ofmap;
-        let exact = got == golden::conv2d(&layer, &tensors, cfg.data.psum_width);
-        println!(
-            "{:<8} {:>7} {:>10.1} {:>10} {:>9.2} {:>12.0}  {}",
-            cfg.name,
-            format!("{}x{}", cfg.array.rows, cfg.array.cols),
-            build_s,
-            res.cycles,
-            run_s,
-            res.cycles as f64 / run_s,
-            if exact { "bit-exact" } else { "MISMATCH" }
-        );
+        let want = golden::conv2d(&layer, &tensors, cfg.data.psum_width);
+        let backends: [(&dyn Backend, f64); 2] = [(&verilator, build_s), (&rust_hdl, model_s)];
+        for (sim, setup_s) in backends {
+            // time the simulation alone (for Verilator, the harness process from program file
+            // to output file)
+            let t = Instant::now();
+            let res = sim.run(&compiled.words, &RunOpts::default())?;
+            let run_s = t.elapsed().as_secs_f64();
+            let exact = compiled.decode(&cfg, &res.words)?.ofmap == want;
+            println!(
+                "{:<8} {:>7} {:<9} {:>10.1} {:>10} {:>9.2} {:>12.0}  {}",
+                cfg.name,
+                format!("{}x{}", cfg.array.rows, cfg.array.cols),
+                sim.name(),
+                setup_s,
+                res.cycles,
+                run_s,
+                res.cycles as f64 / run_s,
+                if exact { "bit-exact" } else { "MISMATCH" }
+            );
+        }
     }
     Ok(())
 }

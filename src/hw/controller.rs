@@ -827,3 +827,12 @@ impl Model for Controller {
         self
     }
 }
+
+impl super::AtRest for Controller {
+    fn inputs_settled(&self) -> bool {
+        super::inputs_settled!(
+            self, clk, rst, in_valid, in_data, out_ready, st_idle, dr_idle, ld_gnt, sr_gnt,
+            sr_rvalid, sr_rdata, cnt_value
+        )
+    }
+}

@@ -289,3 +289,37 @@ impl Model for Counters {
         self
     }
 }
+
+impl super::AtRest for Counters {
+    fn inputs_settled(&self) -> bool {
+        super::inputs_settled!(
+            self,
+            clk,
+            rst,
+            clear,
+            cfg_p,
+            glb_reads,
+            glb_writes,
+            filt_beat,
+            ifmap_beat,
+            psum_beat,
+            gon_word,
+            host_in,
+            host_out,
+            host_in_wait,
+            host_out_wait,
+            sel
+        ) && super::vec_settled(&self.row_busy)
+            && super::vec_settled(&self.row_mac)
+            && super::vec_settled(&self.row_zero)
+            && super::vec_settled(&self.row_fread)
+            && super::vec_settled(&self.row_fwrite)
+            && super::vec_settled(&self.row_iread)
+            && super::vec_settled(&self.row_iwrite)
+            && super::vec_settled(&self.row_pacc)
+            && super::vec_settled(&self.row_pcol)
+            && super::vec_settled(&self.row_pwrite)
+            && super::vec_settled(&self.row_ln)
+            && super::vec_settled(&self.row_enabled)
+    }
+}

@@ -246,3 +246,12 @@ impl Model for CountersRow {
         self
     }
 }
+
+impl super::AtRest for CountersRow {
+    fn inputs_settled(&self) -> bool {
+        super::inputs_settled!(
+            self, clk, rst, clear, ev_busy, ev_mac, ev_fwrite, ev_iread, ev_iwrite, ev_pacc,
+            ev_pcol, ev_pwrite, ln_word, pe_enabled
+        )
+    }
+}

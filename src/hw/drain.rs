@@ -223,3 +223,12 @@ impl Model for Drain {
         self
     }
 }
+
+impl super::AtRest for Drain {
+    fn inputs_settled(&self) -> bool {
+        super::inputs_settled!(
+            self, clk, rst, cmd_valid, cmd_total, cmd_base, cmd_stride, in_valid, in_data, in_idx,
+            in_row_id, in_col_id, wr_gnt
+        )
+    }
+}

@@ -169,3 +169,12 @@ impl Model for Gin {
         self
     }
 }
+
+impl super::AtRest for Gin {
+    fn inputs_settled(&self) -> bool {
+        super::inputs_settled!(self, in_valid, row_tag, col_tag)
+            && super::vec_settled(&self.row_ids)
+            && super::vec_settled(&self.col_ids)
+            && super::vec_settled(&self.pe_ready)
+    }
+}

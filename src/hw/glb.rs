@@ -211,3 +211,11 @@ impl Model for Glb {
         self
     }
 }
+
+impl super::AtRest for Glb {
+    fn inputs_settled(&self) -> bool {
+        super::inputs_settled!(self, clk, rst, req, we)
+            && super::vec_settled(&self.addr)
+            && super::vec_settled(&self.wdata)
+    }
+}

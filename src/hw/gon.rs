@@ -259,3 +259,14 @@ impl Model for Gon {
         self
     }
 }
+
+impl super::AtRest for Gon {
+    fn inputs_settled(&self) -> bool {
+        super::inputs_settled!(self, clk, rst, out_ready)
+            && super::vec_settled(&self.x_valid)
+            && super::vec_settled(&self.x_data)
+            && super::vec_settled(&self.x_idx)
+            && super::vec_settled(&self.x_col)
+            && super::vec_settled(&self.row_ids)
+    }
+}

@@ -228,3 +228,13 @@ impl Model for GonXbus {
         self
     }
 }
+
+impl super::AtRest for GonXbus {
+    fn inputs_settled(&self) -> bool {
+        super::inputs_settled!(self, clk, rst, x_taken)
+            && super::vec_settled(&self.pe_valid)
+            && super::vec_settled(&self.pe_data)
+            && super::vec_settled(&self.pe_idx)
+            && super::vec_settled(&self.col_ids)
+    }
+}

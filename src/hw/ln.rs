@@ -84,9 +84,8 @@ impl Ln {
     }
 }
 
-impl Ln {
-    /// No input has a new value waiting (see [`super::inputs_settled`]).
-    pub(crate) fn inputs_settled(&self) -> bool {
+impl super::AtRest for Ln {
+    fn inputs_settled(&self) -> bool {
         super::inputs_settled!(
             self,
             psum_sel,

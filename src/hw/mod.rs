@@ -326,6 +326,19 @@ macro_rules! inputs_settled {
 }
 pub(crate) use inputs_settled;
 
+/// Every element of a split vector input settled (see [`inputs_settled`]).
+pub(crate) fn vec_settled<T: Synth>(v: &[Signal<In, T>]) -> bool {
+    v.iter().all(|s| s.next == s.val())
+}
+
+/// A block whose `update` reads only its inputs and its own state: once a pass changed
+/// nothing in it and no input has a new value waiting, evaluating it again would repeat
+/// itself, so a parent may pass over it (`top::Top` does, for speed).
+pub trait AtRest: Block {
+    /// No input has a new value waiting (`next` == `val`).
+    fn inputs_settled(&self) -> bool;
+}
+
 pub(crate) fn check_param(
     block: &'static str,
     param: &'static str,

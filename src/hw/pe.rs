@@ -340,9 +340,8 @@ macro_rules! clock_regs {
     };
 }
 
-impl Pe {
-    /// No input has a new value waiting (see [`super::inputs_settled`]).
-    pub(crate) fn inputs_settled(&self) -> bool {
+impl super::AtRest for Pe {
+    fn inputs_settled(&self) -> bool {
         super::inputs_settled!(
             self, clk, rst, start, cfg_p, cfg_q, cfg_s, cfg_f, cfg_u, cfg_shift, cfg_en, pin_used,
             filt_valid, filt_count, ifm_valid, ifm_count, pin_valid, pout_ready, filt_data,

@@ -480,3 +480,12 @@ impl<const R: usize> Model for Stream<R> {
         self
     }
 }
+
+impl<const R: usize> super::AtRest for Stream<R> {
+    fn inputs_settled(&self) -> bool {
+        super::inputs_settled!(
+            self, clk, rst, tag_we, tag_idx, tag_data, cmd_valid, cmd_len, cmd_nrows, cmd_base,
+            cmd_stride, rd_gnt, rd_valid, rd_data, out_ready
+        )
+    }
+}

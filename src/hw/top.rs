@@ -28,7 +28,7 @@ use super::gon_xbus::GonXbus;
 use super::ln::Ln;
 use super::pe::{Pe, PeParams};
 use super::stream::{Engine, Stream, StreamParams};
-use super::{HwError, Model, Port, bv, clock_edge, glb_addr_w, mask, settle, u};
+use super::{AtRest, HwError, Model, Port, bv, clock_edge, glb_addr_w, mask, settle, u};
 use crate::config::ArchConfig;
 
 /// GLB ports, highest priority first (the template's P_* localparams).
@@ -53,6 +53,23 @@ const NET_PSUM: u32 = 16;
 const NET_GON: u32 = 24;
 /// `pec_data` bits above the column IDs: enable, psum select (2 bits), output to GON.
 const PEC_FLAGS_AT: u32 = 32;
+
+/// The top's own signals and registers.
+macro_rules! top_own {
+    ($m:ident, $s:ident $(, $arg:expr)*) => {
+        $m!($s $(, $arg)*; clk, rst, in_valid, in_ready, in_data, out_valid, out_ready, out_data,
+            rid, cid, pec)
+    };
+}
+
+/// The instances, in the order a pass evaluates them (roughly the order data flows in).
+macro_rules! top_parts {
+    ($m:ident, $s:ident $(, $arg:expr)*) => {
+        $m!($s $(, $arg)*; u_ctrl, u_glb, u_filt_stream, u_filt_gin, u_ifmap_stream, u_ifmap_gin,
+            u_psum_stream, u_psum_gin, u_pe, u_ln, u_gon_xbus, u_gon, u_drain, u_counters_row,
+            u_counters)
+    };
+}
 
 /// `Block` is written out (not derived) so a settle pass can pass over PEs and LNs that are at
 /// rest; see [`Top::update_all`](Block::update_all).
@@ -84,9 +101,9 @@ pub struct Top<const R: usize> {
     rid: Vec<DFF<Bits<32>>>,
     cid: Vec<DFF<Bits<32>>>,
     pec: Vec<DFF<Bits<4>>>,
-    /// PE n (LN n) changed something in the last pass it was evaluated.
-    _pe_busy: Vec<bool>,
-    _ln_busy: Vec<bool>,
+    /// Per instance, in `top_parts!` order (a vector's elements in turn): its last
+    /// evaluation changed something.
+    _busy: Vec<bool>,
     _rows: usize,
     _cols: usize,
     /// ID widths: row, then filter, ifmap, psum and GON column IDs.
@@ -123,7 +140,7 @@ impl<const R: usize> Top<R> {
         fn many<T: Default>(n: usize) -> Vec<T> {
             (0..n).map(|_| T::default()).collect()
         }
-        Ok(Top {
+        let mut top = Top {
             clk: Default::default(),
             rst: Default::default(),
             in_valid: Default::default(),
@@ -156,8 +173,7 @@ impl<const R: usize> Top<R> {
             rid: many(rows as usize),
             cid: many(npe),
             pec: many(npe),
-            _pe_busy: vec![true; npe],
-            _ln_busy: vec![true; npe],
+            _busy: Vec::new(),
             _rows: rows as usize,
             _cols: cols as usize,
             _row_id_w: row_id_w,
@@ -171,7 +187,13 @@ impl<const R: usize> Top<R> {
                 Port::input("out_ready", 1),
                 Port::output("out_data", 64),
             ],
-        })
+        };
+        let mut parts = 0;
+        macro_rules! count { ($s:ident; $($f:ident),+) => { $( parts += $s.$f.count(); )+ }; }
+        top_parts!(count, top);
+        // every instance is evaluated in the first pass
+        top._busy = vec![true; parts];
+        Ok(top)
     }
 
     /// Row IDs out of reset: all ones in every network's field (the all-ones ID never matches).
@@ -237,50 +259,79 @@ fn bit(v: u64, i: usize) -> bool {
     (v >> i) & 1 != 0
 }
 
-/// The top's own signals and registers, and its single instances, in field order.
-macro_rules! top_parts {
-    ($m:ident, $s:ident $(, $arg:expr)*) => {
-        $m!($s $(, $arg)*; clk, rst, in_valid, in_ready, in_data, out_valid, out_ready, out_data,
-            u_ctrl, u_glb, u_filt_stream, u_filt_gin, u_ifmap_stream, u_ifmap_gin, u_psum_stream,
-            u_psum_gin, u_gon_xbus, u_counters_row, u_gon, u_drain, u_counters, rid, cid, pec)
-    };
+/// Evaluate `b` in this pass unless it is at rest (see [`AtRest`]); `busy` remembers whether
+/// its last evaluation changed anything.
+fn eval<B: AtRest>(b: &mut B, busy: &mut bool) {
+    if *busy || !b.inputs_settled() {
+        b.update_all();
+        *busy = b.has_changed();
+    }
+}
+
+/// [`eval`] for each of a vector of instances.
+fn eval_all<B: AtRest>(v: &mut [B], busy: &mut [bool]) {
+    for (b, busy) in v.iter_mut().zip(busy.iter_mut()) {
+        eval(b, busy);
+    }
+}
+
+/// [`eval`] or [`eval_all`] by the part's type.
+trait Part {
+    fn eval_part(&mut self, busy: &mut [bool]);
+    fn count(&self) -> usize;
+}
+
+impl<B: AtRest> Part for B {
+    fn eval_part(&mut self, busy: &mut [bool]) {
+        eval(self, &mut busy[0]);
+    }
+    fn count(&self) -> usize {
+        1
+    }
+}
+
+impl<B: AtRest> Part for Vec<B> {
+    fn eval_part(&mut self, busy: &mut [bool]) {
+        eval_all(self, busy);
+    }
+    fn count(&self) -> usize {
+        self.len()
+    }
 }
 
 impl<const R: usize> Block for Top<R> {
     fn connect_all(&mut self) {
         self.connect();
         macro_rules! go { ($s:ident; $($f:ident),+) => { $( $s.$f.connect_all(); )+ }; }
+        top_own!(go, self);
         top_parts!(go, self);
-        self.u_pe.connect_all();
-        self.u_ln.connect_all();
     }
 
-    /// rust-hdl's pass (this block's `update`, then every part's `update_all`), except that a
-    /// PE or LN that changed nothing in its last evaluation and has no new input is passed
-    /// over: its `update` reads only its inputs and its own state, so it would write the
-    /// values it already holds. Most PEs are at rest in most passes of a settle, and the PEs
-    /// are most of the work.
+    /// rust-hdl's pass (this block's `update`, then every part's `update_all`), except that an
+    /// instance that changed nothing in its last evaluation and has no new input is passed
+    /// over ([`AtRest`]): it would only write the values it already holds. Most instances are
+    /// at rest in most passes of a settle (after the host changes its inputs, only the
+    /// controller and the counters see it), and the PEs are most of the work.
     fn update_all(&mut self) {
         self.update();
-        macro_rules! go { ($s:ident; $($f:ident),+) => { $( $s.$f.update_all(); )+ }; }
-        top_parts!(go, self);
-        for (pe, busy) in self.u_pe.iter_mut().zip(self._pe_busy.iter_mut()) {
-            if *busy || !pe.inputs_settled() {
-                pe.update_all();
-                *busy = pe.has_changed();
-            }
+        macro_rules! own { ($s:ident; $($f:ident),+) => { $( $s.$f.update_all(); )+ }; }
+        top_own!(own, self);
+        let busy = &mut self._busy;
+        let mut at = 0;
+        macro_rules! parts {
+            ($s:ident; $($f:ident),+) => { $(
+                let n = $s.$f.count();
+                $s.$f.eval_part(&mut busy[at..at + n]);
+                at += n;
+            )+ };
         }
-        for (ln, busy) in self.u_ln.iter_mut().zip(self._ln_busy.iter_mut()) {
-            if *busy || !ln.inputs_settled() {
-                ln.update_all();
-                *busy = ln.has_changed();
-            }
-        }
+        top_parts!(parts, self);
+        debug_assert_eq!(at, busy.len());
     }
 
     fn has_changed(&self) -> bool {
         macro_rules! go { ($s:ident; $($f:ident),+) => { false $( || $s.$f.has_changed() )+ }; }
-        top_parts!(go, self) || self._pe_busy.iter().any(|&b| b) || self._ln_busy.iter().any(|&b| b)
+        top_own!(go, self) || self._busy.iter().any(|&b| b)
     }
 
     fn accept(&self, name: &str, probe: &mut dyn Probe) {
@@ -288,9 +339,8 @@ impl<const R: usize> Block for Top<R> {
         macro_rules! go {
             ($s:ident, $p:expr; $($f:ident),+) => { $( $s.$f.accept(stringify!($f), $p); )+ };
         }
+        top_own!(go, self, probe);
         top_parts!(go, self, probe);
-        self.u_pe.accept("u_pe", probe);
-        self.u_ln.accept("u_ln", probe);
         probe.visit_end_scope(name, self);
     }
 }
