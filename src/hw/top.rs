@@ -54,20 +54,27 @@ const NET_GON: u32 = 24;
 /// `pec_data` bits above the column IDs: enable, psum select (2 bits), output to GON.
 const PEC_FLAGS_AT: u32 = 32;
 
-/// The top's own signals and registers.
+/// The top's own inputs and registers.
 macro_rules! top_own {
     ($m:ident, $s:ident $(, $arg:expr)*) => {
-        $m!($s $(, $arg)*; clk, rst, in_valid, in_ready, in_data, out_valid, out_ready, out_data,
-            rid, cid, pec)
+        $m!($s $(, $arg)*; clk, rst, in_valid, in_data, out_ready, rid, cid, pec)
     };
 }
 
-/// The instances, in the order a pass evaluates them (roughly the order data flows in).
+/// The top's outputs.
+macro_rules! top_out {
+    ($m:ident, $s:ident $(, $arg:expr)*) => {
+        $m!($s $(, $arg)*; in_ready, out_valid, out_data)
+    };
+}
+
+/// The instances, in the order a pass evaluates them (`update_all`; roughly the order data
+/// flows in).
 macro_rules! top_parts {
     ($m:ident, $s:ident $(, $arg:expr)*) => {
-        $m!($s $(, $arg)*; u_ctrl, u_glb, u_filt_stream, u_filt_gin, u_ifmap_stream, u_ifmap_gin,
-            u_psum_stream, u_psum_gin, u_pe, u_ln, u_gon_xbus, u_gon, u_drain, u_counters_row,
-            u_counters)
+        $m!($s $(, $arg)*; u_ctrl, u_glb, u_filt_stream, u_ifmap_stream, u_psum_stream,
+            u_filt_gin, u_ifmap_gin, u_psum_gin, u_pe, u_ln, u_gon_xbus, u_gon, u_drain,
+            u_counters_row, u_counters)
     };
 }
 
@@ -279,6 +286,8 @@ fn eval_all<B: AtRest>(v: &mut [B], busy: &mut [bool]) {
 trait Part {
     fn eval_part(&mut self, busy: &mut [bool]);
     fn count(&self) -> usize;
+    /// An input has a new value waiting.
+    fn pending(&self) -> bool;
 }
 
 impl<B: AtRest> Part for B {
@@ -287,6 +296,9 @@ impl<B: AtRest> Part for B {
     }
     fn count(&self) -> usize {
         1
+    }
+    fn pending(&self) -> bool {
+        !self.inputs_settled()
     }
 }
 
@@ -297,6 +309,9 @@ impl<B: AtRest> Part for Vec<B> {
     fn count(&self) -> usize {
         self.len()
     }
+    fn pending(&self) -> bool {
+        self.iter().any(|b| !b.inputs_settled())
+    }
 }
 
 impl<const R: usize> Block for Top<R> {
@@ -304,6 +319,7 @@ impl<const R: usize> Block for Top<R> {
         self.connect();
         macro_rules! go { ($s:ident; $($f:ident),+) => { $( $s.$f.connect_all(); )+ }; }
         top_own!(go, self);
+        top_out!(go, self);
         top_parts!(go, self);
     }
 
@@ -313,25 +329,52 @@ impl<const R: usize> Block for Top<R> {
     /// at rest in most passes of a settle (after the host changes its inputs, only the
     /// controller and the counters see it), and the PEs are most of the work.
     fn update_all(&mut self) {
-        self.update();
         macro_rules! own { ($s:ident; $($f:ident),+) => { $( $s.$f.update_all(); )+ }; }
         top_own!(own, self);
-        let busy = &mut self._busy;
         let mut at = 0;
         macro_rules! parts {
             ($s:ident; $($f:ident),+) => { $(
                 let n = $s.$f.count();
-                $s.$f.eval_part(&mut busy[at..at + n]);
+                $s.$f.eval_part(&mut $s._busy[at..at + n]);
                 at += n;
             )+ };
         }
-        top_parts!(parts, self);
-        debug_assert_eq!(at, busy.len());
+        // Each instance's inputs are wired just before it is evaluated, from the outputs of
+        // the instances evaluated before it in this pass: a value crosses an instance boundary
+        // in one pass rather than two, and a settle takes fewer passes.
+        self.wire_clocks();
+        self.wire_ctrl();
+        parts!(self; u_ctrl);
+        self.wire_glb();
+        parts!(self; u_glb);
+        self.wire_streams();
+        parts!(self; u_filt_stream, u_ifmap_stream, u_psum_stream);
+        self.wire_gins();
+        parts!(self; u_filt_gin, u_ifmap_gin, u_psum_gin);
+        self.wire_array();
+        parts!(self; u_pe, u_ln, u_gon_xbus);
+        self.wire_gon();
+        parts!(self; u_gon);
+        self.wire_drain();
+        parts!(self; u_drain, u_counters_row);
+        self.wire_counters();
+        parts!(self; u_counters);
+        debug_assert_eq!(at, self._busy.len());
+        // last, so a change the wiring made in this pass shows in `has_changed`
+        top_out!(own, self);
     }
 
+    /// Also true while an instance has an input the wiring changed after it was evaluated in
+    /// this pass (a ready flowing back up a stream, say): the next pass must evaluate it.
     fn has_changed(&self) -> bool {
         macro_rules! go { ($s:ident; $($f:ident),+) => { false $( || $s.$f.has_changed() )+ }; }
-        top_own!(go, self) || self._busy.iter().any(|&b| b)
+        macro_rules! pending {
+            ($s:ident; $($f:ident),+) => { false $( || $s.$f.pending() )+ };
+        }
+        top_own!(go, self)
+            || top_out!(go, self)
+            || self._busy.iter().any(|&b| b)
+            || top_parts!(pending, self)
     }
 
     fn accept(&self, name: &str, probe: &mut dyn Probe) {
@@ -340,19 +383,16 @@ impl<const R: usize> Block for Top<R> {
             ($s:ident, $p:expr; $($f:ident),+) => { $( $s.$f.accept(stringify!($f), $p); )+ };
         }
         top_own!(go, self, probe);
+        top_out!(go, self, probe);
         top_parts!(go, self, probe);
         probe.visit_end_scope(name, self);
     }
 }
 
-impl<const R: usize> Logic for Top<R> {
-    fn update(&mut self) {
+impl<const R: usize> Top<R> {
+    fn wire_clocks(&mut self) {
         let clk = self.clk.val();
         let rst = self.rst.val();
-        let (rows, cols) = (self._rows, self._cols);
-        let row_id_w = self._row_id_w;
-        let cw = self._col_id_w;
-
         // ------------------------------------------------------------ clocks, resets
         self.u_ctrl.clk.next = clk;
         self.u_ctrl.rst.next = rst;
@@ -385,10 +425,12 @@ impl<const R: usize> Logic for Top<R> {
         self.u_counters.clk.next = clk;
         self.u_counters.rst.next = rst;
         self.update_config(clk, rst);
+    }
 
-        // ----------------------------------------------------------------- controller
+    fn wire_ctrl(&mut self) {
         let gnt = u(self.u_glb.gnt.val());
         let rvalid = u(self.u_glb.rvalid.val());
+        // ----------------------------------------------------------------- controller
         {
             let c = &mut self.u_ctrl;
             c.in_valid.next = self.in_valid.val();
@@ -407,7 +449,9 @@ impl<const R: usize> Logic for Top<R> {
             c.sr_rdata.next = self.u_glb.rdata[P_STORE].val();
             c.cnt_value.next = self.u_counters.value.val();
         }
+    }
 
+    fn wire_glb(&mut self) {
         // -------------------------------------------------------------- global buffer
         {
             let req = self.u_drain.wr_req.val() as u64
@@ -431,7 +475,11 @@ impl<const R: usize> Logic for Top<R> {
                 g.wdata[p].next = Bits::default();
             }
         }
+    }
 
+    fn wire_streams(&mut self) {
+        let gnt = u(self.u_glb.gnt.val());
+        let rvalid = u(self.u_glb.rvalid.val());
         // ------------------------------------------------------ stream engines + GINs
         let tag_we = u(self.u_ctrl.st_tag_we.val());
         let cmd_valid = u(self.u_ctrl.st_cmd_valid.val());
@@ -456,6 +504,11 @@ impl<const R: usize> Logic for Top<R> {
             s.rd_valid.next = bit(rvalid, port);
             s.rd_data.next = self.u_glb.rdata[port].val();
         }
+    }
+
+    fn wire_gins(&mut self) {
+        let row_id_w = self._row_id_w;
+        let cw = self._col_id_w;
         for (s, gin, at, w) in [
             (
                 &mut self.u_filt_stream,
@@ -487,7 +540,11 @@ impl<const R: usize> Logic for Top<R> {
                 gin.col_ids[n].next = bv(u(reg.q.val()) >> at & mask(w));
             }
         }
+    }
 
+    fn wire_array(&mut self) {
+        let (rows, cols) = (self._rows, self._cols);
+        let cw = self._col_id_w;
         // ---------------------------------------------------------- PE array with LN
         let cfg_acc = self.u_ctrl.cfg_acc.val();
         let ps_data = self.u_psum_stream.out_data.val();
@@ -585,7 +642,12 @@ impl<const R: usize> Logic for Top<R> {
             cr.ev_pwrite.next = bv(ev[7]);
             cr.ln_word.next = bv(ev[8]);
             cr.pe_enabled.next = bv(enabled);
+        }
+    }
 
+    fn wire_gon(&mut self) {
+        let row_id_w = self._row_id_w;
+        for r in 0..self._rows {
             let xbus = &mut self.u_gon_xbus[r];
             xbus.x_taken.next = self.u_gon.x_taken[r].val();
             let g = &mut self.u_gon;
@@ -595,11 +657,13 @@ impl<const R: usize> Logic for Top<R> {
             g.x_col[r].next = xbus.x_col.val();
             g.row_ids[r].next = bv(u(self.rid[r].q.val()) >> NET_GON & mask(row_id_w));
         }
+        self.u_gon.out_ready.next = self.u_drain.in_ready.val();
+    }
 
-        // ------------------------------------------------------- GON and drain engine
+    fn wire_drain(&mut self) {
+        let gnt = u(self.u_glb.gnt.val());
         {
-            let (g, d, c) = (&mut self.u_gon, &mut self.u_drain, &self.u_ctrl);
-            g.out_ready.next = d.in_ready.val();
+            let (g, d, c) = (&self.u_gon, &mut self.u_drain, &self.u_ctrl);
             d.cmd_valid.next = c.dr_cmd_valid.val();
             d.cmd_total.next = c.dr_total.val();
             d.cmd_base.next = c.dr_base.val();
@@ -611,7 +675,10 @@ impl<const R: usize> Logic for Top<R> {
             d.in_col_id.next = g.out_col_id.val();
             d.wr_gnt.next = bit(gnt, P_DRAIN);
         }
+    }
 
+    fn wire_counters(&mut self) {
+        let gnt = u(self.u_glb.gnt.val());
         // ------------------------------------------------------------------ counters
         {
             let rd = gnt & !GLB_WE;
@@ -652,6 +719,22 @@ impl<const R: usize> Logic for Top<R> {
             k.host_out_wait.next = c.host_out_wait.val();
             k.sel.next = c.cnt_sel.val();
         }
+    }
+}
+
+impl<const R: usize> Logic for Top<R> {
+    /// The whole top's wiring at once, as a derived block would run it; `update_all`
+    /// interleaves the same steps with the instances.
+    fn update(&mut self) {
+        self.wire_clocks();
+        self.wire_ctrl();
+        self.wire_glb();
+        self.wire_streams();
+        self.wire_gins();
+        self.wire_array();
+        self.wire_gon();
+        self.wire_drain();
+        self.wire_counters();
     }
 
     fn connect(&mut self) {
