@@ -390,10 +390,10 @@ impl<const R: usize> Block for Top<R> {
 }
 
 impl<const R: usize> Top<R> {
+    /// Clock and reset to every instance, and the configuration registers' next values.
     fn wire_clocks(&mut self) {
         let clk = self.clk.val();
         let rst = self.rst.val();
-        // ------------------------------------------------------------ clocks, resets
         self.u_ctrl.clk.next = clk;
         self.u_ctrl.rst.next = rst;
         self.u_glb.clk.next = clk;
@@ -427,10 +427,10 @@ impl<const R: usize> Top<R> {
         self.update_config(clk, rst);
     }
 
+    /// The controller's inputs, and the top's outputs from it.
     fn wire_ctrl(&mut self) {
         let gnt = u(self.u_glb.gnt.val());
         let rvalid = u(self.u_glb.rvalid.val());
-        // ----------------------------------------------------------------- controller
         {
             let c = &mut self.u_ctrl;
             c.in_valid.next = self.in_valid.val();
@@ -451,8 +451,8 @@ impl<const R: usize> Top<R> {
         }
     }
 
+    /// The GLB ports, highest priority first.
     fn wire_glb(&mut self) {
-        // -------------------------------------------------------------- global buffer
         {
             let req = self.u_drain.wr_req.val() as u64
                 | (self.u_ctrl.ld_req.val() as u64) << P_LOAD
@@ -477,10 +477,10 @@ impl<const R: usize> Top<R> {
         }
     }
 
+    /// The stream engines' commands, tags and GLB read ports.
     fn wire_streams(&mut self) {
         let gnt = u(self.u_glb.gnt.val());
         let rvalid = u(self.u_glb.rvalid.val());
-        // ------------------------------------------------------ stream engines + GINs
         let tag_we = u(self.u_ctrl.st_tag_we.val());
         let cmd_valid = u(self.u_ctrl.st_cmd_valid.val());
         for (i, (s, port)) in [
@@ -506,6 +506,7 @@ impl<const R: usize> Top<R> {
         }
     }
 
+    /// Each GIN between its stream engine and the PEs, with the row and column IDs.
     fn wire_gins(&mut self) {
         let row_id_w = self._row_id_w;
         let cw = self._col_id_w;
@@ -542,10 +543,10 @@ impl<const R: usize> Top<R> {
         }
     }
 
+    /// PEs, LNs and the per-row event vectors for the row counters.
     fn wire_array(&mut self) {
         let (rows, cols) = (self._rows, self._cols);
         let cw = self._col_id_w;
-        // ---------------------------------------------------------- PE array with LN
         let cfg_acc = self.u_ctrl.cfg_acc.val();
         let ps_data = self.u_psum_stream.out_data.val();
         let fs_data = self.u_filt_stream.out_data.val();
@@ -645,6 +646,7 @@ impl<const R: usize> Top<R> {
         }
     }
 
+    /// The GON: each row's X-bus word and the GON row IDs.
     fn wire_gon(&mut self) {
         let row_id_w = self._row_id_w;
         for r in 0..self._rows {
@@ -660,6 +662,7 @@ impl<const R: usize> Top<R> {
         self.u_gon.out_ready.next = self.u_drain.in_ready.val();
     }
 
+    /// The drain engine, between the GON and the GLB.
     fn wire_drain(&mut self) {
         let gnt = u(self.u_glb.gnt.val());
         {
@@ -677,9 +680,9 @@ impl<const R: usize> Top<R> {
         }
     }
 
+    /// The counters: the rows' sums and the top-level events.
     fn wire_counters(&mut self) {
         let gnt = u(self.u_glb.gnt.val());
-        // ------------------------------------------------------------------ counters
         {
             let rd = gnt & !GLB_WE;
             let wr = gnt & GLB_WE;
