@@ -130,6 +130,10 @@ pub struct FpgaGenCfg {
     /// (`eyeriss_mult_logic`) instead of in a DSP block.
     #[serde(default)]
     pub logic_mult_pes: u32,
+    /// PEs 2k and 2k+1 (row-major) keep their filter spads in the two ports of one
+    /// true dual-port memory (`eyeriss_fspad_pair`): one ECP5 DP16KD per two PEs.
+    #[serde(default)]
+    pub shared_filter_spad: bool,
 }
 
 impl FpgaGenCfg {

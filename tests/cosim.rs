@@ -109,6 +109,22 @@ fn a_layer_agrees_on_the_12x14_chip() {
     agree(&cfg, &v, &r, "chip_conv3x3", &RunOpts::default());
 }
 
+/// Shared filter spads change the Verilog's structure, not its behaviour: the model (which
+/// keeps each PE's spad inside it) agrees cycle for cycle on 3 x 3 (one PE alone in its pair).
+#[test]
+fn shared_filter_spads_agree_with_the_model() {
+    let cfg = ArchConfig::from_toml_str(
+        "base = \"small.toml\"\nname = \"shared_3x3\"\n[array]\nrows = 3\ncols = 3\n\
+         [fpga]\nshared_filter_spad = true\n",
+        &root().join("configs"),
+    )
+    .expect("3 x 3 shared config");
+    let v = VerilatorSim::build(&cfg, false).expect("verilator build");
+    let r = RustHdlSim::new(&cfg).expect("model");
+    agree(&cfg, &v, &r, "kernel3x5", &RunOpts::default());
+    agree(&cfg, &v, &r, "groups2", &stalls(9));
+}
+
 #[test]
 fn a_config_the_model_does_not_cover_is_refused_by_name() {
     let cfg = config("ecp5_small.toml");

@@ -194,6 +194,87 @@ fn logic_multipliers_free_dsp_blocks_in_the_estimate() {
     assert!(fpga::estimate::largest_fit(&fit, &dev).is_some());
 }
 
+/// `[fpga] shared_filter_spad`: two PEs' filter spads in one DP16KD. Yosys maps the pair module
+/// to exactly one block RAM on ECP5; the estimate halves the chip's filter block RAMs (168 to
+/// 84), which brings it under the 85F's 208; iCE40 boards, whose block RAM has one write port,
+/// refuse the option by name before anything is written.
+#[test]
+fn shared_filter_spads_halve_the_filter_block_rams() {
+    let dev = fpga::Device::load("85k").unwrap();
+    let chip = config("eyeriss.toml");
+    let mut shared = chip.clone();
+    shared.fpga.shared_filter_spad = true;
+    let (e, s) = (
+        fpga::estimate::estimate(&chip, &dev),
+        fpga::estimate::estimate(&shared, &dev),
+    );
+    assert_eq!(e.bram - s.bram, 84, "{} -> {}", e.bram, s.bram);
+    assert!(
+        fpga::estimate::shortfalls(&e, &dev)
+            .iter()
+            .any(|x| x.resource == "block RAM")
+    );
+    assert!(
+        !fpga::estimate::shortfalls(&s, &dev)
+            .iter()
+            .any(|x| x.resource == "block RAM")
+    );
+
+    let board = Board::load("icebreaker").unwrap();
+    let mut tiny = config("ice40_2x2.toml");
+    tiny.fpga.shared_filter_spad = true;
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let opts = FpgaOpts {
+        out: out.clone(),
+        freq_mhz: None,
+        force: true,
+        baud: None,
+        progress: false,
+    };
+    let err = fpga::build(&tiny, &board, &opts).unwrap_err().to_string();
+    assert!(err.contains("shared_filter_spad"), "{err}");
+    assert!(!out.exists());
+
+    if fpga::find_program("yosys").is_none() {
+        println!("note: yosys not installed; skipping the DP16KD mapping check");
+        return;
+    }
+    let files = eyeriss_gen::emit::render(&shared).unwrap();
+    let pair = files
+        .iter()
+        .find(|f| f.path.ends_with("eyeriss_fspad_pair.v"))
+        .expect("the pair module is generated");
+    std::fs::write(dir.path().join("pair.v"), &pair.contents).unwrap();
+    let run = std::process::Command::new("yosys")
+        .current_dir(dir.path())
+        .args([
+            "-q",
+            "-p",
+            "read_verilog pair.v; chparam -set DEPTH 224 eyeriss_fspad_pair; \
+             synth_ecp5 -top eyeriss_fspad_pair; tee -o stat.txt stat",
+        ])
+        .output()
+        .expect("yosys runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let stat = std::fs::read_to_string(dir.path().join("stat.txt")).unwrap();
+    let count = |cell: &str| -> u64 {
+        stat.lines()
+            .find_map(|l| {
+                let mut w = l.split_whitespace();
+                (w.next() == Some(cell)).then(|| w.next().unwrap().parse().unwrap())
+            })
+            .unwrap_or(0)
+    };
+    assert_eq!(count("DP16KD"), 1, "{stat}");
+    assert_eq!(count("TRELLIS_DPR16X4"), 0, "{stat}");
+    assert!(count("LUT4") < 10, "{stat}");
+}
+
 // The smallest design on a board, built to a bitstream in the default run (about 75 s):
 // ice40_1x1 with 24-bit counters and the UART board top takes 7,187 of the HX8K's 7,680
 // logic cells (it needed about 8,200 with the chip's 48-bit counters).

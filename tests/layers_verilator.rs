@@ -171,6 +171,47 @@ fn logic_multipliers_alone_are_bit_exact_and_cost_no_cycles() {
     }
 }
 
+/// Shared filter spads (`[fpga] shared_filter_spad`) on 3 x 4 and on 3 x 3 (the last PE alone
+/// in its pair module): bit-exact, and cycle for cycle the private spads of the default PE.
+#[test]
+fn shared_filter_spads_are_bit_exact_and_cost_no_cycles() {
+    let base = config("small.toml");
+    let base_sim = VerilatorSim::build(&base, false).expect("verilator build");
+    for (rows, cols) in [(3, 4), (3, 3)] {
+        let mut cfg = base.clone();
+        cfg.array.rows = rows;
+        cfg.array.cols = cols;
+        cfg.fpga.shared_filter_spad = true;
+        cfg.name = format!("shared_{rows}x{cols}");
+        cfg.validate().unwrap();
+        let sim = VerilatorSim::build(&cfg, false).expect("verilator build");
+        let mut plain = base.clone();
+        plain.array.rows = rows;
+        plain.array.cols = cols;
+        plain.name = format!("a{rows}x{cols}");
+        let plain_sim = if (rows, cols) == (3, 4) {
+            None
+        } else {
+            Some(VerilatorSim::build(&plain, false).expect("verilator build"))
+        };
+        for name in ["kernel3x5", "groups2", "kernel7_tall"] {
+            let path = root().join("layers").join(format!("{name}.toml"));
+            let r = run_file(&cfg, &sim, &path, &RunOpts::default());
+            let b = run_file(
+                &plain,
+                plain_sim.as_ref().unwrap_or(&base_sim),
+                &path,
+                &RunOpts::default(),
+            );
+            assert_eq!(r.ofmap, b.ofmap, "{name} on {rows} x {cols}");
+            assert_eq!(
+                r.stats.cycles, b.stats.cycles,
+                "{name} on {rows} x {cols}: cycles"
+            );
+        }
+    }
+}
+
 #[test]
 fn a_layer_is_bit_exact_on_the_12x14_chip() {
     let cfg = config("eyeriss.toml");

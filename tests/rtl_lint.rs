@@ -153,27 +153,35 @@ fn lint_psums_wider_than_products() {
     lint(&cfg);
 }
 
-/// `[fpga]` options: each alone and both, on 16-bit data (configs/ecp5_small.toml) and on
-/// 8-bit data with 32-bit psums (the product is sign-extended after its register).
+/// `[fpga]` options: all of them (configs/ecp5_small.toml with shared filter spads), each
+/// alone (shared spads on 3 x 3, an odd PE count), and all on 8-bit data with 32-bit psums
+/// (the product is sign-extended after its register).
 fn fpga_option_configs() -> Vec<ArchConfig> {
-    let both = ArchConfig::load(&root().join("configs/ecp5_small.toml")).expect("config loads");
-    let mut pipe_only = both.clone();
+    let mut all = ArchConfig::load(&root().join("configs/ecp5_small.toml")).expect("config loads");
+    all.fpga.shared_filter_spad = true;
+    all.name = "all_fpga_options".into();
+    let mut pipe_only = all.clone();
     pipe_only.fpga.logic_mult_pes = 0;
+    pipe_only.fpga.shared_filter_spad = false;
     pipe_only.name = "pipe_only".into();
-    let mut logic_only = both.clone();
+    let mut logic_only = all.clone();
     logic_only.fpga.mult_pipeline = false;
+    logic_only.fpga.shared_filter_spad = false;
     logic_only.name = "logic_only".into();
-    let mut wide = both.clone();
+    let mut shared_only = sized(3, 3, true);
+    shared_only.fpga.shared_filter_spad = true;
+    shared_only.name = "shared_only".into();
+    let mut wide = all.clone();
     wide.data.data_width = 8;
     wide.data.psum_width = 32;
     wide.noc.ifmap_gin_width = 8;
     wide.fpga.logic_mult_pes = wide.pes();
     wide.name = "wide_fpga".into();
-    let all = vec![both, pipe_only, logic_only, wide];
-    for c in &all {
+    let configs = vec![all, pipe_only, logic_only, shared_only, wide];
+    for c in &configs {
         c.validate().expect("valid");
     }
-    all
+    configs
 }
 
 #[test]

@@ -27,6 +27,10 @@ pub const BLOCKS: &[(&str, &str)] = &[
         "mult_logic",
         include_str!("../../templates/mult_logic.v.tera"),
     ),
+    (
+        "fspad_pair",
+        include_str!("../../templates/fspad_pair.v.tera"),
+    ),
     ("pe", include_str!("../../templates/pe.v.tera")),
     ("glb_bank", include_str!("../../templates/glb_bank.v.tera")),
     ("glb", include_str!("../../templates/glb.v.tera")),
@@ -96,10 +100,14 @@ pub fn module_name(block: &str) -> String {
     }
 }
 
-/// Whether the design of `cfg` instantiates `block`: the logic multiplier only when some PE
-/// uses it, so that configs without it generate the files they always did.
+/// Whether the design of `cfg` instantiates `block`: the `[fpga]` options' blocks only when
+/// asked for, so that configs without them generate the files they always did.
 pub fn block_needed(cfg: &ArchConfig, block: &str) -> bool {
-    block != "mult_logic" || cfg.fpga.logic_mult_pes > 0
+    match block {
+        "mult_logic" => cfg.fpga.logic_mult_pes > 0,
+        "fspad_pair" => cfg.fpga.shared_filter_spad,
+        _ => true,
+    }
 }
 
 fn tera_error(name: &str, e: tera::Error) -> EmitError {

@@ -183,11 +183,15 @@ fn fixed_ffs(cfg: &ArchConfig) -> u64 {
 pub fn estimate(cfg: &ArchConfig, dev: &Device) -> Estimate {
     let family = dev.family;
     let pes = cfg.pes() as u64;
-    let filter_bram = bram_blocks(
-        family,
-        cfg.pe.filter_spad as u64,
-        cfg.data.data_width as u64,
-    );
+    let dw = cfg.data.data_width as u64;
+    // `[fpga] shared_filter_spad`: PEs 2k and 2k+1 share one memory of two power-of-two halves
+    // (eyeriss_fspad_pair); an odd last PE has a pair module of its own.
+    let filter_bram_total = if cfg.fpga.shared_filter_spad {
+        let half = 1u64 << clog2(cfg.pe.filter_spad as u64).max(1);
+        pes.div_ceil(2) * bram_blocks(family, 2 * half, dw)
+    } else {
+        pes * bram_blocks(family, cfg.pe.filter_spad as u64, dw)
+    };
     let glb_bram = cfg.glb.banks as u64 * bram_blocks(family, cfg.glb.bank_words as u64, 64);
     // The board top's UART receive FIFO.
     let uart_bram = bram_blocks(family, u64::from(super::uart::RX_FIFO_BYTES), 8);
@@ -227,7 +231,7 @@ pub fn estimate(cfg: &ArchConfig, dev: &Device) -> Estimate {
         cols: cfg.array.cols,
         logic_cells,
         multipliers,
-        bram: pes * filter_bram + glb_bram + uart_bram,
+        bram: filter_bram_total + glb_bram + uart_bram,
         spram: 0,
         luts,
         ffs,

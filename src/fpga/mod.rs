@@ -394,6 +394,14 @@ pub fn build(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Report,
         return Err(FpgaError::BadFreq(freq));
     }
     let dev = Device::load(&board.device)?;
+    if cfg.fpga.shared_filter_spad && board.family == Family::Ice40 {
+        // Yosys 0.23 cannot map a memory with two write ports to SB_RAM40_4K (one write
+        // port) and builds it from flip-flops: about 8,200 per PE pair.
+        return Err(FpgaError::Board {
+            board: board.name.clone(),
+            msg: "[fpga] shared_filter_spad needs a true dual-port block RAM (ECP5 DP16KD); an iCE40 SB_RAM40_4K has one write port, and a 224 x 16 spad fills one anyway: set it to false for iCE40 boards".into(),
+        });
+    }
     let chain = Toolchain::load(board.family)?;
     let top = board_top(cfg, board, opts.baud)?;
 
