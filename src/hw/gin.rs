@@ -6,7 +6,9 @@ use rust_hdl::prelude::*;
 
 use super::gin_xbus::GinXbus;
 use super::mc::Mc;
-use super::{HwError, Model, Port, bv, check_param, field, mask, put_field, settle};
+use super::{
+    HwError, Model, Port, bv, check_param, get_flags, mask, set_fields, set_flags, settle,
+};
 
 #[derive(LogicBlock)]
 pub struct Gin {
@@ -130,32 +132,16 @@ impl Model for Gin {
             0 => self.in_valid.next = v[0] & 1 != 0,
             2 => self.row_tag.next = bv(v[0] & mask(self._row_id_w)),
             3 => self.col_tag.next = bv(v[0] & mask(self._col_id_w)),
-            4 => {
-                for (r, s) in self.row_ids.iter_mut().enumerate() {
-                    s.next = bv(field(v, r, self._row_id_w));
-                }
-            }
-            5 => {
-                for (n, s) in self.col_ids.iter_mut().enumerate() {
-                    s.next = bv(field(v, n, self._col_id_w));
-                }
-            }
-            6 => {
-                for (n, s) in self.pe_ready.iter_mut().enumerate() {
-                    s.next = field(v, n, 1) != 0;
-                }
-            }
+            4 => set_fields(&mut self.row_ids, v, self._row_id_w),
+            5 => set_fields(&mut self.col_ids, v, self._col_id_w),
+            6 => set_flags(&mut self.pe_ready, v),
             _ => {}
         }
     }
     fn get(&self, port: usize, v: &mut [u64]) {
         match port {
             1 => v[0] = self.in_ready.val() as u64,
-            7 => {
-                for (n, s) in self.pe_valid.iter().enumerate() {
-                    put_field(v, n, 1, s.val() as u64);
-                }
-            }
+            7 => get_flags(&self.pe_valid, v),
             _ => {}
         }
     }

@@ -4,7 +4,9 @@
 use rust_hdl::prelude::*;
 
 use super::mc::Mc;
-use super::{HwError, Model, Port, bv, check_param, field, mask, put_field, settle};
+use super::{
+    HwError, Model, Port, bv, check_param, get_flags, mask, set_fields, set_flags, settle,
+};
 
 #[derive(LogicBlock)]
 pub struct GinXbus {
@@ -88,27 +90,15 @@ impl Model for GinXbus {
     fn set(&mut self, port: usize, v: &[u64]) {
         match port {
             0 => self.col_tag.next = bv(v[0] & mask(self._id_w)),
-            1 => {
-                for (c, s) in self.col_ids.iter_mut().enumerate() {
-                    s.next = bv(field(v, c, self._id_w));
-                }
-            }
+            1 => set_fields(&mut self.col_ids, v, self._id_w),
             2 => self.in_valid.next = v[0] & 1 != 0,
-            3 => {
-                for (c, s) in self.pe_ready.iter_mut().enumerate() {
-                    s.next = field(v, c, 1) != 0;
-                }
-            }
+            3 => set_flags(&mut self.pe_ready, v),
             _ => {}
         }
     }
     fn get(&self, port: usize, v: &mut [u64]) {
         match port {
-            4 => {
-                for (c, s) in self.pe_valid.iter().enumerate() {
-                    put_field(v, c, 1, s.val() as u64);
-                }
-            }
+            4 => get_flags(&self.pe_valid, v),
             5 => v[0] = self.ready_ok.val() as u64,
             _ => {}
         }

@@ -6,7 +6,8 @@ use rust_hdl::prelude::*;
 
 use super::glb_bank::GlbBank;
 use super::{
-    HwError, Model, Port, bv, check_param, clock_edge, clog2, field, mask, put_field, settle, u,
+    HwError, Model, Port, bv, check_param, clock_edge, clog2, mask, put_field, set_fields, settle,
+    u,
 };
 
 /// Most ports the model holds (the template's NPORTS is 6 in `eyeriss_top`).
@@ -176,11 +177,7 @@ impl Model for Glb {
             0 => self.rst.next = v[0] & 1 != 0,
             1 => self.req.next = bv(v[0]),
             2 => self.we.next = bv(v[0]),
-            3 => {
-                for (p, s) in self.addr.iter_mut().enumerate() {
-                    s.next = bv(field(v, p, self._addr_w));
-                }
-            }
+            3 => set_fields(&mut self.addr, v, self._addr_w),
             4 => {
                 for (p, s) in self.wdata.iter_mut().enumerate() {
                     s.next = bv(v[p]);

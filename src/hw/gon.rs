@@ -5,8 +5,8 @@ use rust_hdl::prelude::*;
 
 use super::rr_arb::RrArb;
 use super::{
-    HwError, Model, Port, bv, check_param, clock_edge, field, from_words, mask, put_field, settle,
-    to_words, u,
+    HwError, Model, Port, check_param, clock_edge, get_flags, mask, set_fields, set_flags,
+    set_words, settle, to_words, u,
 };
 
 #[derive(LogicBlock)]
@@ -205,42 +205,18 @@ impl Model for Gon {
     fn set(&mut self, port: usize, v: &[u64]) {
         match port {
             0 => self.rst.next = v[0] & 1 != 0,
-            1 => {
-                for (k, s) in self.x_valid.iter_mut().enumerate() {
-                    s.next = field(v, k, 1) != 0;
-                }
-            }
-            3 => {
-                for (k, s) in self.x_data.iter_mut().enumerate() {
-                    s.next = from_words(&v[k..k + 1]);
-                }
-            }
-            4 => {
-                for (k, s) in self.x_idx.iter_mut().enumerate() {
-                    s.next = bv(field(v, k, self._idx_w));
-                }
-            }
-            5 => {
-                for (k, s) in self.x_col.iter_mut().enumerate() {
-                    s.next = bv(field(v, k, self._col_id_w));
-                }
-            }
-            6 => {
-                for (k, s) in self.row_ids.iter_mut().enumerate() {
-                    s.next = bv(field(v, k, self._row_id_w));
-                }
-            }
+            1 => set_flags(&mut self.x_valid, v),
+            3 => set_words(&mut self.x_data, v),
+            4 => set_fields(&mut self.x_idx, v, self._idx_w),
+            5 => set_fields(&mut self.x_col, v, self._col_id_w),
+            6 => set_fields(&mut self.row_ids, v, self._row_id_w),
             8 => self.out_ready.next = v[0] & 1 != 0,
             _ => {}
         }
     }
     fn get(&self, port: usize, v: &mut [u64]) {
         match port {
-            2 => {
-                for (k, s) in self.x_taken.iter().enumerate() {
-                    put_field(v, k, 1, s.val() as u64);
-                }
-            }
+            2 => get_flags(&self.x_taken, v),
             7 => v[0] = self.out_valid.val() as u64,
             9 => to_words(self.out_data.val(), v),
             10 => v[0] = u(self.out_idx.val()) & mask(self._idx_w),

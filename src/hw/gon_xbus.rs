@@ -6,8 +6,8 @@ use rust_hdl::prelude::*;
 
 use super::rr_arb::RrArb;
 use super::{
-    HwError, Model, Port, bv, check_param, clock_edge, field, from_words, mask, put_field, settle,
-    to_words, u,
+    HwError, Model, Port, check_param, clock_edge, get_flags, mask, set_fields, set_flags,
+    set_words, settle, to_words, u,
 };
 
 #[derive(LogicBlock)]
@@ -180,37 +180,17 @@ impl Model for GonXbus {
     fn set(&mut self, port: usize, v: &[u64]) {
         match port {
             0 => self.rst.next = v[0] & 1 != 0,
-            1 => {
-                for (c, s) in self.pe_valid.iter_mut().enumerate() {
-                    s.next = field(v, c, 1) != 0;
-                }
-            }
-            3 => {
-                for (c, s) in self.pe_data.iter_mut().enumerate() {
-                    s.next = from_words(&v[c..c + 1]);
-                }
-            }
-            4 => {
-                for (c, s) in self.pe_idx.iter_mut().enumerate() {
-                    s.next = bv(field(v, c, self._idx_w));
-                }
-            }
-            5 => {
-                for (c, s) in self.col_ids.iter_mut().enumerate() {
-                    s.next = bv(field(v, c, self._col_id_w));
-                }
-            }
+            1 => set_flags(&mut self.pe_valid, v),
+            3 => set_words(&mut self.pe_data, v),
+            4 => set_fields(&mut self.pe_idx, v, self._idx_w),
+            5 => set_fields(&mut self.col_ids, v, self._col_id_w),
             7 => self.x_taken.next = v[0] & 1 != 0,
             _ => {}
         }
     }
     fn get(&self, port: usize, v: &mut [u64]) {
         match port {
-            2 => {
-                for (c, s) in self.pe_ready.iter().enumerate() {
-                    put_field(v, c, 1, s.val() as u64);
-                }
-            }
+            2 => get_flags(&self.pe_ready, v),
             6 => v[0] = self.x_valid.val() as u64,
             8 => to_words(self.x_data.val(), v),
             9 => v[0] = u(self.x_idx.val()) & mask(self._idx_w),

@@ -288,6 +288,34 @@ pub(crate) fn to_words<const N: usize>(b: Bits<N>, w: &mut [u64]) {
     }
 }
 
+/// A split-vector input port (see [`Port::split`]) into its element signals of `w` bits.
+pub(crate) fn set_fields<const N: usize>(sigs: &mut [Signal<In, Bits<N>>], v: &[u64], w: u32) {
+    for (k, s) in sigs.iter_mut().enumerate() {
+        s.next = bv(field(v, k, w));
+    }
+}
+
+/// A split-vector input port of one-bit elements.
+pub(crate) fn set_flags(sigs: &mut [Signal<In, Bit>], v: &[u64]) {
+    for (k, s) in sigs.iter_mut().enumerate() {
+        s.next = field(v, k, 1) != 0;
+    }
+}
+
+/// A split-vector input port of 64-bit elements, one word each.
+pub(crate) fn set_words<const N: usize>(sigs: &mut [Signal<In, Bits<N>>], v: &[u64]) {
+    for (s, w) in sigs.iter_mut().zip(v) {
+        s.next = from_words(std::slice::from_ref(w));
+    }
+}
+
+/// A split-vector output port of one-bit elements.
+pub(crate) fn get_flags(sigs: &[Signal<Out, Bit>], v: &mut [u64]) {
+    for (k, s) in sigs.iter().enumerate() {
+        put_field(v, k, 1, s.val() as u64);
+    }
+}
+
 /// The low `n` bits of a `Bits<N>` set.
 pub(crate) fn ones<const N: usize>(n: u32) -> Bits<N> {
     let words: Vec<u64> = (0..N.div_ceil(64))
