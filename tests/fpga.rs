@@ -163,6 +163,47 @@ fn the_estimate_matches_measured_ice40_builds() {
 }
 
 #[test]
+fn the_estimate_matches_measured_ecp5_synthesis() {
+    use fpga::estimate::{BOARD_TOP_FFS, BOARD_TOP_LUTS, ECP5_SLOTS_PER_DPR};
+    // (base config, rows, cols, LUT4 + 2 x CCU2C, flip-flops, TRELLIS_DPR16X4): flattened
+    // synth_ecp5 builds of the design without the board top (Yosys 0.23, docs/fpga.md).
+    let dev = fpga::Device::load("85k").unwrap();
+    for (base, rows, cols, logic, ffs, dpr) in [
+        ("small.toml", 1, 1, 13_015, 2_803, 393),
+        ("small.toml", 2, 2, 16_690, 3_595, 696),
+        ("small.toml", 3, 4, 25_585, 5_260, 1_504),
+        ("eyeriss.toml", 1, 1, 20_098, 2_860, 394),
+        ("eyeriss.toml", 2, 3, 25_794, 4_055, 904),
+    ] {
+        let mut cfg = config(base);
+        cfg.array.rows = rows;
+        cfg.array.cols = cols;
+        cfg.validate().unwrap();
+        let e = fpga::estimate::estimate(&cfg, &dev);
+        let name = format!("{base} at {rows} x {cols}");
+        let est_dpr = e.lutram_bits / 64;
+        let est_logic =
+            e.luts - BOARD_TOP_LUTS - (est_dpr as f64 * ECP5_SLOTS_PER_DPR).round() as u64;
+        let within = |est: u64, real: u64, pct: f64| {
+            (est as f64 - real as f64).abs() <= pct / 100.0 * real as f64
+        };
+        assert!(
+            within(est_logic, logic, 3.0),
+            "{name}: {est_logic} vs {logic}"
+        );
+        assert!(
+            within(e.ffs - BOARD_TOP_FFS, ffs, 5.0),
+            "{name}: {} FFs vs {ffs}",
+            e.ffs
+        );
+        assert!(
+            within(est_dpr, dpr, 2.0),
+            "{name}: {est_dpr} DPR16X4 vs {dpr}"
+        );
+    }
+}
+
+#[test]
 fn logic_multipliers_free_dsp_blocks_in_the_estimate() {
     // The chip needs 168 + 5 MULT18X18D (docs/fpga.md) against the ECP5-85F's 156: 17 PEs
     // multiplying in logic close the gap, at the logic multiplier's LUTs each.

@@ -15,8 +15,8 @@
 //!   top's), LUT4s as 1.52 x flip-flops plus a fixed amount per PE. Calibrated on `synth_ice40`
 //!   builds of `ice40_1x1` and `ice40_2x2` with the UART board top (see docs/fpga.md): within
 //!   2.2% of both. iCE40 logic cells (what nextpnr runs out of) as LUT4s + 0.6 x flip-flops,
-//!   calibrated on one HX8K build. The ECP5 numbers use the same model with the FIFOs in LUT
-//!   RAM and are not calibrated yet.
+//!   calibrated on one HX8K build. ECP5 has its own fit ([`ecp5_logic`]): there the spads,
+//!   output queues and stream rows are LUT RAM, whose LUT4 slots count against the device.
 
 use serde::Serialize;
 
@@ -38,8 +38,24 @@ const COUNTERS: u64 = 21;
 /// Flip-flops of the board top: the UART bridge (233 in a synth_ice40 of the bridge alone:
 /// mostly the 64-bit word being assembled and the 9-byte frame being sent), the break
 /// counter and the reset registers.
-const BOARD_TOP_FFS: u64 = 251;
+pub const BOARD_TOP_FFS: u64 = 251;
 const PE_EXTRA_LUTS: u64 = 700;
+/// ECP5 fit (see [`ecp5_logic`]). LUT4 + 2 x CCU2C: 13,015 at 1 x 1 and 25,585 at 3 x 4 with 8
+/// banks, 20,098 at 1 x 1 and 25,794 at 2 x 3 with 27.
+const ECP5_BASE_LUTS: u64 = 8886;
+const ECP5_BANK_LUTS: u64 = 373;
+const ECP5_PE_LUTS: u64 = 1145;
+/// Flip-flops: 2,803 at 1 x 1 and 5,260 at 3 x 4 (8 banks); 2,860 and 4,055 at 1 x 1 and 2 x 3
+/// (27 banks); the base without the 21 counters.
+const ECP5_BASE_FFS: u64 = 2554 - COUNTERS * 48;
+const ECP5_BANK_FFS: u64 = 3;
+const ECP5_PE_FFS: u64 = 225;
+/// TRELLIS_DPR16X4: 393 at 1 x 1, 1,504 at 3 x 4, 904 at 2 x 3.
+const ECP5_BASE_DPR: u64 = 292;
+const ECP5_PE_DPR: u64 = 101;
+pub const ECP5_SLOTS_PER_DPR: f64 = 7.6;
+/// LUT4s of the board top (the UART bridge, 237 in a synthesis of the bridge alone).
+pub const BOARD_TOP_LUTS: u64 = 260;
 /// Flip-flops per GLB bank (arbitration and read-back registers).
 const FFS_PER_BANK: u64 = 40;
 /// Flip-flops of a PE besides its spads, FIFOs and datapath registers (control, counters).
@@ -75,8 +91,6 @@ pub struct Estimate {
     pub luts: u64,
     pub ffs: u64,
     pub lutram_bits: u64,
-    /// Whether the logic model was calibrated on this family.
-    pub calibrated: bool,
 }
 
 /// A resource the design needs more of than the device has.
@@ -195,15 +209,14 @@ pub fn estimate(cfg: &ArchConfig, dev: &Device) -> Estimate {
     let glb_bram = cfg.glb.banks as u64 * bram_blocks(family, cfg.glb.bank_words as u64, 64);
     // The board top's UART receive FIFO.
     let uart_bram = bram_blocks(family, u64::from(super::uart::RX_FIFO_BYTES), 8);
-    let fifo = pe_fifo_bits(cfg);
-    let (ffs, lutram_bits) = match family {
-        Family::Ice40 => (fixed_ffs(cfg) + pes * (pe_reg_ffs(cfg) + fifo), 0),
-        Family::Ecp5 => (fixed_ffs(cfg) + pes * pe_reg_ffs(cfg), pes * fifo),
+    let (ffs, lutram_bits, mut luts) = match family {
+        Family::Ice40 => {
+            let ffs = fixed_ffs(cfg) + pes * (pe_reg_ffs(cfg) + pe_fifo_bits(cfg));
+            let luts = (ffs as f64 * LUTS_PER_FF).round() as u64 + pes * PE_EXTRA_LUTS;
+            (ffs, 0, luts)
+        }
+        Family::Ecp5 => ecp5_logic(cfg),
     };
-    // A 16 x 4 LUT RAM takes the two LUT4s of half a slice; count its read logic as one more.
-    let mut luts = (ffs as f64 * LUTS_PER_FF).round() as u64
-        + pes * PE_EXTRA_LUTS
-        + lutram_bits.div_ceil(64) * 3;
     let logic_pes = u64::from(cfg.fpga.logic_mult_pes).min(pes);
     luts += logic_pes * logic_mult_luts(family, cfg.data.data_width);
     let shared_products = match family {
@@ -236,8 +249,40 @@ pub fn estimate(cfg: &ArchConfig, dev: &Device) -> Estimate {
         luts,
         ffs,
         lutram_bits,
-        calibrated: family == Family::Ice40,
     }
+}
+
+/// ECP5 flip-flops, LUT RAM bits and LUT4 slots, fitted on flattened `synth_ecp5` builds
+/// (Yosys 0.23, without the board top) of arrays 1 x 1, 2 x 2 and 3 x 4 with `small`'s 8-bank
+/// GLB and 1 x 1 and 2 x 3 with the chip's 27 banks (docs/fpga.md, "ECP5 estimate"). On ECP5
+/// the PEs' ifmap and psum spads, their output queues and the stream engines' per-row state
+/// are LUT RAM (TRELLIS_DPR16X4), so the flip-flops are few and the LUT4 slots many: after
+/// place and route, a DPR16X4 took about 7.6 LUT4 slots (the 3 x 4 build on the 85F: 42,050
+/// slots for 22,146 LUT4, 4,121 CCU2C, 1,504 DPR16X4 and the board top). The fit holds for
+/// 16-bit data and the chip's spad, FIFO and stream-row sizes; other settings are not
+/// scaled.
+fn ecp5_logic(cfg: &ArchConfig) -> (u64, u64, u64) {
+    let pes = cfg.pes() as u64;
+    let banks = cfg.glb.banks as u64;
+    let pipe = if cfg.fpga.mult_pipeline {
+        pe_reg_ffs(cfg) - {
+            let mut plain = cfg.clone();
+            plain.fpga.mult_pipeline = false;
+            pe_reg_ffs(&plain)
+        }
+    } else {
+        0
+    };
+    let ffs = ECP5_BASE_FFS
+        + COUNTERS * cfg.host.counter_bits as u64
+        + ECP5_BANK_FFS * banks
+        + (ECP5_PE_FFS + pipe) * pes
+        + BOARD_TOP_FFS;
+    let dpr = ECP5_BASE_DPR + ECP5_PE_DPR * pes;
+    // LUT4 plus two per CCU2C (a carry cell fills a slice's two LUT4 positions)
+    let logic = ECP5_BASE_LUTS + ECP5_BANK_LUTS * banks + ECP5_PE_LUTS * pes + BOARD_TOP_LUTS;
+    let luts = logic + (dpr as f64 * ECP5_SLOTS_PER_DPR).round() as u64;
+    (ffs, dpr * 64, luts)
 }
 
 /// Every resource the estimate exceeds on the device.
