@@ -14,6 +14,17 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Options for a build with no progress output, the board's clock and baud rate.
+fn quiet(out: PathBuf, force: bool) -> FpgaOpts {
+    FpgaOpts {
+        out,
+        freq_mhz: None,
+        force,
+        baud: None,
+        progress: false,
+    }
+}
+
 fn config(name: &str) -> ArchConfig {
     ArchConfig::load(&root().join("configs").join(name)).expect("config loads")
 }
@@ -111,13 +122,7 @@ fn a_design_too_big_is_refused_with_the_largest_array_that_fits() {
     // The refusal comes before anything is written.
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let opts = FpgaOpts {
-        out: out.clone(),
-        freq_mhz: None,
-        force: false,
-        baud: None,
-        progress: false,
-    };
+    let opts = quiet(out.clone(), false);
     let r = fpga::build(&config("ice40_2x2.toml"), &board, &opts);
     assert!(matches!(r, Err(FpgaError::DoesNotFit(_))));
     assert!(!out.exists());
@@ -131,13 +136,7 @@ fn ecp5_without_yowasp_is_refused_with_a_hint() {
     }
     let board = Board::load("ulx3s").unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let opts = FpgaOpts {
-        out: dir.path().join("out"),
-        freq_mhz: None,
-        force: false,
-        baud: None,
-        progress: false,
-    };
+    let opts = quiet(dir.path().join("out"), false);
     let e = fpga::build(&config("small.toml"), &board, &opts)
         .unwrap_err()
         .to_string();
@@ -266,13 +265,7 @@ fn shared_filter_spads_halve_the_filter_block_rams() {
     tiny.fpga.shared_filter_spad = true;
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("out");
-    let opts = FpgaOpts {
-        out: out.clone(),
-        freq_mhz: None,
-        force: true,
-        baud: None,
-        progress: false,
-    };
+    let opts = quiet(out.clone(), true);
     let err = fpga::build(&tiny, &board, &opts).unwrap_err().to_string();
     assert!(err.contains("shared_filter_spad"), "{err}");
     assert!(!out.exists());
@@ -333,13 +326,7 @@ fn ice40_1x1_builds_a_bitstream_on_the_hx8k_breakout() {
     let board = Board::load("hx8k_breakout").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("build");
-    let opts = FpgaOpts {
-        out: out.clone(),
-        freq_mhz: None,
-        force: false,
-        baud: None,
-        progress: false,
-    };
+    let opts = quiet(out.clone(), false);
     let r = fpga::build(&cfg, &board, &opts).unwrap_or_else(|e| panic!("{e}"));
     println!("{}", r.summary());
 
