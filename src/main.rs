@@ -195,6 +195,20 @@ enum Backend {
     RustHdl,
 }
 
+/// The error and its causes, each once: many library errors already end with their cause's
+/// text (`cannot create x.vcd: No such file or directory`), which `{:#}` would repeat.
+fn error_chain(e: &anyhow::Error) -> String {
+    let mut msg = e.to_string();
+    for cause in e.chain().skip(1) {
+        let c = cause.to_string();
+        if !msg.ends_with(&c) {
+            msg.push_str(": ");
+            msg.push_str(&c);
+        }
+    }
+    msg
+}
+
 /// `--vcd FILE` for one layer of several: `<stem>-<layer>.vcd` beside FILE.
 fn vcd_path(file: &Path, layer: &str, many: bool) -> PathBuf {
     if !many {
@@ -218,7 +232,7 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", error_chain(&e));
             ExitCode::from(2)
         }
     }

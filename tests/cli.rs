@@ -142,3 +142,61 @@ fn sim_uart_runs_a_layer_through_the_board_top() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--stall-out"));
 }
+
+/// `sim --backend rust-hdl` on a layer, with `--vcd`: the match line names the backend, the
+/// waveform is written; errors name what is wrong, once: an unwritable waveform path, a
+/// config the model does not cover, `--uart`.
+#[test]
+fn sim_on_the_rust_hdl_backend_writes_a_waveform() {
+    let dir = tempfile::tempdir().unwrap();
+    let vcd = dir.path().join("tiny.vcd");
+    let sim = |extra: &[&str]| {
+        let mut args = vec![
+            "sim",
+            "--config",
+            "configs/small.toml",
+            "--layer",
+            "layers/tiny.toml",
+            "--backend",
+            "rust-hdl",
+        ];
+        args.extend_from_slice(extra);
+        eyeriss_gen(&args)
+    };
+    let out = sim(&["--vcd", vcd.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("rust-hdl): MATCH"), "{stdout}");
+    let wave = std::fs::read_to_string(&vcd).unwrap();
+    assert!(wave.contains("$scope module eyeriss_top $end"));
+    assert!(wave.contains("$var wire 1 ! clk $end"));
+
+    let out = sim(&["--vcd", "/nonexistent-dir/x.vcd"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        err.contains("cannot create /nonexistent-dir/x.vcd"),
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("No such file").count(),
+        1,
+        "the cause once: {err}"
+    );
+
+    let out = sim(&["--uart"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--uart needs --backend verilator"));
+
+    let out = eyeriss_gen(&[
+        "sim",
+        "--config",
+        "configs/ecp5_small.toml",
+        "--layer",
+        "layers/tiny.toml",
+        "--backend",
+        "rust-hdl",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("mult_pipeline"));
+}
