@@ -235,9 +235,9 @@ fn waveforms_name_the_same_signals_and_agree_on_the_top_ports() {
     }
     // Every signal both waveforms have takes the same values at the same times: the whole
     // design agrees cycle by cycle, not only at its ports. The exception is a vector the model
-    // splits into elements: it is joined at the element signal's width, which can be wider
-    // than the Verilog field (`col_ids` as 8-bit IDs, say), so its bits are placed
-    // differently and its declared width differs.
+    // splits into elements below the top's instances (a GIN X-bus's `col_ids`, the GLB's
+    // `rbank`): the waveform knows the Verilog widths only of the top's instances' ports, so
+    // it joins these at the element signal's width, and their declared widths differ.
     let norm = |v: Option<&Vec<(u64, String)>>| {
         let mut out: Vec<(u64, String)> = Vec::new();
         for (t, x) in v.into_iter().flatten() {
@@ -262,7 +262,7 @@ fn waveforms_name_the_same_signals_and_agree_on_the_top_ports() {
         }
     }
     assert!(
-        same * 100 >= shared * 95,
+        same * 100 >= shared * 99,
         "{same} of {shared} shared signals agree"
     );
     // The host ports change to the same values at the same times, stalls and all.

@@ -133,6 +133,12 @@ pub trait Model {
     fn tick(&mut self) -> Result<(), HwError>;
     /// The rust-hdl block, for introspection and VCD.
     fn hdl(&self) -> &dyn Block;
+    /// For a block with instances: its own ports (key "") and each instance's, keyed by the
+    /// Rust field name as rust-hdl reports it (`u_pe$3` for element 3), for waveforms with
+    /// the Verilog widths.
+    fn instance_ports(&self) -> std::collections::HashMap<String, Vec<Port>> {
+        std::collections::HashMap::from([(String::new(), self.ports().to_vec())])
+    }
 }
 
 /// Every atom at the top level of a rust-hdl block, as (name, kind, bits); a `Vec` element

@@ -788,4 +788,35 @@ impl<const R: usize> Model for Top<R> {
     fn hdl(&self) -> &dyn Block {
         self
     }
+    fn instance_ports(&self) -> std::collections::HashMap<String, Vec<Port>> {
+        let mut m = std::collections::HashMap::new();
+        m.insert(String::new(), self._ports.clone());
+        let mut add = |name: String, b: &dyn Model| {
+            m.insert(name, b.ports().to_vec());
+        };
+        add("u_ctrl".into(), &self.u_ctrl);
+        add("u_glb".into(), &self.u_glb);
+        add("u_filt_stream".into(), &self.u_filt_stream);
+        add("u_ifmap_stream".into(), &self.u_ifmap_stream);
+        add("u_psum_stream".into(), &self.u_psum_stream);
+        add("u_filt_gin".into(), &self.u_filt_gin);
+        add("u_ifmap_gin".into(), &self.u_ifmap_gin);
+        add("u_psum_gin".into(), &self.u_psum_gin);
+        add("u_gon".into(), &self.u_gon);
+        add("u_drain".into(), &self.u_drain);
+        add("u_counters".into(), &self.u_counters);
+        for (n, pe) in self.u_pe.iter().enumerate() {
+            add(format!("u_pe${n}"), pe);
+        }
+        for (n, ln) in self.u_ln.iter().enumerate() {
+            add(format!("u_ln${n}"), ln);
+        }
+        for (r, x) in self.u_gon_xbus.iter().enumerate() {
+            add(format!("u_gon_xbus${r}"), x);
+        }
+        for (r, c) in self.u_counters_row.iter().enumerate() {
+            add(format!("u_counters_row${r}"), c);
+        }
+        m
+    }
 }

@@ -97,8 +97,13 @@ impl RustHdlSim {
         };
         let mut vcd = match vcd_file.as_mut() {
             Some((path, f)) => Some(
-                VcdWriter::new(f, top.hdl(), self.cfg.array.cols as usize)
-                    .map_err(vcd_err(path))?,
+                VcdWriter::new(
+                    f,
+                    top.hdl(),
+                    self.cfg.array.cols as usize,
+                    &top.instance_ports(),
+                )
+                .map_err(vcd_err(path))?,
             ),
             None => None,
         };

@@ -16,6 +16,7 @@
 use std::collections::HashMap;
 use std::io::{self, Write};
 
+use crate::hw::Port;
 use rust_hdl::prelude::{Atom, Block, Probe};
 use vcd::{IdCode, ReferenceIndex, TimescaleUnit, Value, VarType};
 
@@ -101,7 +102,8 @@ fn generate_scope(base: &str, i: usize, cols: usize) -> Vec<String> {
     }
 }
 
-/// One traced signal: its parts are (atom id, bit offset, bits).
+/// One traced signal: its parts are (atom id, bit offset, bits kept: the low bits of the
+/// atom's value that belong to the Verilog signal).
 struct Var {
     name: String,
     width: u32,
@@ -137,7 +139,7 @@ pub struct VcdWriter<W: Write> {
     vcd: vcd::Writer<W>,
     vars: Vec<Var>,
     /// atom id -> (var, bit offset)
-    by_atom: HashMap<usize, (usize, u32)>,
+    by_atom: HashMap<usize, (usize, u32, u32)>,
     cur: Vec<Vec<Value>>,
     last: Vec<Option<Vec<Value>>>,
     error: Option<io::Error>,
@@ -145,7 +147,15 @@ pub struct VcdWriter<W: Write> {
 
 impl<W: Write> VcdWriter<W> {
     /// Write the header for `top` (the model of `eyeriss_top`, an array with `cols` columns).
-    pub fn new(w: W, top: &dyn Block, cols: usize) -> io::Result<VcdWriter<W>> {
+    /// `ports` gives the Verilog ports of the top (key "") and of its instances (keyed by the
+    /// Rust field name, `u_pe$3` for element 3), so that their signals get the Verilog widths
+    /// rather than the model's wider signal types.
+    pub fn new(
+        w: W,
+        top: &dyn Block,
+        cols: usize,
+        ports: &HashMap<String, Vec<Port>>,
+    ) -> io::Result<VcdWriter<W>> {
         let mut probe = TreeProbe {
             stack: Vec::new(),
             root: None,
@@ -157,7 +167,8 @@ impl<W: Write> VcdWriter<W> {
             name: TOP_MODULE.into(),
             ..Scope::default()
         };
-        collect(&root, &mut scope, &mut vars, cols, true);
+        let own = ports.get("").map(Vec::as_slice);
+        collect(&root, &mut scope, &mut vars, cols, own, Some(ports));
         // the harness scope shows the top's ports, as Verilator does
         let ports: Vec<usize> = root
             .atoms
@@ -177,8 +188,8 @@ impl<W: Write> VcdWriter<W> {
 
         let mut by_atom = HashMap::new();
         for (k, v) in vars.iter().enumerate() {
-            for &(atom, off, _) in &v.parts {
-                by_atom.insert(atom, (k, off));
+            for &(atom, off, keep) in &v.parts {
+                by_atom.insert(atom, (k, off, keep));
             }
         }
         let cur = vars
@@ -202,28 +213,29 @@ impl<W: Write> VcdWriter<W> {
             return;
         }
         struct Sampler<'a> {
-            by_atom: &'a HashMap<usize, (usize, u32)>,
+            by_atom: &'a HashMap<usize, (usize, u32, u32)>,
             cur: &'a mut Vec<Vec<Value>>,
         }
         impl Probe for Sampler<'_> {
             fn visit_atom(&mut self, _name: &str, signal: &dyn Atom) {
-                let Some(&(k, off)) = self.by_atom.get(&signal.id()) else {
+                let Some(&(k, off, keep)) = self.by_atom.get(&signal.id()) else {
                     return;
                 };
                 let bits = &mut self.cur[k];
                 let w = bits.len();
                 let mut put = |lsb_index: usize, v: Value| {
                     // `bits` is MSB first, as VCD writes vectors
-                    if lsb_index < w {
-                        bits[w - 1 - lsb_index] = v;
+                    let at = off as usize + lsb_index;
+                    if lsb_index < keep as usize && at < w {
+                        bits[w - 1 - at] = v;
                     }
                 };
                 match signal.vcd() {
-                    rust_hdl::core::synth::VCDValue::Single(v) => put(off as usize, v),
+                    rust_hdl::core::synth::VCDValue::Single(v) => put(0, v),
                     rust_hdl::core::synth::VCDValue::Vector(vs) => {
                         let n = vs.len();
                         for (i, v) in vs.into_iter().enumerate() {
-                            put(off as usize + n - 1 - i, v);
+                            put(n - 1 - i, v);
                         }
                     }
                     _ => {}
@@ -286,8 +298,18 @@ fn write_scope<W: Write>(vcd: &mut vcd::Writer<W>, s: &Scope, vars: &[Var]) -> i
 /// Element index, atom id, bits.
 type Elem = (usize, usize, u32);
 
-/// Turn `node`'s atoms, registers and instances into `scope`'s vars and subscopes.
-fn collect(node: &Node, scope: &mut Scope, vars: &mut Vec<Var>, cols: usize, is_top: bool) {
+/// Turn `node`'s atoms, registers and instances into `scope`'s vars and subscopes. `mine` are
+/// the node's Verilog ports, if known; `kids` (at the top only) the ports of its instances by
+/// Rust field name (see [`VcdWriter::new`]).
+fn collect(
+    node: &Node,
+    scope: &mut Scope,
+    vars: &mut Vec<Var>,
+    cols: usize,
+    mine: Option<&[Port]>,
+    kids: Option<&HashMap<String, Vec<Port>>>,
+) {
+    let is_top = kids.is_some();
     // signals and registers by name; elements of a split vector share their base name
     let mut signals: Vec<(String, Vec<Elem>)> = Vec::new();
     let mut add = |name: &str, atom: usize, bits: u32| {
@@ -310,17 +332,24 @@ fn collect(node: &Node, scope: &mut Scope, vars: &mut Vec<Var>, cols: usize, is_
     }
     for (name, mut parts) in signals {
         parts.sort_unstable_by_key(|p| p.0);
-        let w = parts.iter().map(|p| p.2).max().unwrap_or(1);
-        let n = parts.last().map_or(1, |p| p.0 + 1);
+        let n = parts.last().map_or(1, |p| p.0 + 1) as u32;
+        // a Verilog port: its width, split evenly over the elements; otherwise the model's
+        let (w, width) = match mine.and_then(|ps| ps.iter().find(|p| p.name == name)) {
+            Some(p) => (p.width / p.elems.max(1), p.width),
+            None => {
+                let w = parts.iter().map(|p| p.2).max().unwrap_or(1);
+                (w, w * n)
+            }
+        };
         let id = IdCode::from(vars.len() as u64);
         scope.vars.push(vars.len());
         vars.push(Var {
             name,
-            width: w * n as u32,
+            width,
             id,
             parts: parts
                 .iter()
-                .map(|&(i, atom, bits)| (atom, i as u32 * w, bits))
+                .map(|&(i, atom, bits)| (atom, i as u32 * w, bits.min(w)))
                 .collect(),
         });
     }
@@ -334,7 +363,8 @@ fn collect(node: &Node, scope: &mut Scope, vars: &mut Vec<Var>, cols: usize, is_
             }
         }
         let s = s.child(base);
-        collect(kid, s, vars, cols, false);
+        let ports = kids.and_then(|k| k.get(&kid.name)).map(Vec::as_slice);
+        collect(kid, s, vars, cols, ports, None);
     }
 }
 
