@@ -125,7 +125,7 @@ impl RustHdlSim {
                 top.eval().map_err(model_err)?;
             }
             if let Some(w) = vcd.as_mut() {
-                w.sample(time, top.hdl(), clock);
+                w.sample(time, top.hdl());
             }
             time += 1;
             Ok(())

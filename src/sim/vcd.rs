@@ -208,7 +208,7 @@ impl<W: Write> VcdWriter<W> {
     }
 
     /// Record every signal of `top` at `time`; only changed values are written.
-    pub fn sample(&mut self, time: u64, top: &dyn Block, _clock_high: bool) {
+    pub fn sample(&mut self, time: u64, top: &dyn Block) {
         if self.error.is_some() {
             return;
         }
