@@ -1093,9 +1093,7 @@ fn glb_bank() {
         };
         let rep = run(&cfg, &mut m, &mut stim, 10_000);
         let rd = ix(&m, "rdata");
-        let nonzero = (0..rep.cycles)
-            .filter(|&c| rep.trace.output(c, rd)[0] != 0)
-            .count();
+        let nonzero = rep.trace.count_high(rd);
         assert!(nonzero > 5_000, "cycles with non-zero read data: {nonzero}");
     }
 }
@@ -1652,9 +1650,7 @@ fn counters_row() {
         let rep = run(&cfg, &mut m, &mut stim, 10_000);
         for n in ["n_mac", "n_zero", "n_pcol", "n_enabled"] {
             let p = ix(&m, n);
-            let busy = (0..rep.cycles)
-                .filter(|&c| rep.trace.output(c, p)[0] != 0)
-                .count();
+            let busy = rep.trace.count_high(p);
             assert!(busy > 5_000, "{n} non-zero on {busy} cycles");
         }
     }

@@ -6,7 +6,10 @@
 use rust_hdl::prelude::*;
 
 use super::fifo::Fifo;
-use super::{HwError, Model, Port, bv, check_param, clock_edge, clog2, mask, settle, u};
+use super::{
+    HwError, Model, Port, bv, check_param, clock_edge, clock_regs, clog2, hold_regs, mask, settle,
+    u,
+};
 
 const OP_NOP: u64 = 0x00;
 const OP_CFG_LAYER: u64 = 0x01;
@@ -211,15 +214,11 @@ fn port_list(p: &ControllerParams) -> Vec<(&'static str, u32, bool)> {
     ]
 }
 
-macro_rules! clock_regs {
-    ($s:ident, $clk:expr, $($r:ident),+ $(,)?) => {
-        $( $s.$r.clock.next = $clk; )+
-    };
-}
-
-macro_rules! hold_regs {
-    ($s:ident, $($r:ident),+ $(,)?) => {
-        $( $s.$r.d.next = $s.$r.q.val(); )+
+/// Every register of the controller, handed to `$m` after the tokens given: one list for the
+/// clocking and the hold, so that neither can miss a register.
+macro_rules! controller_regs {
+    ($m:ident, $($pre:tt)*) => {
+        $m!($($pre)* state, lv, rd_inflight, tag_have, halt_after, r_cfg_p, r_cfg_q, r_cfg_s, r_cfg_f, r_cfg_u, r_cfg_shift, r_cfg_acc, net, count, addr, relu, tag_i, tag_sub, tag_word, cnt_i, push_word, lw, la, r_st_len, r_st_nrows, r_st_base, r_st_stride, r_dr_total)
     };
 }
 
@@ -331,38 +330,7 @@ impl Controller {
 impl Logic for Controller {
     fn update(&mut self) {
         let clk = self.clk.val();
-        clock_regs!(
-            self,
-            clk,
-            state,
-            lv,
-            rd_inflight,
-            tag_have,
-            halt_after,
-            r_cfg_p,
-            r_cfg_q,
-            r_cfg_s,
-            r_cfg_f,
-            r_cfg_u,
-            r_cfg_shift,
-            r_cfg_acc,
-            net,
-            count,
-            addr,
-            relu,
-            tag_i,
-            tag_sub,
-            tag_word,
-            cnt_i,
-            push_word,
-            lw,
-            la,
-            r_st_len,
-            r_st_nrows,
-            r_st_base,
-            r_st_stride,
-            r_dr_total
-        );
+        controller_regs!(clock_regs, self, clk,);
         self.u_out_fifo.clk.next = clk;
         let rst = self.rst.val();
         self.u_out_fifo.rst.next = rst;
@@ -484,37 +452,7 @@ impl Logic for Controller {
             p.max_rows
         } as u64;
 
-        hold_regs!(
-            self,
-            state,
-            lv,
-            rd_inflight,
-            tag_have,
-            halt_after,
-            r_cfg_p,
-            r_cfg_q,
-            r_cfg_s,
-            r_cfg_f,
-            r_cfg_u,
-            r_cfg_shift,
-            r_cfg_acc,
-            net,
-            count,
-            addr,
-            relu,
-            tag_i,
-            tag_sub,
-            tag_word,
-            cnt_i,
-            push_word,
-            lw,
-            la,
-            r_st_len,
-            r_st_nrows,
-            r_st_base,
-            r_st_stride,
-            r_dr_total
-        );
+        controller_regs!(hold_regs, self,);
         if rst {
             self.state.d.next = bv(S_FETCH);
             self.lv.d.next = false;

@@ -167,10 +167,11 @@ impl Trace {
         let at = cycle as usize * l.out_words + l.offset[port];
         &self.outputs[at..at + l.ports[port].words()]
     }
-    /// Cycles on which a one-bit output was high: to check a run did something.
+    /// Cycles on which an output was non-zero (a one-bit output: high): to check a run did
+    /// something.
     pub fn count_high(&self, port: usize) -> u64 {
         (0..self.cycles)
-            .filter(|&c| self.output(c, port)[0] & 1 != 0)
+            .filter(|&c| self.output(c, port).iter().any(|&w| w != 0))
             .count() as u64
     }
 }

@@ -351,6 +351,22 @@ pub(crate) fn clock_edge<B: Block>(
     Ok(())
 }
 
+/// Drive every listed register's clock from `$clk`.
+macro_rules! clock_regs {
+    ($s:ident, $clk:expr, $($r:ident),+ $(,)?) => {
+        $( $s.$r.clock.next = $clk; )+
+    };
+}
+pub(crate) use clock_regs;
+
+/// Every listed register keeps its value (its `d` is its `q`).
+macro_rules! hold_regs {
+    ($s:ident, $($r:ident),+ $(,)?) => {
+        $( $s.$r.d.next = $s.$r.q.val(); )+
+    };
+}
+pub(crate) use hold_regs;
+
 /// True when none of the named input signals has a new value waiting (`next` == `val`): with a
 /// block that settled in the last pass, its `update` would then only repeat itself.
 macro_rules! inputs_settled {

@@ -7,8 +7,8 @@ use rust_hdl::prelude::*;
 
 use super::fifo::Fifo;
 use super::{
-    HwError, Model, Port, bv, bv128, check_param, clock_edge, clog2, from_words, mask, settle,
-    to_words, u,
+    HwError, Model, Port, bv, bv128, check_param, clock_edge, clock_regs, clog2, from_words, mask,
+    settle, to_words, u,
 };
 use crate::config::ArchConfig;
 
@@ -331,13 +331,6 @@ impl Pe {
     pub fn params_of(&self) -> &PeParams {
         &self._p
     }
-}
-
-/// Drive every listed register's clock from `$clk`.
-macro_rules! clock_regs {
-    ($s:ident, $clk:expr, $($r:ident),+ $(,)?) => {
-        $( $s.$r.clock.next = $clk; )+
-    };
 }
 
 impl super::AtRest for Pe {
