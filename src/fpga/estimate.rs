@@ -161,20 +161,24 @@ fn pe_fifo_bits(cfg: &ArchConfig) -> u64 {
     cfg.pe.fifo_depth as u64 * widths
 }
 
+/// Flip-flops the `[fpga] mult_pipeline` stage adds to a PE: its two operands and the raw
+/// product, which replaces the shifted one, and the stage's flags.
+fn pipe_ffs(cfg: &ArchConfig) -> u64 {
+    if cfg.fpga.mult_pipeline {
+        (4 * cfg.data.data_width as u64).saturating_sub(cfg.data.psum_width as u64)
+            + MULT_PIPE_CONTROL_FFS
+    } else {
+        0
+    }
+}
+
 /// Flip-flops of one PE that are not FIFO storage.
 fn pe_reg_ffs(cfg: &ArchConfig) -> u64 {
     let dw = cfg.data.data_width as u64;
-    // The pipelined multiply registers its two operands and the raw product, which replaces
-    // the shifted one.
-    let pipe = if cfg.fpga.mult_pipeline {
-        (4 * dw).saturating_sub(cfg.data.psum_width as u64) + MULT_PIPE_CONTROL_FFS
-    } else {
-        0
-    };
     cfg.pe.ifmap_spad as u64 * dw
         + cfg.pe.psum_spad as u64 * cfg.data.psum_width as u64
         + 4 * dw
-        + pipe
+        + pipe_ffs(cfg)
         + PE_CONTROL_FFS
 }
 
@@ -264,19 +268,10 @@ pub fn estimate(cfg: &ArchConfig, dev: &Device) -> Estimate {
 fn ecp5_logic(cfg: &ArchConfig) -> (u64, u64, u64) {
     let pes = cfg.pes() as u64;
     let banks = cfg.glb.banks as u64;
-    let pipe = if cfg.fpga.mult_pipeline {
-        pe_reg_ffs(cfg) - {
-            let mut plain = cfg.clone();
-            plain.fpga.mult_pipeline = false;
-            pe_reg_ffs(&plain)
-        }
-    } else {
-        0
-    };
     let ffs = ECP5_BASE_FFS
         + COUNTERS * cfg.host.counter_bits as u64
         + ECP5_BANK_FFS * banks
-        + (ECP5_PE_FFS + pipe) * pes
+        + (ECP5_PE_FFS + pipe_ffs(cfg)) * pes
         + BOARD_TOP_FFS;
     let dpr = ECP5_BASE_DPR + ECP5_PE_DPR * pes;
     // LUT4 plus two per CCU2C (a carry cell fills a slice's two LUT4 positions)
