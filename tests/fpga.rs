@@ -226,10 +226,22 @@ fn logic_multipliers_free_dsp_blocks_in_the_estimate() {
             .any(|s| s.resource == "multipliers")
     );
     assert_eq!(f.luts - e.luts, 17 * (313 + 2 * 88));
-    // The pipelined multiply adds its operand and product registers.
+    // The pipelined multiply adds its operand and product registers, which ECP5 keeps inside
+    // the MULT18X18D blocks (eyeriss_mult_pipe) and the HX8K, without DSPs, in the fabric.
     let mut piped = chip.clone();
     piped.fpga.mult_pipeline = true;
-    assert!(fpga::estimate::estimate(&piped, &dev).ffs > e.ffs);
+    let p = fpga::estimate::estimate(&piped, &dev);
+    assert_eq!(
+        e.ffs - p.ffs,
+        168 * (16 - 8),
+        "per PE the fabric loses the shifted product (16) and gains the stage's flags (8)"
+    );
+    let hx = fpga::Device::load("hx8k").unwrap();
+    let ex = fpga::estimate::estimate(&chip, &hx).ffs;
+    assert_eq!(
+        fpga::estimate::estimate(&piped, &hx).ffs - ex,
+        168 * (4 * 16 - 16 + 8)
+    );
     // A smaller array keeps as many logic-multiplier PEs as it has.
     assert!(fpga::estimate::largest_fit(&fit, &dev).is_some());
 }
@@ -307,6 +319,107 @@ fn shared_filter_spads_halve_the_filter_block_rams() {
     assert_eq!(count("DP16KD"), 1, "{stat}");
     assert_eq!(count("TRELLIS_DPR16X4"), 0, "{stat}");
     assert!(count("LUT4") < 10, "{stat}");
+}
+
+/// `[fpga] mult_pipeline` on ECP5: the flow defines EYERISS_ECP5, so each DSP PE's operand and
+/// product registers are the MULT18X18D's own (REG_INPUTA/B_CLK, REG_OUTPUT_CLK on CLK0, CE0
+/// for the operands, CE1 for the product) and leave the fabric: a PE loses exactly its
+/// 4 x 16 pipeline flip-flops, and the estimate counts that. (tests/layers_verilator.rs runs
+/// layers through this form against a model of the primitive.)
+#[test]
+fn the_ecp5_multiply_pipeline_is_in_the_mult18x18d_registers() {
+    let flow = std::fs::read_to_string(root().join("constraints/toolchains/ecp5.toml")).unwrap();
+    assert!(
+        flow.contains("-DEYERISS_ECP5"),
+        "the ECP5 flow selects the DSP form"
+    );
+    if fpga::find_program("yosys").is_none() {
+        println!("note: yosys not installed; skipping the MULT18X18D check");
+        return;
+    }
+    let mut cfg = config("ecp5_small.toml");
+    cfg.fpga.logic_mult_pes = 0;
+    cfg.validate().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let files = eyeriss_gen::emit::render(&cfg).unwrap();
+    let mut sources = Vec::new();
+    for name in ["eyeriss_fifo.v", "eyeriss_mult_pipe.v", "eyeriss_pe.v"] {
+        let f = files.iter().find(|f| f.path.ends_with(name)).unwrap();
+        std::fs::write(dir.path().join(name), &f.contents).unwrap();
+        sources.push(name);
+    }
+    let synth = |defines: &str, tag: &str| -> (serde_json::Value, String) {
+        let script = format!(
+            "read_verilog -DSYNTHESIS {defines} {}; synth_ecp5 -top eyeriss_pe; \
+             tee -o {tag}.txt stat; write_json {tag}.json",
+            sources.join(" ")
+        );
+        let run = std::process::Command::new("yosys")
+            .current_dir(dir.path())
+            .args(["-q", "-p", &script])
+            .output()
+            .expect("yosys runs");
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let json = std::fs::read_to_string(dir.path().join(format!("{tag}.json"))).unwrap();
+        let stat = std::fs::read_to_string(dir.path().join(format!("{tag}.txt"))).unwrap();
+        (serde_json::from_str(&json).unwrap(), stat)
+    };
+    let count = |stat: &str, cell: &str| -> u64 {
+        stat.lines()
+            .find_map(|l| {
+                let mut w = l.split_whitespace();
+                (w.next() == Some(cell)).then(|| w.next().unwrap().parse().unwrap())
+            })
+            .unwrap_or(0)
+    };
+    let (dsp_json, dsp) = synth("-DEYERISS_ECP5", "dsp");
+    let (_, portable) = synth("", "portable");
+    assert_eq!(
+        count(&portable, "TRELLIS_FF") - count(&dsp, "TRELLIS_FF"),
+        4 * 16,
+        "the operand and product registers leave the fabric:\n{portable}\n{dsp}"
+    );
+    assert_eq!(count(&dsp, "MULT18X18D"), count(&portable, "MULT18X18D"));
+    let cells = dsp_json["modules"]["eyeriss_pe"]["cells"]
+        .as_object()
+        .unwrap();
+    let pipe: Vec<_> = cells
+        .iter()
+        .filter(|(name, c)| c["type"] == "MULT18X18D" && name.contains("u_mult_pipe"))
+        .collect();
+    assert_eq!(pipe.len(), 1, "one MULT18X18D in the multiply pipeline");
+    let (_, cell) = pipe[0];
+    let param = |k: &str| cell["parameters"][k].as_str().unwrap_or("").to_string();
+    for (k, v) in [
+        ("REG_INPUTA_CLK", "CLK0"),
+        ("REG_INPUTB_CLK", "CLK0"),
+        ("REG_INPUTA_CE", "CE0"),
+        ("REG_OUTPUT_CLK", "CLK0"),
+        ("REG_OUTPUT_CE", "CE1"),
+        ("REG_PIPELINE_CLK", "NONE"),
+    ] {
+        assert_eq!(param(k), v, "{k}");
+    }
+    let conn = &cell["connections"];
+    assert_ne!(
+        conn["CE0"], conn["CE1"],
+        "operands and product load on their own enables"
+    );
+    assert!(conn["CLK1"].is_null(), "spare clocks stay unconnected");
+
+    let dev = fpga::Device::load("85k").unwrap();
+    let mut fabric = cfg.clone();
+    fabric.fpga.logic_mult_pes = fabric.pes();
+    let pes = cfg.pes() as u64;
+    assert_eq!(
+        fpga::estimate::estimate(&fabric, &dev).ffs - fpga::estimate::estimate(&cfg, &dev).ffs,
+        pes * 4 * 16,
+        "the estimate moves the same registers into the DSPs"
+    );
 }
 
 // The smallest design on a board, built to a bitstream in the default run (about 75 s):

@@ -57,6 +57,22 @@ fn lint(cfg: &ArchConfig) {
     lint_files(&files, "eyeriss_top", &cfg.name);
 }
 
+/// The form the ECP5 flow synthesizes (EYERISS_ECP5 defined: MULT18X18D blocks in the
+/// multiply pipeline), linted beside the primitive's simulation model.
+fn lint_ecp5(cfg: &ArchConfig) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut files = generate(cfg, dir.path());
+    let model = dir.path().join("ecp5_mult18x18d.v");
+    std::fs::write(&model, eyeriss_gen::sim::verilator::MULT18X18D_MODEL_SRC).unwrap();
+    files.push(model.to_string_lossy().into_owned());
+    files.push("-DEYERISS_ECP5".into());
+    lint_files(
+        &files,
+        "eyeriss_top",
+        &format!("{} (EYERISS_ECP5)", cfg.name),
+    );
+}
+
 fn lint_files(files: &[String], top: &str, name: &str) {
     let out = Command::new("verilator")
         .args(["--lint-only", "-Wall", "--top-module", top])
@@ -188,6 +204,9 @@ fn fpga_option_configs() -> Vec<ArchConfig> {
 fn lint_fpga_options() {
     for cfg in fpga_option_configs() {
         lint(&cfg);
+        if cfg.fpga.mult_pipeline {
+            lint_ecp5(&cfg);
+        }
     }
 }
 

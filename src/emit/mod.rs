@@ -28,6 +28,10 @@ pub const BLOCKS: &[(&str, &str)] = &[
         include_str!("../../templates/mult_logic.v.tera"),
     ),
     (
+        "mult_pipe",
+        include_str!("../../templates/mult_pipe.v.tera"),
+    ),
+    (
         "fspad_pair",
         include_str!("../../templates/fspad_pair.v.tera"),
     ),
@@ -106,6 +110,7 @@ pub fn block_needed(cfg: &ArchConfig, block: &str) -> bool {
     match block {
         "mult_logic" => cfg.fpga.logic_mult_pes > 0,
         "fspad_pair" => cfg.fpga.shared_filter_spad,
+        "mult_pipe" => cfg.fpga.mult_pipeline,
         _ => true,
     }
 }

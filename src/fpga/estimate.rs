@@ -63,6 +63,10 @@ const PE_CONTROL_FFS: u64 = 142;
 /// Flip-flops the `[fpga] mult_pipeline` stage adds beyond its operands and product (valid,
 /// zero and first flags, the psum index).
 const MULT_PIPE_CONTROL_FFS: u64 = 8;
+/// Operand widths of an ECP5 MULT18X18D and an iCE40 SB_MAC16; wider data keeps the
+/// multiply pipeline's registers in the fabric.
+const MULT18X18D_OPERAND_W: u64 = 18;
+const SB_MAC16_OPERAND_W: u64 = 16;
 
 /// LUT4s of one `eyeriss_mult_logic` for `data_width`-bit data, from `synth_ecp5` and
 /// `synth_ice40` of the module alone (Yosys 0.23, docs/fpga.md). On ECP5 a CCU2C carry cell
@@ -172,6 +176,27 @@ fn pipe_ffs(cfg: &ArchConfig) -> u64 {
     }
 }
 
+/// Flip-flops that `[fpga] mult_pipeline` keeps inside the DSP blocks instead of the fabric:
+/// each DSP PE's operand and product registers. On ECP5, `eyeriss_mult_pipe` under
+/// EYERISS_ECP5 puts them in the MULT18X18D's own (measured: a PE synthesizes to 185
+/// TRELLIS_FF against 249 without the define, 4 x 16 fewer); on iCE40, `synth_ice40 -dsp`
+/// packs the portable form's registers into the SB_MAC16 (measured: `eyeriss_mult_pipe` alone
+/// is one SB_MAC16 and 2 LUT4).
+/// A device without DSP blocks (the HX8K) keeps them all in the fabric.
+fn dsp_ffs(cfg: &ArchConfig, dev: &Device) -> u64 {
+    let dw = cfg.data.data_width as u64;
+    let operand_w = match dev.family {
+        Family::Ecp5 => MULT18X18D_OPERAND_W,
+        Family::Ice40 => SB_MAC16_OPERAND_W,
+    };
+    if cfg.fpga.mult_pipeline && dev.multipliers > 0 && dw <= operand_w {
+        let dsp_pes = cfg.first_logic_mult_pe() as u64;
+        4 * dw * dsp_pes
+    } else {
+        0
+    }
+}
+
 /// Flip-flops of one PE that are not FIFO storage.
 fn pe_reg_ffs(cfg: &ArchConfig) -> u64 {
     let dw = cfg.data.data_width as u64;
@@ -215,11 +240,12 @@ pub fn estimate(cfg: &ArchConfig, dev: &Device) -> Estimate {
     let uart_bram = bram_blocks(family, u64::from(super::uart::RX_FIFO_BYTES), 8);
     let (ffs, lutram_bits, mut luts) = match family {
         Family::Ice40 => {
-            let ffs = fixed_ffs(cfg) + pes * (pe_reg_ffs(cfg) + pe_fifo_bits(cfg));
+            let ffs =
+                fixed_ffs(cfg) + pes * (pe_reg_ffs(cfg) + pe_fifo_bits(cfg)) - dsp_ffs(cfg, dev);
             let luts = (ffs as f64 * LUTS_PER_FF).round() as u64 + pes * PE_EXTRA_LUTS;
             (ffs, 0, luts)
         }
-        Family::Ecp5 => ecp5_logic(cfg),
+        Family::Ecp5 => ecp5_logic(cfg, dev),
     };
     let logic_pes = u64::from(cfg.fpga.logic_mult_pes).min(pes);
     luts += logic_pes * logic_mult_luts(family, cfg.data.data_width);
@@ -265,14 +291,15 @@ pub fn estimate(cfg: &ArchConfig, dev: &Device) -> Estimate {
 /// slots for 22,146 LUT4, 4,121 CCU2C, 1,504 DPR16X4 and the board top). The fit holds for
 /// 16-bit data and the chip's spad, FIFO and stream-row sizes; other settings are not
 /// scaled.
-fn ecp5_logic(cfg: &ArchConfig) -> (u64, u64, u64) {
+fn ecp5_logic(cfg: &ArchConfig, dev: &Device) -> (u64, u64, u64) {
     let pes = cfg.pes() as u64;
     let banks = cfg.glb.banks as u64;
     let ffs = ECP5_BASE_FFS
         + COUNTERS * cfg.host.counter_bits as u64
         + ECP5_BANK_FFS * banks
         + (ECP5_PE_FFS + pipe_ffs(cfg)) * pes
-        + BOARD_TOP_FFS;
+        + BOARD_TOP_FFS
+        - dsp_ffs(cfg, dev);
     let dpr = ECP5_BASE_DPR + ECP5_PE_DPR * pes;
     // LUT4 plus two per CCU2C (a carry cell fills a slice's two LUT4 positions)
     let logic = ECP5_BASE_LUTS + ECP5_BANK_LUTS * banks + ECP5_PE_LUTS * pes + BOARD_TOP_LUTS;

@@ -30,6 +30,9 @@ pub const HARNESS_SRC: &str = include_str!("../../sim/harness.cpp");
 pub const UART_HARNESS_SRC: &str = include_str!("../../sim/uart_harness.cpp");
 /// Helpers the UART harness includes.
 pub const HOST_IO_SRC: &str = include_str!("../../sim/host_io.h");
+/// A simulation model of the ECP5 MULT18X18D (the subset `eyeriss_mult_pipe` uses), for
+/// [`VerilatorSim::build_ecp5`].
+pub const MULT18X18D_MODEL_SRC: &str = include_str!("../../sim/ecp5_mult18x18d.v");
 
 /// Flags for every build. `-j 2` bounds both Verilator and the C++ compile; `-O3` and the fast
 /// X handling are Verilator's own optimizations. `--output-split-cfuncs` caps the size of each
@@ -54,6 +57,8 @@ const VERILATOR_FLAGS: &[&str] = &[
 
 /// Extra flags for a build that can write VCD traces (`RunOpts::vcd`).
 const TRACE_FLAGS: &[&str] = &["--trace"];
+/// What `constraints/toolchains/ecp5.toml` defines for synthesis besides SYNTHESIS.
+const ECP5_DEFINES: &[&str] = &["-DEYERISS_ECP5"];
 
 const BINARY: &str = "Vharness";
 const BUILD_LOG: &str = "build.log";
@@ -239,6 +244,8 @@ pub struct VerilatorSim {
     binary: PathBuf,
     /// The tracing variant, built the first time a run asks for a VCD.
     trace_binary: Mutex<Option<PathBuf>>,
+    /// Verilog macros the build defines (`EYERISS_ECP5` for [`VerilatorSim::build_ecp5`]).
+    defines: &'static [&'static str],
 }
 
 fn io_err(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> SimError {
@@ -338,6 +345,22 @@ impl VerilatorSim {
         Self::build_top(cfg, SimTop::Core, cache, progress)
     }
 
+    /// The design as the ECP5 flow synthesizes it: with `EYERISS_ECP5` defined, so that
+    /// `eyeriss_mult_pipe` instantiates MULT18X18D blocks, which [`MULT18X18D_MODEL_SRC`]
+    /// stands in for. Runs a layer through the DSP form of the multiply pipeline.
+    pub fn build_ecp5(
+        cfg: &ArchConfig,
+        cache: &Path,
+        progress: bool,
+    ) -> Result<VerilatorSim, SimError> {
+        let mut files = emit::render(cfg)?;
+        files.push(OutFile::new(
+            "sim/ecp5_mult18x18d.v",
+            MULT18X18D_MODEL_SRC.to_string(),
+        ));
+        Self::build_files(files, cfg, SimTop::Core, ECP5_DEFINES, cache, progress)
+    }
+
     /// The board top (`eyeriss_board_top`) with `divisor` clocks per UART bit, driven through
     /// its UART pins (`sim/uart_harness.cpp`), with [`cache_root`].
     pub fn build_uart(
@@ -359,9 +382,20 @@ impl VerilatorSim {
         if let SimTop::Uart { divisor } = top {
             files.extend(uart::render(cfg, &uart::TopParams::for_sim(divisor))?);
         }
+        Self::build_files(files, cfg, top, &[], cache, progress)
+    }
+
+    fn build_files(
+        files: Vec<OutFile>,
+        cfg: &ArchConfig,
+        top: SimTop,
+        defines: &'static [&'static str],
+        cache: &Path,
+        progress: bool,
+    ) -> Result<VerilatorSim, SimError> {
         let cache = cache.to_path_buf();
         let binary = build_cached(
-            &system_build(&files, top, &cfg.name, false),
+            &system_build(&files, top, &cfg.name, false, defines),
             &cache,
             progress,
         )?;
@@ -372,6 +406,7 @@ impl VerilatorSim {
             progress,
             binary,
             trace_binary: Mutex::new(None),
+            defines,
         })
     }
 
@@ -523,7 +558,7 @@ impl VerilatorSim {
             .map(|f| f.path.trim_end_matches(".core").to_string())
             .unwrap_or_default();
         let b = build_cached(
-            &system_build(&self.files, self.top, &name, true),
+            &system_build(&self.files, self.top, &name, true, self.defines),
             &self.cache,
             self.progress,
         )?;
@@ -540,11 +575,21 @@ fn read_words(path: &Path) -> std::io::Result<Vec<u64>> {
         .collect())
 }
 
-fn system_build<'a>(files: &'a [OutFile], top: SimTop, name: &str, trace: bool) -> BuildSpec<'a> {
+fn system_build<'a>(
+    files: &'a [OutFile],
+    top: SimTop,
+    name: &str,
+    trace: bool,
+    defines: &[&str],
+) -> BuildSpec<'a> {
     BuildSpec {
         verilog: files.iter().filter(|f| f.path.ends_with(".v")).collect(),
         harness: top.harness().to_vec(),
-        flags: flags(top, trace).iter().map(|f| f.to_string()).collect(),
+        flags: flags(top, trace)
+            .iter()
+            .chain(defines)
+            .map(|f| f.to_string())
+            .collect(),
         label: format!(
             "the Verilator model of '{name}'{}",
             if trace { " with tracing" } else { "" }
