@@ -7,6 +7,8 @@
 
 use std::path::PathBuf;
 
+mod yosys;
+
 use eyeriss_gen::config::ArchConfig;
 use eyeriss_gen::fpga::{self, Board, FpgaError, FpgaOpts, board::builtin_boards};
 
@@ -292,33 +294,15 @@ fn shared_filter_spads_halve_the_filter_block_rams() {
         .find(|f| f.path.ends_with("eyeriss_fspad_pair.v"))
         .expect("the pair module is generated");
     std::fs::write(dir.path().join("pair.v"), &pair.contents).unwrap();
-    let run = std::process::Command::new("yosys")
-        .current_dir(dir.path())
-        .args([
-            "-q",
-            "-p",
-            "read_verilog pair.v; chparam -set DEPTH 224 eyeriss_fspad_pair; \
-             synth_ecp5 -top eyeriss_fspad_pair; tee -o stat.txt stat",
-        ])
-        .output()
-        .expect("yosys runs");
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    yosys::run(
+        dir.path(),
+        "read_verilog pair.v; chparam -set DEPTH 224 eyeriss_fspad_pair; \
+         synth_ecp5 -top eyeriss_fspad_pair; tee -o stat.txt stat",
     );
     let stat = std::fs::read_to_string(dir.path().join("stat.txt")).unwrap();
-    let count = |cell: &str| -> u64 {
-        stat.lines()
-            .find_map(|l| {
-                let mut w = l.split_whitespace();
-                (w.next() == Some(cell)).then(|| w.next().unwrap().parse().unwrap())
-            })
-            .unwrap_or(0)
-    };
-    assert_eq!(count("DP16KD"), 1, "{stat}");
-    assert_eq!(count("TRELLIS_DPR16X4"), 0, "{stat}");
-    assert!(count("LUT4") < 10, "{stat}");
+    assert_eq!(yosys::count(&stat, "DP16KD"), 1, "{stat}");
+    assert_eq!(yosys::count(&stat, "TRELLIS_DPR16X4"), 0, "{stat}");
+    assert!(yosys::count(&stat, "LUT4") < 10, "{stat}");
 }
 
 /// `[fpga] mult_pipeline` on ECP5: the flow defines EYERISS_ECP5, so each DSP PE's operand and
@@ -349,41 +333,29 @@ fn the_ecp5_multiply_pipeline_is_in_the_mult18x18d_registers() {
         sources.push(name);
     }
     let synth = |defines: &str, tag: &str| -> (serde_json::Value, String) {
-        let script = format!(
-            "read_verilog -DSYNTHESIS {defines} {}; synth_ecp5 -top eyeriss_pe; \
-             tee -o {tag}.txt stat; write_json {tag}.json",
-            sources.join(" ")
-        );
-        let run = std::process::Command::new("yosys")
-            .current_dir(dir.path())
-            .args(["-q", "-p", &script])
-            .output()
-            .expect("yosys runs");
-        assert!(
-            run.status.success(),
-            "{}",
-            String::from_utf8_lossy(&run.stderr)
+        yosys::run(
+            dir.path(),
+            &format!(
+                "read_verilog -DSYNTHESIS {defines} {}; synth_ecp5 -top eyeriss_pe; \
+                 tee -o {tag}.txt stat; write_json {tag}.json",
+                sources.join(" ")
+            ),
         );
         let json = std::fs::read_to_string(dir.path().join(format!("{tag}.json"))).unwrap();
         let stat = std::fs::read_to_string(dir.path().join(format!("{tag}.txt"))).unwrap();
         (serde_json::from_str(&json).unwrap(), stat)
     };
-    let count = |stat: &str, cell: &str| -> u64 {
-        stat.lines()
-            .find_map(|l| {
-                let mut w = l.split_whitespace();
-                (w.next() == Some(cell)).then(|| w.next().unwrap().parse().unwrap())
-            })
-            .unwrap_or(0)
-    };
     let (dsp_json, dsp) = synth("-DEYERISS_ECP5", "dsp");
     let (_, portable) = synth("", "portable");
     assert_eq!(
-        count(&portable, "TRELLIS_FF") - count(&dsp, "TRELLIS_FF"),
+        yosys::count(&portable, "TRELLIS_FF") - yosys::count(&dsp, "TRELLIS_FF"),
         4 * 16,
         "the operand and product registers leave the fabric:\n{portable}\n{dsp}"
     );
-    assert_eq!(count(&dsp, "MULT18X18D"), count(&portable, "MULT18X18D"));
+    assert_eq!(
+        yosys::count(&dsp, "MULT18X18D"),
+        yosys::count(&portable, "MULT18X18D")
+    );
     let cells = dsp_json["modules"]["eyeriss_pe"]["cells"]
         .as_object()
         .unwrap();

@@ -6,6 +6,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+mod yosys;
+
 use eyeriss_gen::config::ArchConfig;
 use eyeriss_gen::emit;
 
@@ -109,25 +111,8 @@ fn synth_cells(dir: &Path, dut: &Path, synth: &str) -> String {
         dut.display(),
         stat.display()
     );
-    let out = Command::new("yosys")
-        .args(["-q", "-p", &script])
-        .output()
-        .expect("yosys runs (apt-get install yosys)");
-    assert!(
-        out.status.success(),
-        "yosys {synth}:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    yosys::run(dir, &script);
     std::fs::read_to_string(stat).unwrap()
-}
-
-fn count(stat: &str, cell: &str) -> u64 {
-    stat.lines()
-        .filter_map(|l| {
-            let mut it = l.split_whitespace();
-            (it.next() == Some(cell)).then(|| it.next()?.parse::<u64>().ok())?
-        })
-        .sum()
 }
 
 #[test]
@@ -135,13 +120,13 @@ fn logic_multiplier_uses_no_dsp_block() {
     let dir = tempfile::tempdir().unwrap();
     let dut = render(dir.path(), 16);
     let ecp5 = synth_cells(dir.path(), &dut, "synth_ecp5");
-    assert_eq!(count(&ecp5, "MULT18X18D"), 0, "{ecp5}");
+    assert_eq!(yosys::count(&ecp5, "MULT18X18D"), 0, "{ecp5}");
     // docs/fpga.md: 313 LUT4 and 88 CCU2C with Yosys 0.23; a regression to the shift-add
     // array Yosys builds for `*` would be about 1,600 LUT4.
-    let luts = count(&ecp5, "LUT4");
+    let luts = yosys::count(&ecp5, "LUT4");
     assert!((100..=450).contains(&luts), "ECP5 LUT4: {luts}\n{ecp5}");
     let ice40 = synth_cells(dir.path(), &dut, "synth_ice40");
-    assert_eq!(count(&ice40, "SB_MAC16"), 0, "{ice40}");
-    let luts = count(&ice40, "SB_LUT4");
+    assert_eq!(yosys::count(&ice40, "SB_MAC16"), 0, "{ice40}");
+    let luts = yosys::count(&ice40, "SB_LUT4");
     assert!((100..=650).contains(&luts), "iCE40 LUT4: {luts}\n{ice40}");
 }
