@@ -492,6 +492,8 @@ impl VerilatorBlock {
         let spec = BuildSpec {
             verilog,
             harness: vec![("harness.cpp", &harness)],
+            // one block alone: nothing to share between instances
+            control: None,
             flags: block_flags(model),
             label: format!("the Verilator diff harness of eyeriss_{block}"),
         };

@@ -33,6 +33,10 @@ pub const HOST_IO_SRC: &str = include_str!("../../sim/host_io.h");
 /// A simulation model of the ECP5 MULT18X18D (the subset `eyeriss_mult_pipe` uses), for
 /// [`VerilatorSim::build_ecp5`].
 pub const MULT18X18D_MODEL_SRC: &str = include_str!("../../sim/ecp5_mult18x18d.v");
+/// The Verilator control file of every system build: how the PEs are compiled (shared code for
+/// all instances), see the file for why.
+pub const CONTROL_SRC: &str = include_str!("../../sim/eyeriss.vlt");
+const CONTROL_FILE: &str = "eyeriss.vlt";
 
 /// Flags for every build. `-j 2` bounds both Verilator and the C++ compile; `-O3` and the fast
 /// X handling are Verilator's own optimizations. `--output-split-cfuncs` caps the size of each
@@ -295,6 +299,7 @@ fn flags(top: SimTop, trace: bool) -> Vec<&'static str> {
 fn cache_key(
     files: &[&OutFile],
     harness: &[(&str, &str)],
+    control: Option<&str>,
     version: &str,
     flags: &[String],
 ) -> String {
@@ -311,6 +316,9 @@ fn cache_key(
     for (_, src) in harness {
         field("harness", src.as_bytes());
     }
+    if let Some(src) = control {
+        field("control", src.as_bytes());
+    }
     field("version", version.as_bytes());
     for flag in flags {
         field("flag", flag.as_bytes());
@@ -324,6 +332,8 @@ pub(crate) struct BuildSpec<'a> {
     pub verilog: Vec<&'a OutFile>,
     /// (file name, source) of the C++ harness files; the first is compiled.
     pub harness: Vec<(&'a str, &'a str)>,
+    /// A Verilator control file (`.vlt`), read before the Verilog.
+    pub control: Option<&'a str>,
     pub flags: Vec<String>,
     /// What the progress spinner calls the build.
     pub label: String,
@@ -585,6 +595,7 @@ fn system_build<'a>(
     BuildSpec {
         verilog: files.iter().filter(|f| f.path.ends_with(".v")).collect(),
         harness: top.harness().to_vec(),
+        control: Some(CONTROL_SRC),
         flags: flags(top, trace)
             .iter()
             .chain(defines)
@@ -604,7 +615,13 @@ pub(crate) fn build_cached(
     progress: bool,
 ) -> Result<PathBuf, SimError> {
     let version = verilator_version()?;
-    let key = cache_key(&spec.verilog, &spec.harness, &version, &spec.flags);
+    let key = cache_key(
+        &spec.verilog,
+        &spec.harness,
+        spec.control,
+        &version,
+        &spec.flags,
+    );
     let entry = cache.join(&key);
     let binary = entry.join(BINARY);
     if binary.is_file() {
@@ -635,6 +652,10 @@ pub(crate) fn build_cached(
         let p = tmp.path().join(name);
         fs::write(&p, src).map_err(io_err("cannot write", &p))?;
     }
+    if let Some(src) = spec.control {
+        let p = tmp.path().join(CONTROL_FILE);
+        fs::write(&p, src).map_err(io_err("cannot write", &p))?;
+    }
     let log_path = tmp.path().join(BUILD_LOG);
     let log = fs::File::create(&log_path).map_err(io_err("cannot create", &log_path))?;
     let log_err = log.try_clone().map_err(io_err("cannot open", &log_path))?;
@@ -643,6 +664,7 @@ pub(crate) fn build_cached(
     cmd.current_dir(tmp.path())
         .args(&spec.flags)
         .args(["--Mdir", "obj_dir", "-o", BINARY])
+        .args(spec.control.map(|_| CONTROL_FILE))
         .args(spec.verilog.iter().map(|f| f.path.as_str()))
         .arg(spec.harness[0].0)
         .stdin(Stdio::null())
