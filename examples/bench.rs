@@ -48,21 +48,17 @@ fn main() -> anyhow::Result<()> {
     );
 
     let layer = ConvLayer::load(&root.join("layers/chip_conv3x3.toml"))?;
+    // 8,600 cycles on 12 x 14 are over in a tenth of a second, where starting the harness
+    // and moving the program through files weigh in; a quarter-size AlexNet CONV4 runs for
+    // 113,000 (Verilator only: the rust-hdl model would take two minutes).
+    let long = ConvLayer::load(&root.join("layers/chip_alexnet_conv4_slice.toml"))?;
     let mut configs = vec!["small.toml"];
     if !small_only {
         configs.push("eyeriss.toml");
     }
     println!(
-        "{:<8} {:>7} {:<9} {:>10} {:>10} {:>9} {:>12}  layer '{}' ({} MACs)",
-        "config",
-        "array",
-        "backend",
-        "build s",
-        "cycles",
-        "run s",
-        "cycles/s",
-        layer.name,
-        layer.macs()
+        "{:<8} {:>7} {:<9} {:>10} {:>10} {:>9} {:>12}  layer",
+        "config", "array", "backend", "build s", "cycles", "run s", "cycles/s",
     );
     for name in configs {
         let cfg = ArchConfig::load(&root.join("configs").join(name))?;
@@ -72,11 +68,15 @@ fn main() -> anyhow::Result<()> {
         let t = Instant::now();
         let rust_hdl = RustHdlSim::new(&cfg)?;
         let model_s = t.elapsed().as_secs_f64();
-        let tensors = layer.tensors(cfg.data.data_width)?;
-        let compiled = compile::compile(&cfg, &layer, &tensors)?;
-        let want = golden::conv2d(&layer, &tensors, cfg.data.psum_width);
-        let backends: [(&dyn Backend, f64); 2] = [(&verilator, build_s), (&rust_hdl, model_s)];
-        for (sim, setup_s) in backends {
+        let mut runs: Vec<(&dyn Backend, f64, &ConvLayer)> =
+            vec![(&verilator, build_s, &layer), (&rust_hdl, model_s, &layer)];
+        if cfg.array.rows * cfg.array.cols >= 100 {
+            runs.push((&verilator, build_s, &long));
+        }
+        for (sim, setup_s, layer) in runs {
+            let tensors = layer.tensors(cfg.data.data_width)?;
+            let compiled = compile::compile(&cfg, layer, &tensors)?;
+            let want = golden::conv2d(layer, &tensors, cfg.data.psum_width);
             // time the simulation alone (for Verilator, the harness process from program file
             // to output file)
             let t = Instant::now();
@@ -84,7 +84,7 @@ fn main() -> anyhow::Result<()> {
             let run_s = t.elapsed().as_secs_f64();
             let exact = compiled.decode(&cfg, &res.words)?.ofmap == want;
             println!(
-                "{:<8} {:>7} {:<9} {:>10.1} {:>10} {:>9.2} {:>12.0}  {}",
+                "{:<8} {:>7} {:<9} {:>10.1} {:>10} {:>9.2} {:>12.0}  {} ({} MACs), {}",
                 cfg.name,
                 format!("{}x{}", cfg.array.rows, cfg.array.cols),
                 sim.name(),
@@ -92,6 +92,8 @@ fn main() -> anyhow::Result<()> {
                 res.cycles,
                 run_s,
                 res.cycles as f64 / run_s,
+                layer.name,
+                layer.macs(),
                 if exact { "bit-exact" } else { "MISMATCH" }
             );
         }

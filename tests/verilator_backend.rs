@@ -2,7 +2,7 @@
 //! with every other PE disabled (the program of `tests/pe_e2e_iverilog.rs`), bit-exact;
 //! random stalls on both host streams change the cycle count but not the stored words; a
 //! second build of the same design reuses the cache entry; a bad opcode and a too-small cycle
-//! budget come back as errors.
+//! budget come back as errors; the control file `sim/eyeriss.vlt` names every PE input port.
 
 mod pe_pass;
 
@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 use pe_pass::*;
 
 use eyeriss_gen::config::ArchConfig;
-use eyeriss_gen::sim::verilator::{RunOpts, SimError, VerilatorSim};
+use eyeriss_gen::emit;
+use eyeriss_gen::sim::verilator::{CONTROL_SRC, RunOpts, SimError, VerilatorSim};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -196,4 +197,58 @@ fn vcd_trace() {
     assert_eq!(res.words, vec![op(0x0C, 0x55)]);
     let text = std::fs::read_to_string(Path::new(&vcd)).unwrap();
     assert!(text.contains("$enddefinitions") && text.contains("in_valid"));
+}
+
+/// The PE's code is shared by all its instances only while every input port but the clock stays
+/// a variable of the PE (`sim/eyeriss.vlt`). A port added to the template and not to the control
+/// file would not fail any layer, only make the 12 x 14 model 1.7 times slower; this names it.
+#[test]
+fn the_control_file_keeps_every_pe_input_but_the_clock() {
+    let kept: Vec<&str> = CONTROL_SRC
+        .lines()
+        .filter_map(|l| l.strip_prefix("public_flat_rd -module \"eyeriss_pe\" -var \""))
+        .map(|rest| rest.trim_end().trim_end_matches('"'))
+        .collect();
+    assert!(CONTROL_SRC.contains("\nno_inline -module \"eyeriss_pe\"\n"));
+    assert!(
+        !kept.contains(&"clk"),
+        "a public clock per PE is a clock per PE to edge-detect"
+    );
+    let matches = |port: &str| {
+        kept.iter().any(|pat| match pat.strip_suffix('*') {
+            Some(prefix) => port.starts_with(prefix),
+            None => port == *pat,
+        })
+    };
+    let configs = [
+        ArchConfig::load(&root().join("configs/eyeriss.toml")).unwrap(),
+        ArchConfig::load(&root().join("configs/ecp5_small.toml")).unwrap(),
+        ArchConfig::from_toml_str(
+            "base = \"small.toml\"\nname = \"shared\"\n[fpga]\nshared_filter_spad = true\n",
+            &root().join("configs"),
+        )
+        .unwrap(),
+    ];
+    for cfg in &configs {
+        let files = emit::render(cfg).unwrap();
+        let pe = files
+            .iter()
+            .find(|f| f.path == "rtl/eyeriss_pe.v")
+            .expect("the PE's Verilog");
+        let ports = &pe.contents[pe.contents.find(") (").unwrap()..pe.contents.find(");").unwrap()];
+        let inputs: Vec<&str> = ports
+            .lines()
+            .map(|l| l.split("//").next().unwrap().trim())
+            .filter(|l| l.starts_with("input"))
+            .map(|l| l.trim_end_matches(',').split_whitespace().last().unwrap())
+            .collect();
+        assert!(inputs.len() > 15, "{}: ports not found", cfg.name);
+        for port in inputs.iter().filter(|p| **p != "clk") {
+            assert!(
+                matches(port),
+                "{}: eyeriss_pe input '{port}' is not kept public_flat_rd in sim/eyeriss.vlt",
+                cfg.name
+            );
+        }
+    }
 }
