@@ -70,7 +70,7 @@ fn main() -> anyhow::Result<()> {
         let model_s = t.elapsed().as_secs_f64();
         let mut runs: Vec<(&dyn Backend, f64, &ConvLayer)> =
             vec![(&verilator, build_s, &layer), (&rust_hdl, model_s, &layer)];
-        if cfg.array.rows * cfg.array.cols >= 100 {
+        if name == "eyeriss.toml" {
             runs.push((&verilator, build_s, &long));
         }
         for (sim, setup_s, layer) in runs {
