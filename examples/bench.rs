@@ -39,7 +39,7 @@ fn main() -> anyhow::Result<()> {
     times.sort_by(f64::total_cmp);
     let out = tempfile::tempdir()?;
     let t = Instant::now();
-    emit::write(&chip, &out.path().join("eyeriss"))?;
+    emit::write(&chip, &out.path().join("eyeriss"), false)?;
     let write_s = t.elapsed().as_secs_f64();
     println!(
         "generate 12 x 14: render {:.1} ms (median of 20), render + atomic write {:.1} ms",

@@ -312,9 +312,9 @@ impl Comparison {
         files
     }
 
-    pub fn write(&self, out: &Path) -> Result<Vec<OutFile>, CompareError> {
+    pub fn write(&self, out: &Path, force: bool) -> Result<Vec<OutFile>, CompareError> {
         let files = self.files();
-        emit::write_files(&files, out)?;
+        emit::write_files(&files, out, force)?;
         Ok(files)
     }
 }

@@ -12,6 +12,7 @@ pub mod layer;
 pub mod mapper;
 pub mod network;
 pub mod npy;
+pub mod output;
 pub mod plot;
 pub mod program;
 pub mod report;

@@ -13,6 +13,7 @@ use eyeriss_gen::emit;
 use eyeriss_gen::layer::ConvLayer;
 use eyeriss_gen::mapper;
 use eyeriss_gen::network::Network;
+use eyeriss_gen::output::{OutDir, OutFileStaged};
 use eyeriss_gen::run::{self, LayerStats};
 use eyeriss_gen::sim::Backend as SimBackend;
 use eyeriss_gen::sim::rusthdl::RustHdlSim;
@@ -44,12 +45,34 @@ struct LayerSel {
 
 impl LayerSel {
     fn load(&self, only: Option<&str>) -> Result<Vec<ConvLayer>> {
+        if let Some(only) = only {
+            check_layer_list(only)?;
+        }
         match (&self.layer, &self.network) {
             (Some(l), _) => Ok(vec![ConvLayer::load(l)?]),
             (None, Some(n)) => Ok(Network::load(n)?.select(only)?),
             (None, None) => anyhow::bail!("give --layer FILE or --network FILE"),
         }
     }
+}
+
+/// `--layers a,b`: at least one name, none empty, none twice.
+fn check_layer_list(only: &str) -> Result<()> {
+    let names: Vec<&str> = only.split(',').map(str::trim).collect();
+    if names.iter().all(|n| n.is_empty()) {
+        anyhow::bail!(
+            "--layers is empty: name at least one layer of the network (comma-separated)"
+        );
+    }
+    if names.iter().any(|n| n.is_empty()) {
+        anyhow::bail!("--layers {only:?} has an empty name: separate names with single commas");
+    }
+    for (i, n) in names.iter().enumerate() {
+        if names[..i].contains(n) {
+            anyhow::bail!("--layers names '{n}' twice: name each layer once");
+        }
+    }
+    Ok(())
 }
 
 #[derive(Subcommand)]
@@ -62,6 +85,9 @@ enum Cmd {
         /// Output directory (default: rtl_out/<name>).
         #[arg(long, short)]
         out: Option<PathBuf>,
+        /// Replace the output directory even if eyeriss-gen did not write it.
+        #[arg(long)]
+        force: bool,
     },
     /// Map layers onto the array and print the chosen mappings and their predicted cycles.
     Map {
@@ -100,6 +126,9 @@ enum Cmd {
         /// subdirectory per layer with --network).
         #[arg(long)]
         dump: Option<PathBuf>,
+        /// Replace the --dump directory even if eyeriss-gen did not write it.
+        #[arg(long, requires = "dump")]
+        force: bool,
         /// Run through the FPGA board top: the host talks to it only over its UART pins
         /// (docs/fpga.md), with --uart-div clocks per bit.
         #[arg(long)]
@@ -140,6 +169,9 @@ enum Cmd {
         freq: Option<f64>,
         /// Run the tools even when the resource check says the design does not fit.
         #[arg(long)]
+        ignore_fit: bool,
+        /// Replace the output directory even if eyeriss-gen did not write it.
+        #[arg(long)]
         force: bool,
         /// Baud rate of the board top's UART (default: the board file's, else 115200).
         #[arg(long)]
@@ -162,6 +194,9 @@ enum Cmd {
         /// Output directory (default: report_out/<config>-<network>).
         #[arg(long, short)]
         out: Option<PathBuf>,
+        /// Replace the output directory even if eyeriss-gen did not write it.
+        #[arg(long)]
+        force: bool,
     },
     /// Compare the energy of dataflows (WS, OSA, OSB, OSC, NLR, RS) on a network under the
     /// same area, as ISCA 2016 section VII: a table, compare.json and SVG charts.
@@ -181,6 +216,9 @@ enum Cmd {
         /// Output directory (default: report_out/compare-<network>).
         #[arg(long, short)]
         out: Option<PathBuf>,
+        /// Replace the output directory even if eyeriss-gen did not write it.
+        #[arg(long)]
+        force: bool,
     },
     /// Check which external tools are installed.
     Doctor,
@@ -229,6 +267,9 @@ fn main() -> ExitCode {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
+    if let Err(e) = eyeriss_gen::output::install_signal_cleanup() {
+        eprintln!("warning: temporary files will not be removed on Ctrl-C: {e}");
+    }
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
@@ -251,7 +292,7 @@ fn print_plans(cfg: &ArchConfig, plans: &[(ConvLayer, mapper::Plan)]) {
         cfg.name
     );
     println!(
-        "{:<10} {:>3} {:>3} {:>3} {:>3} {:>3} {:>3} {:>3} {:>4} {:>7} {:>9} {:>12} {:>12} {:>6}",
+        "{:<10} {:>3} {:>3} {:>3} {:>3} {:>3} {:>3} {:>3} {:>4} {:>7} {:>3} {:>9} {:>12} {:>12} {:>6}",
         "layer",
         "n",
         "p",
@@ -262,6 +303,7 @@ fn print_plans(cfg: &ArchConfig, plans: &[(ConvLayer, mapper::Plan)]) {
         "m",
         "PEs",
         "passes",
+        "buf",
         "GLB words",
         "predicted",
         "ideal",
@@ -370,11 +412,11 @@ fn default_out(cfg: &ArchConfig) -> PathBuf {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.cmd {
-        Cmd::Generate { config, out } => {
+        Cmd::Generate { config, out, force } => {
             let cfg = load_config(&config)?;
             let out = out.unwrap_or_else(|| default_out(&cfg));
             let t = Instant::now();
-            let files = emit::write(&cfg, &out)?;
+            let files = emit::write(&cfg, &out, force)?;
             println!(
                 "wrote {} files to {} in {:.1} ms (config '{}', hash {})",
                 files.len(),
@@ -394,21 +436,40 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let cfg = load_config(&config)?;
             let mut plans = Vec::new();
+            let mut refused = Vec::new();
             for l in sel.load(layers.as_deref())? {
-                // With --explain, a layer that cannot run is reported and the others go on.
+                // With --explain, a layer that cannot run is reported, the others go on, and
+                // the exit code says that one could not.
                 match mapper::plan(&cfg, &l) {
                     Ok(plan) => plans.push((l, plan)),
-                    Err(e) if explain => println!("{}: cannot run: {e}", l.name),
+                    Err(e) if explain => refused.push((l.name, e.to_string())),
                     Err(e) => return Err(e.into()),
                 }
             }
             if json {
-                let v: Vec<_> = plans
+                let mut v: Vec<_> = plans
                     .iter()
-                    .map(|(l, p)| serde_json::json!({"layer": l.name, "plan": p}))
+                    .map(|(l, p)| {
+                        let mut o = serde_json::json!({"layer": l.name, "plan": p});
+                        if explain {
+                            o["why_not_larger"] = mapper::explain(&cfg, l, p)
+                                .into_iter()
+                                .map(|(what, why)| serde_json::json!({"choice": what, "why": why}))
+                                .collect();
+                        }
+                        o
+                    })
                     .collect();
+                v.extend(
+                    refused
+                        .iter()
+                        .map(|(l, e)| serde_json::json!({"layer": l, "cannot_run": e})),
+                );
                 println!("{}", serde_json::to_string_pretty(&v)?);
             } else {
+                for (l, e) in &refused {
+                    println!("{l}: cannot run: {e}");
+                }
                 print_plans(&cfg, &plans);
                 println!(
                     "GLB banks of the largest pass ({} words each):",
@@ -439,6 +500,20 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     }
                 }
             }
+            if !refused.is_empty() {
+                eprintln!(
+                    "error: {} of {} layers cannot run on '{}': {}",
+                    refused.len(),
+                    refused.len() + plans.len(),
+                    cfg.name,
+                    refused
+                        .iter()
+                        .map(|(l, _)| l.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                );
+                return Ok(ExitCode::from(2));
+            }
             Ok(ExitCode::SUCCESS)
         }
         Cmd::Sim {
@@ -448,6 +523,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             backend,
             vcd,
             dump,
+            force,
             uart,
             uart_div,
             stall_in,
@@ -461,6 +537,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 None => None,
             };
             let list = sel.load(layers.as_deref())?;
+            let many = list.len() > 1;
+            // Everything that can be refused is refused before a simulator is built or a
+            // tensor allocated: layers that cannot run, then output paths.
+            let plans = list
+                .iter()
+                .map(|l| mapper::plan(&cfg, l))
+                .collect::<Result<Vec<_>, _>>()?;
+            let dump_dir = match &dump {
+                Some(d) => Some(OutDir::create(d, force)?),
+                None => None,
+            };
+            let vcds = match &vcd {
+                Some(v) => list
+                    .iter()
+                    .map(|l| OutFileStaged::create(&vcd_path(v, &l.name, many)).map(Some))
+                    .collect::<Result<Vec<_>, _>>()?,
+                None => list.iter().map(|_| None).collect(),
+            };
             let sim: Box<dyn SimBackend> = match backend {
                 Backend::Verilator if uart => {
                     Box::new(VerilatorSim::build_uart(&cfg, uart_div, true)?)
@@ -473,40 +567,44 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let mut all_match = true;
             let mut stats = Vec::new();
-            for l in &list {
+            for ((l, plan), vcd) in list.iter().zip(plans).zip(vcds) {
                 let tensors = l
                     .tensors(cfg.data.data_width)
                     .with_context(|| format!("layer data for '{}'", l.name))?;
                 let opts = RunOpts {
                     stall_in,
                     stall_out,
-                    vcd: vcd.as_ref().map(|v| vcd_path(v, &l.name, list.len() > 1)),
+                    vcd: vcd.as_ref().map(|v| v.path().to_path_buf()),
                     ..RunOpts::default()
                 };
                 let t = Instant::now();
-                let mut r = run::run_layer(&cfg, l, tensors, sim.as_ref(), &opts)?;
+                let mut r = run::run_planned(&cfg, l, plan, tensors, sim.as_ref(), &opts)?;
                 if let Some(table) = &table {
                     r.stats.energy = r.stats.energy_with(&cfg, table);
                 }
                 let wall = t.elapsed().as_secs_f64();
-                let dir = dump.as_ref().map(|d| {
-                    if list.len() > 1 {
-                        d.join(&l.name)
+                if let Some(v) = vcd {
+                    v.commit()?;
+                }
+                if let Some(d) = &dump_dir {
+                    let dir = if many {
+                        d.path().join(&l.name)
                     } else {
-                        d.clone()
-                    }
-                });
-                if let Some(dir) = &dir {
-                    run::dump(&cfg, l, &r, dir)?;
+                        d.path().to_path_buf()
+                    };
+                    run::dump(&cfg, l, &r, &dir)?;
                 }
                 if !json {
                     print_stats(&cfg, &r.stats, wall);
-                    if let Some(dir) = &dir {
-                        println!("  dumped to         {}", dir.display());
-                    }
                 }
                 all_match &= r.stats.matches;
                 stats.push(r.stats);
+            }
+            if let (Some(d), Some(name)) = (dump_dir, &dump) {
+                d.commit()?;
+                if !json {
+                    println!("dumped to {}", name.display());
+                }
             }
             if json {
                 if stats.len() == 1 {
@@ -526,6 +624,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             board,
             out,
             freq,
+            ignore_fit,
             force,
             baud,
         } => {
@@ -537,6 +636,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let opts = eyeriss_gen::fpga::FpgaOpts {
                 out: out.clone(),
                 freq_mhz: freq,
+                ignore_fit,
                 force,
                 baud,
                 progress: true,
@@ -552,6 +652,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             layers,
             energy,
             out,
+            force,
         } => {
             let cfg = load_config(&config)?;
             let table = energy_table(energy.as_deref())?;
@@ -573,7 +674,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 eprintln!("  {}: {} program words predicted", r.layer, r.program_words)
             })?;
             print!("{}", report.table());
-            let files = report.write(&out)?;
+            let files = report.write(&out, force)?;
             print_written(&out, &files);
             Ok(ExitCode::SUCCESS)
         }
@@ -583,6 +684,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             batches,
             energy,
             out,
+            force,
         } => {
             let table = energy_table(energy.as_deref())?;
             let net = Network::load(&network)?;
@@ -593,7 +695,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let area = eyeriss_gen::analysis::dataflow::Area::default();
             let c = compare::run(&net.name, &list, &batches, &area, &table)?;
             print!("{}", c.table());
-            let files = c.write(&out)?;
+            let files = c.write(&out, force)?;
             print_written(&out, &files);
             Ok(ExitCode::SUCCESS)
         }

@@ -500,9 +500,9 @@ impl Report {
     }
 
     /// Write every file to `out`, replacing it only once all are written.
-    pub fn write(&self, out: &Path) -> Result<Vec<OutFile>, ReportError> {
+    pub fn write(&self, out: &Path, force: bool) -> Result<Vec<OutFile>, ReportError> {
         let files = self.files();
-        emit::write_files(&files, out)?;
+        emit::write_files(&files, out, force)?;
         Ok(files)
     }
 }

@@ -145,7 +145,21 @@ pub fn run_layer(
     sim: &dyn Backend,
     opts: &RunOpts,
 ) -> Result<LayerRun, RunError> {
-    let compiled = compile::compile(cfg, l, &tensors)?;
+    let plan = crate::mapper::plan(cfg, l).map_err(CompileError::from)?;
+    run_planned(cfg, l, plan, tensors, sim, opts)
+}
+
+/// [`run_layer`] with the layer's plan already made (`sim` plans every layer before it
+/// builds a simulator or a tensor, so that a layer that cannot run fails at once).
+pub fn run_planned(
+    cfg: &ArchConfig,
+    l: &ConvLayer,
+    plan: Plan,
+    tensors: Tensors,
+    sim: &dyn Backend,
+    opts: &RunOpts,
+) -> Result<LayerRun, RunError> {
+    let compiled = compile::compile_with(cfg, l, &tensors, plan)?;
     // A hung or halted design must not run for ever: allow far more than the prediction.
     let out_words: u64 = compiled
         .stores
@@ -235,38 +249,30 @@ fn dump_err(path: &Path, e: impl std::fmt::Display) -> RunError {
     }
 }
 
-/// Write `ifmap.npy`, `weights.npy`, `ofmap.npy`, `program.bin` and `stats.json` into `dir`,
-/// all or nothing (a temporary directory beside it, then a rename).
+/// Write `ifmap.npy`, `weights.npy`, `ofmap.npy`, `program.bin` and `stats.json` into `dir`
+/// (which must exist: a staging directory of [`crate::output::OutDir`], so that the dump is
+/// all or nothing).
 pub fn dump(cfg: &ArchConfig, l: &ConvLayer, run: &LayerRun, dir: &Path) -> Result<(), RunError> {
-    let parent = match dir.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&parent).map_err(|e| dump_err(&parent, e))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".eyeriss-dump-")
-        .tempdir_in(&parent)
-        .map_err(|e| dump_err(&parent, e))?;
-    let t = tmp.path();
+    std::fs::create_dir_all(dir).map_err(|e| dump_err(dir, e))?;
     let (n, c, h, w) = (l.batch, l.in_channels, l.height, l.width);
     let (m, e, f) = (l.out_channels, l.out_height(), l.out_width());
     let cg = l.in_channels / l.groups;
     let (r, s) = l.kernel_size;
     let dims = |v: &[u32]| v.iter().map(|&x| x as u64).collect::<Vec<u64>>();
     crate::npy::write_i16(
-        &t.join("ifmap.npy"),
+        &dir.join("ifmap.npy"),
         &dims(&[n, c, h, w]),
         &run.tensors.ifmap,
     )
-    .map_err(|e| dump_err(&t.join("ifmap.npy"), e))?;
+    .map_err(|e| dump_err(&dir.join("ifmap.npy"), e))?;
     crate::npy::write_i16(
-        &t.join("weights.npy"),
+        &dir.join("weights.npy"),
         &dims(&[m, cg, r, s]),
         &run.tensors.weights,
     )
-    .map_err(|e| dump_err(&t.join("weights.npy"), e))?;
+    .map_err(|e| dump_err(&dir.join("weights.npy"), e))?;
     let oshape = dims(&[n, m, e, f]);
-    let opath = t.join("ofmap.npy");
+    let opath = dir.join("ofmap.npy");
     if cfg.data.psum_width <= 16 {
         let v: Vec<i16> = run.ofmap.iter().map(|&x| x as i16).collect();
         crate::npy::write_i16(&opath, &oshape, &v)
@@ -275,22 +281,11 @@ pub fn dump(cfg: &ArchConfig, l: &ConvLayer, run: &LayerRun, dir: &Path) -> Resu
     }
     .map_err(|e| dump_err(&opath, e))?;
     std::fs::write(
-        t.join("program.bin"),
+        dir.join("program.bin"),
         crate::program::to_bytes(&run.compiled.words),
     )
-    .map_err(|e| dump_err(&t.join("program.bin"), e))?;
+    .map_err(|e| dump_err(&dir.join("program.bin"), e))?;
     let json = serde_json::to_string_pretty(&run.stats).map_err(|e| dump_err(dir, e))?;
-    std::fs::write(t.join("stats.json"), json + "\n").map_err(|e| dump_err(dir, e))?;
-    if dir.exists() {
-        std::fs::remove_dir_all(dir).map_err(|e| dump_err(dir, e))?;
-    }
-    let kept = tmp.keep();
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&kept, std::fs::Permissions::from_mode(0o755))
-            .map_err(|e| dump_err(&kept, e))?;
-    }
-    std::fs::rename(&kept, dir).map_err(|e| dump_err(dir, e))?;
+    std::fs::write(dir.join("stats.json"), json + "\n").map_err(|e| dump_err(dir, e))?;
     Ok(())
 }

@@ -17,11 +17,12 @@ fn root() -> PathBuf {
 }
 
 /// Options for a build with no progress output, the board's clock and baud rate.
-fn quiet(out: PathBuf, force: bool) -> FpgaOpts {
+fn quiet(out: PathBuf, ignore_fit: bool) -> FpgaOpts {
     FpgaOpts {
         out,
         freq_mhz: None,
-        force,
+        ignore_fit,
+        force: false,
         baud: None,
         progress: false,
     }
@@ -504,7 +505,8 @@ fn the_baud_rate_is_checked_against_the_board_clock() {
     let opts = FpgaOpts {
         out: out.clone(),
         freq_mhz: None,
-        force: true,
+        ignore_fit: true,
+        force: false,
         baud: Some(3_000_000),
         progress: false,
     };

@@ -49,7 +49,7 @@ fn one_pe_pass_is_bit_exact_and_survives_stalls() {
     cfg.name = "one".into();
     let dir = tempfile::tempdir().unwrap();
     let rtl = dir.path().join("rtl_out");
-    let files = emit::write(&cfg, &rtl).unwrap();
+    let files = emit::write(&cfg, &rtl, false).unwrap();
     let (x, wt) = data();
     let prog = program(1, 1, &x, &wt);
     let hex: String = prog.iter().map(|w| format!("{w:016x}\n")).collect();

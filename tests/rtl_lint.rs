@@ -30,7 +30,7 @@ fn sized(rows: u32, cols: u32, small_glb: bool) -> ArchConfig {
 
 fn generate(cfg: &ArchConfig, dir: &Path) -> Vec<String> {
     let out = dir.join(&cfg.name);
-    let files = emit::write(cfg, &out).expect("generate");
+    let files = emit::write(cfg, &out, false).expect("generate");
     files
         .iter()
         .filter(|f| f.path.ends_with(".v"))
@@ -43,7 +43,7 @@ fn generate_board(cfg: &ArchConfig, p: &uart::TopParams, dir: &Path) -> Vec<Stri
     let out = dir.join(&cfg.name);
     let mut files = emit::render(cfg).expect("render");
     files.extend(uart::render(cfg, p).expect("board top"));
-    emit::write_files(&files, &out).expect("write");
+    emit::write_files(&files, &out, false).expect("write");
     files
         .iter()
         .filter(|f| f.path.ends_with(".v"))

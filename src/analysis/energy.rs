@@ -28,6 +28,14 @@ pub enum EnergyError {
         field: &'static str,
         value: f64,
     },
+    #[error(
+        "{path}: every cost is 0: energies and their ratios would be meaningless; give at least one level a positive cost"
+    )]
+    AllZero { path: PathBuf },
+    #[error(
+        "{path}: {field} = \"\": must name the table (name) or the costs' unit (unit, e.g. \"pJ\")"
+    )]
+    Empty { path: PathBuf, field: &'static str },
 }
 
 /// Cost of one access at each level.
@@ -77,6 +85,22 @@ impl EnergyTable {
                     path: path.to_path_buf(),
                     field,
                     value,
+                });
+            }
+        }
+        if [t.dram, t.glb, t.array, t.rf, t.mac]
+            .iter()
+            .all(|&v| v == 0.0)
+        {
+            return Err(EnergyError::AllZero {
+                path: path.to_path_buf(),
+            });
+        }
+        for (field, v) in [("name", &t.name), ("unit", &t.unit)] {
+            if v.trim().is_empty() {
+                return Err(EnergyError::Empty {
+                    path: path.to_path_buf(),
+                    field,
                 });
             }
         }

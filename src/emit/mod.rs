@@ -4,8 +4,7 @@
 //! Each template `templates/<block>.v.tera` renders to `rtl/eyeriss_<block>.v`, holding the
 //! module `eyeriss_<block>` (the top is `eyeriss_top`).
 
-use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -58,12 +57,8 @@ const CORE_TEMPLATE: &str = include_str!("../../templates/core.tera");
 pub enum EmitError {
     #[error("template {name}: {msg}")]
     Template { name: String, msg: String },
-    #[error("cannot write {path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Output(#[from] crate::output::OutputError),
 }
 
 /// One generated file, relative to the output directory.
@@ -207,48 +202,15 @@ pub fn render(cfg: &ArchConfig) -> Result<Vec<OutFile>, EmitError> {
     Ok(files)
 }
 
-/// Write the design to `out`, replacing what was there only once every file is written:
-/// files go to a temporary directory beside `out`, which is then renamed into place.
-pub fn write(cfg: &ArchConfig, out: &Path) -> Result<Vec<OutFile>, EmitError> {
+/// Write the design to `out` atomically, under the output rule of [`crate::output`]: a
+/// directory the tool did not write is replaced only with `force`.
+pub fn write(cfg: &ArchConfig, out: &Path, force: bool) -> Result<Vec<OutFile>, EmitError> {
     let files = render(cfg)?;
-    write_files(&files, out)?;
+    write_files(&files, out, force)?;
     Ok(files)
 }
 
-pub fn write_files(files: &[OutFile], out: &Path) -> Result<(), EmitError> {
-    let io = |path: &Path| {
-        let path = path.to_path_buf();
-        move |source| EmitError::Io { path, source }
-    };
-    let parent = match out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(io(&parent))?;
-    let tmp = tempfile::Builder::new()
-        .prefix(".eyeriss-gen-")
-        .tempdir_in(&parent)
-        .map_err(io(&parent))?;
-    for f in files {
-        let p = tmp.path().join(&f.path);
-        if let Some(d) = p.parent() {
-            fs::create_dir_all(d).map_err(io(d))?;
-        }
-        fs::write(&p, &f.contents).map_err(io(&p))?;
-    }
-    let staged = tmp.keep();
-    if out.exists() {
-        // Move the old tree aside first so `out` is never a mix of old and new files.
-        let old = parent.join(format!(
-            ".eyeriss-gen-old-{}",
-            out.file_name().and_then(|n| n.to_str()).unwrap_or("out")
-        ));
-        let _ = fs::remove_dir_all(&old);
-        fs::rename(out, &old).map_err(io(out))?;
-        fs::rename(&staged, out).map_err(io(out))?;
-        fs::remove_dir_all(&old).map_err(io(&old))?;
-    } else {
-        fs::rename(&staged, out).map_err(io(out))?;
-    }
-    Ok(())
+/// Write `files` as the whole directory `out` (see [`crate::output::write_dir`]).
+pub fn write_files(files: &[OutFile], out: &Path, force: bool) -> Result<(), EmitError> {
+    Ok(crate::output::write_dir(files, out, force)?)
 }

@@ -2,9 +2,11 @@
 //! family's toolchain (Yosys, nextpnr, the packer) step by step and report resources and Fmax.
 //!
 //! Boards, devices and the tools' command lines are data (`constraints/`, see [`board`]).
-//! The output directory is written atomically: everything is built in a temporary directory
-//! beside it, which replaces it only when the bitstream and `report.json` exist. When a step
-//! fails, the temporary directory is kept and named in the error, with the step's log.
+//! The output directory is written under [`crate::output`]'s rule: everything is built in a
+//! staging directory beside it, which replaces it only when the bitstream and `report.json`
+//! exist. When a step fails, the earlier output stays as it was and the failed build (design
+//! and logs) is moved to `<out>.failed` beside it, named in the error; a later successful build
+//! removes that directory again.
 
 pub mod board;
 pub mod estimate;
@@ -57,6 +59,8 @@ pub enum FpgaError {
     Placeholder(String),
     #[error(transparent)]
     Emit(#[from] EmitError),
+    #[error(transparent)]
+    Output(#[from] crate::output::OutputError),
     #[error("cannot write {path}: {source}")]
     Io {
         path: PathBuf,
@@ -68,7 +72,7 @@ pub enum FpgaError {
 /// A tool that exited with an error, with the end of its log.
 #[derive(Debug, Error)]
 #[error(
-    "step '{step}' ({program}) failed with {status}; log: {log}\n{tail}\n(the partial build is kept in {kept})"
+    "step '{step}' ({program}) failed with {status}; log: {log}\n{tail}\n(the failed build is kept in {kept})"
 )]
 pub struct StepFailure {
     pub step: String,
@@ -133,6 +137,8 @@ pub struct FpgaOpts {
     /// Clock constraint for nextpnr in MHz (default: the board's clock).
     pub freq_mhz: Option<f64>,
     /// Build even when the resource check says the design does not fit.
+    pub ignore_fit: bool,
+    /// Replace an output directory that eyeriss-gen did not write.
     pub force: bool,
     /// UART baud rate of the board top (default: the board file's, else 115200).
     pub baud: Option<u32>,
@@ -368,24 +374,6 @@ fn read_json(path: &Path) -> Result<serde_json::Value, FpgaError> {
     })
 }
 
-/// Replace `out` with `staged` (a directory beside it), never leaving a mix of old and new.
-fn replace_dir(staged: &Path, out: &Path) -> Result<(), FpgaError> {
-    if out.exists() {
-        let parent = out.parent().unwrap_or(Path::new("."));
-        let old = parent.join(format!(
-            ".eyeriss-fpga-old-{}",
-            out.file_name().and_then(|n| n.to_str()).unwrap_or("out")
-        ));
-        let _ = fs::remove_dir_all(&old);
-        fs::rename(out, &old).map_err(io_err(out))?;
-        fs::rename(staged, out).map_err(io_err(out))?;
-        fs::remove_dir_all(&old).map_err(io_err(&old))?;
-    } else {
-        fs::rename(staged, out).map_err(io_err(out))?;
-    }
-    Ok(())
-}
-
 /// Generate, check, synthesize, place and route, and pack `cfg` for `board`.
 pub fn build(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Report, FpgaError> {
     let t_all = Instant::now();
@@ -402,11 +390,12 @@ pub fn build(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Report,
             msg: "[fpga] shared_filter_spad needs a true dual-port block RAM (ECP5 DP16KD); an iCE40 SB_RAM40_4K has one write port, and a 224 x 16 spad fills one anyway: set it to false for iCE40 boards".into(),
         });
     }
+    crate::output::check_dir(&opts.out, opts.force)?;
     let chain = Toolchain::load(board.family)?;
     let top = board_top(cfg, board, opts.baud)?;
 
     // Everything that can be refused is refused before anything is written or run.
-    let est = if opts.force {
+    let est = if opts.ignore_fit {
         estimate::estimate(cfg, &dev)
     } else {
         check(cfg, board)?
@@ -422,16 +411,10 @@ pub fn build(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Report,
     }
 
     // Stage the whole output beside `out`.
-    let parent = match opts.out.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    fs::create_dir_all(&parent).map_err(io_err(&parent))?;
-    let staging = tempfile::Builder::new()
-        .prefix(".eyeriss-fpga-")
-        .tempdir_in(&parent)
-        .map_err(io_err(&parent))?;
-    let work = staging.path().join("out");
+    let staged = crate::output::OutDir::create(&opts.out, opts.force)?;
+    let failed_out = failed_dir(staged.target());
+    crate::output::check_dir(&failed_out, false)?;
+    let work = staged.path().to_path_buf();
 
     let mut files = emit::render(cfg)?;
     files.extend(top);
@@ -440,7 +423,7 @@ pub fn build(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Report,
         .filter(|f| f.path.ends_with(".v"))
         .map(|f| f.path.clone())
         .collect();
-    emit::write_files(&files, &work)?;
+    staged.write_files(&files)?;
     for d in ["board", "build", "logs"] {
         let p = work.join(d);
         fs::create_dir_all(&p).map_err(io_err(&p))?;
@@ -497,15 +480,15 @@ pub fn build(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Report,
         )?;
         let seconds = t.elapsed().as_secs_f64();
         if !status.success() {
-            let kept = staging.keep();
-            let work = kept.join("out");
+            let tail = tail(&work.join(&log_rel), 15);
+            staged.commit_to(&failed_out)?;
             return Err(FpgaError::StepFailed(Box::new(StepFailure {
                 step: step.name.clone(),
                 program: step.program.clone(),
                 status: status.to_string(),
-                log: work.join(&log_rel),
-                tail: tail(&work.join(&log_rel), 15),
-                kept,
+                log: failed_out.join(&log_rel),
+                tail,
+                kept: failed_out,
             })));
         }
         if opts.progress {
@@ -585,6 +568,16 @@ pub fn build(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Report,
     let rp = work.join("report.json");
     fs::write(&rp, json).map_err(io_err(&rp))?;
 
-    replace_dir(&work, &opts.out)?;
+    staged.commit()?;
+    crate::output::remove_dir_if_ours(&failed_out)?;
     Ok(report)
+}
+
+/// Where a failed build's design and logs go: `<out>.failed` beside `out`.
+fn failed_dir(out: &Path) -> PathBuf {
+    let mut name = out
+        .file_name()
+        .map_or_else(|| "fpga_out".into(), |n| n.to_os_string());
+    name.push(".failed");
+    out.with_file_name(name)
 }

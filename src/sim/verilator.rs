@@ -485,6 +485,7 @@ impl VerilatorSim {
                 "cannot create a run directory in",
                 &std::env::temp_dir(),
             ))?;
+        let _tracked = crate::output::Tracked::remove_on_signal(dir.path());
         let prog = dir.path().join("prog.bin");
         let out = dir.path().join("out.bin");
         let bytes: Vec<u8> = program.iter().flat_map(|w| w.to_le_bytes()).collect();
@@ -646,6 +647,7 @@ pub(crate) fn build_cached(
         .prefix(".build-")
         .tempdir_in(cache)
         .map_err(io_err("cannot create a build directory in", cache))?;
+    let _tracked = crate::output::Tracked::remove_on_signal(tmp.path());
     for f in &spec.verilog {
         let p = tmp.path().join(&f.path);
         if let Some(d) = p.parent() {
