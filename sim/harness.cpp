@@ -1,7 +1,7 @@
 // Verilator host harness for eyeriss_top: the C++ counterpart of tests/fixtures/host_tb.v.
 //
 //   Vharness --program prog.bin --out out.bin [--stall-in PCT] [--stall-out PCT]
-//            [--seed N] [--max-cycles N] [--vcd FILE]
+//            [--seed N] [--max-cycles N] [--vcd FILE] [--progress]
 //
 // Holds reset for a few cycles, then offers the program words (little-endian u64) on the input
 // stream and takes every output word into out.bin (little-endian u64). With --stall-in a cycle
@@ -13,6 +13,7 @@
 // It does not stop on an output word starting 0xEE: psum data can look like a controller error
 // word, so only the reader, which knows where response headers fall, can tell (a controller that
 // stopped on an error shows up as a timeout with the error word at a header position).
+// --progress prints "progress=<cycles>" on stderr every 65,536 cycles (host_io.h).
 // --vcd needs a harness built with Verilator's --trace (VM_TRACE); otherwise it is an error.
 
 #include <cerrno>
@@ -44,12 +45,13 @@ struct Args {
     unsigned stall_in = 0, stall_out = 0;
     uint64_t seed = 1;
     uint64_t max_cycles = 2000000000ULL;
+    bool progress = false;
 };
 
 [[noreturn]] void usage(const char* msg) {
     std::fprintf(stderr,
                  "error: %s\nusage: Vharness --program prog.bin --out out.bin [--stall-in PCT] "
-                 "[--stall-out PCT] [--seed N] [--max-cycles N] [--vcd FILE]\n",
+                 "[--stall-out PCT] [--seed N] [--max-cycles N] [--vcd FILE] [--progress]\n",
                  msg);
     std::exit(kExitUsage);
 }
@@ -69,6 +71,10 @@ Args parse_args(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         std::string f = argv[i];
         if (f.rfind("+verilator", 0) == 0) continue;  // Verilator runtime options
+        if (f == "--progress") {
+            a.progress = true;
+            continue;
+        }
         if (i + 1 >= argc) usage(("missing value for " + f).c_str());
         const char* v = argv[++i];
         if (f == "--program") a.program = v;
@@ -158,6 +164,7 @@ int main(int argc, char** argv) {
         uint64_t word = top->out_data;
         edge(1);
         ++cycles;
+        host_io::report_progress(args.progress, cycles);
         if (in_fire) ++consumed;
         if (out_fire) {
             out.push_back(word);

@@ -24,6 +24,16 @@ struct Rng {
     bool chance(unsigned pct) { return next() % 100 < pct; }
 };
 
+// With --progress, a "progress=<cycles>" line on stderr every kProgressEvery cycles, for the
+// tool's progress bar (a power of two, so the check per cycle is a mask).
+constexpr uint64_t kProgressEvery = 1ULL << 16;
+inline void report_progress(bool on, uint64_t cycles) {
+    if (on && (cycles & (kProgressEvery - 1)) == 0) {
+        std::fprintf(stderr, "progress=%llu\n", static_cast<unsigned long long>(cycles));
+        std::fflush(stderr);
+    }
+}
+
 // Reads a program file; on failure returns false with a message in `err`.
 inline bool read_words(const std::string& path, std::vector<uint64_t>& words, std::string& err) {
     FILE* f = std::fopen(path.c_str(), "rb");

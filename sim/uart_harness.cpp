@@ -3,7 +3,7 @@
 //
 //   Vharness --program prog.bin --out out.bin --div N [--stall-in PCT] [--seed N]
 //            [--max-cycles N] [--vcd FILE] [--bad-stop K] [--ignore-credits]
-//            [--break-after-error]
+//            [--break-after-error] [--progress]
 //
 // The board top must have been built with N clocks per bit. The host holds the button for a
 // few cycles, waits for the board's hello (status frame 0), then sends the program words
@@ -13,6 +13,7 @@
 // Fault injection, for the tests of the error paths:
 //   --bad-stop K         the K-th byte sent (from 0) gets a 0 stop bit: a framing error
 //   --ignore-credits     send words as fast as the line allows, credits or not
+//   --progress           "progress=<cycles>" on stderr every 65,536 cycles (host_io.h)
 //   --break-after-error  on a non-zero status, hold rx low for a break (the board resets),
 //                        wait for the hello and run the program again from the start
 // Stops:
@@ -62,13 +63,14 @@ struct Args {
     int64_t bad_stop = -1;
     bool ignore_credits = false;
     bool break_after_error = false;
+    bool progress = false;
 };
 
 [[noreturn]] void usage(const std::string& msg) {
     std::fprintf(stderr,
                  "error: %s\nusage: Vharness --program prog.bin --out out.bin --div N "
                  "[--stall-in PCT] [--seed N] [--max-cycles N] [--vcd FILE] [--bad-stop K] "
-                 "[--ignore-credits] [--break-after-error]\n",
+                 "[--ignore-credits] [--break-after-error] [--progress]\n",
                  msg.c_str());
     std::exit(kExitUsage);
 }
@@ -92,6 +94,10 @@ Args parse_args(int argc, char** argv) {
         }
         if (f == "--break-after-error") {
             a.break_after_error = true;
+            continue;
+        }
+        if (f == "--progress") {
+            a.progress = true;
             continue;
         }
         if (i + 1 >= argc) usage("missing value for " + f);
@@ -304,6 +310,7 @@ int main(int argc, char** argv) {
         int got = rx.tick(top->tx);
         edge(1);
         ++cycles;
+        host_io::report_progress(args.progress, cycles);
         if (in_break || got == Receiver::kNone) continue;
         if (got == Receiver::kBad) {
             why = "the board sent a byte with a 0 stop bit";

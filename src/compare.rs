@@ -81,6 +81,7 @@ pub fn run(
     batches: &[u32],
     area: &Area,
     table: &EnergyTable,
+    progress: &indicatif::ProgressBar,
 ) -> Result<Comparison, CompareError> {
     if layers.is_empty() || batches.is_empty() {
         return Err(CompareError::Empty);
@@ -97,6 +98,7 @@ pub fn run(
             })
         })
         .collect();
+    progress.set_length(jobs.len() as u64);
     // The searches are independent; two threads halve the wait and the order of the results
     // stays that of `jobs`.
     let threads = std::thread::available_parallelism()
@@ -114,6 +116,7 @@ pub fn run(
                                 .iter()
                                 .map(|&df| dataflow::best(df, area, l, table))
                                 .collect::<Result<Vec<_>, _>>()?;
+                            progress.inc(1);
                             Ok(LayerResult {
                                 layer: l.name.clone(),
                                 class: class(l),

@@ -15,6 +15,7 @@ pub mod npy;
 pub mod output;
 pub mod plot;
 pub mod program;
+pub mod progress;
 pub mod report;
 pub mod run;
 pub mod sim;

@@ -14,11 +14,13 @@ use eyeriss_gen::layer::ConvLayer;
 use eyeriss_gen::mapper;
 use eyeriss_gen::network::Network;
 use eyeriss_gen::output::{OutDir, OutFileStaged};
+use eyeriss_gen::progress;
 use eyeriss_gen::run::{self, LayerStats};
 use eyeriss_gen::sim::Backend as SimBackend;
 use eyeriss_gen::sim::rusthdl::RustHdlSim;
 use eyeriss_gen::sim::verilator::{RunOpts, VerilatorSim};
 use eyeriss_gen::{compare, report};
+use indicatif::MultiProgress;
 
 #[derive(Parser)]
 #[command(
@@ -45,15 +47,20 @@ struct LayerSel {
 
 impl LayerSel {
     fn load(&self, only: Option<&str>) -> Result<Vec<ConvLayer>> {
-        if let Some(only) = only {
-            check_layer_list(only)?;
-        }
         match (&self.layer, &self.network) {
             (Some(l), _) => Ok(vec![ConvLayer::load(l)?]),
-            (None, Some(n)) => Ok(Network::load(n)?.select(only)?),
+            (None, Some(n)) => select(&Network::load(n)?, only),
             (None, None) => anyhow::bail!("give --layer FILE or --network FILE"),
         }
     }
+}
+
+/// The layers of `net` that `--layers` names (all for `None`).
+fn select(net: &Network, only: Option<&str>) -> Result<Vec<ConvLayer>> {
+    if let Some(only) = only {
+        check_layer_list(only)?;
+    }
+    Ok(net.select(only)?)
 }
 
 /// `--layers a,b`: at least one name, none empty, none twice.
@@ -279,6 +286,21 @@ fn main() -> ExitCode {
     }
 }
 
+/// Plan `l`, with a bar over the mapper's search under `multi`.
+fn plan_showing(
+    multi: &MultiProgress,
+    cfg: &ArchConfig,
+    l: &ConvLayer,
+) -> Result<mapper::Plan, mapper::MapError> {
+    let bar = progress::search(multi, &l.name);
+    let r = mapper::plan_reporting(cfg, l, &mut |done, total| {
+        bar.set_length(u64::from(total));
+        bar.set_position(u64::from(done));
+    });
+    bar.finish_and_clear();
+    r
+}
+
 fn load_config(path: &Path) -> Result<ArchConfig> {
     Ok(ArchConfig::load(path)?)
 }
@@ -437,15 +459,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let cfg = load_config(&config)?;
             let mut plans = Vec::new();
             let mut refused = Vec::new();
-            for l in sel.load(layers.as_deref())? {
+            let list = sel.load(layers.as_deref())?;
+            let multi = MultiProgress::new();
+            let all = progress::items(&multi, list.len() as u64, "layers mapped");
+            for l in list {
                 // With --explain, a layer that cannot run is reported, the others go on, and
                 // the exit code says that one could not.
-                match mapper::plan(&cfg, &l) {
+                let planned = plan_showing(&multi, &cfg, &l);
+                all.inc(1);
+                match planned {
                     Ok(plan) => plans.push((l, plan)),
                     Err(e) if explain => refused.push((l.name, e.to_string())),
                     Err(e) => return Err(e.into()),
                 }
             }
+            all.finish_and_clear();
             if json {
                 let mut v: Vec<_> = plans
                     .iter()
@@ -540,9 +568,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let many = list.len() > 1;
             // Everything that can be refused is refused before a simulator is built or a
             // tensor allocated: layers that cannot run, then output paths.
+            let multi = MultiProgress::new();
             let plans = list
                 .iter()
-                .map(|l| mapper::plan(&cfg, l))
+                .map(|l| plan_showing(&multi, &cfg, l))
                 .collect::<Result<Vec<_>, _>>()?;
             let dump_dir = match &dump {
                 Some(d) => Some(OutDir::create(d, force)?),
@@ -567,7 +596,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
             };
             let mut all_match = true;
             let mut stats = Vec::new();
+            let all = many.then(|| progress::items(&multi, list.len() as u64, "layers simulated"));
             for ((l, plan), vcd) in list.iter().zip(plans).zip(vcds) {
+                let bar = progress::cycles(&multi, plan.predicted_cycles, &l.name);
                 let tensors = l
                     .tensors(cfg.data.data_width)
                     .with_context(|| format!("layer data for '{}'", l.name))?;
@@ -575,6 +606,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     stall_in,
                     stall_out,
                     vcd: vcd.as_ref().map(|v| v.path().to_path_buf()),
+                    progress: Some(bar.clone()),
                     ..RunOpts::default()
                 };
                 let t = Instant::now();
@@ -583,6 +615,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     r.stats.energy = r.stats.energy_with(&cfg, table);
                 }
                 let wall = t.elapsed().as_secs_f64();
+                bar.finish_and_clear();
+                if let Some(a) = &all {
+                    a.inc(1);
+                }
                 if let Some(v) = vcd {
                     v.commit()?;
                 }
@@ -595,10 +631,13 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     run::dump(&cfg, l, &r, &dir)?;
                 }
                 if !json {
-                    print_stats(&cfg, &r.stats, wall);
+                    multi.suspend(|| print_stats(&cfg, &r.stats, wall));
                 }
                 all_match &= r.stats.matches;
                 stats.push(r.stats);
+            }
+            if let Some(a) = all {
+                a.finish_and_clear();
             }
             if let (Some(d), Some(name)) = (dump_dir, &dump) {
                 d.commit()?;
@@ -659,7 +698,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let (name, list) = match &sel.network {
                 Some(n) => {
                     let net = Network::load(n)?;
-                    let list = net.select(layers.as_deref())?;
+                    let list = select(&net, layers.as_deref())?;
                     (net.name, list)
                 }
                 None => {
@@ -670,9 +709,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let out = out.unwrap_or_else(|| {
                 PathBuf::from("report_out").join(format!("{}-{}", cfg.name, name))
             });
+            eyeriss_gen::output::check_dir(&out, force)?;
+            let multi = MultiProgress::new();
+            let bar = progress::items(&multi, list.len() as u64, "layers planned and compiled");
             let report = report::build(&cfg, &name, &list, &table, |r| {
-                eprintln!("  {}: {} program words predicted", r.layer, r.program_words)
+                bar.set_message(r.layer.clone());
+                bar.inc(1);
             })?;
+            bar.finish_and_clear();
             print!("{}", report.table());
             let files = report.write(&out, force)?;
             print_written(&out, &files);
@@ -688,12 +732,17 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let table = energy_table(energy.as_deref())?;
             let net = Network::load(&network)?;
-            let list = net.select(layers.as_deref())?;
+            let list = select(&net, layers.as_deref())?;
             let out = out.unwrap_or_else(|| {
                 PathBuf::from("report_out").join(format!("compare-{}", net.name))
             });
+            eyeriss_gen::output::check_dir(&out, force)?;
             let area = eyeriss_gen::analysis::dataflow::Area::default();
-            let c = compare::run(&net.name, &list, &batches, &area, &table)?;
+            let multi = MultiProgress::new();
+            let bar = progress::items(&multi, 0, "layer and batch searches");
+            bar.set_message(net.name.clone());
+            let c = compare::run(&net.name, &list, &batches, &area, &table, &bar)?;
+            bar.finish_and_clear();
             print!("{}", c.table());
             let files = c.write(&out, force)?;
             print_written(&out, &files);

@@ -466,3 +466,78 @@ fn fpga_refuses_a_users_directory_before_any_tool_runs() {
     assert_eq!(listing(d), ["afile", "mine"]);
     assert_eq!(listing(&d.join("mine")), ["notes.txt"]);
 }
+
+/// The bar a run is given follows the simulated cycles on both backends (a 74,000-cycle
+/// layer on Verilator, which reports every 65,536 cycles; a 5,900-cycle one on rust-hdl, every
+/// 4,096), and the progress lines never reach the output the tool parses.
+#[test]
+fn runs_report_their_cycles_to_the_progress_bar() {
+    use eyeriss_gen::config::ArchConfig;
+    use eyeriss_gen::layer::ConvLayer;
+    use eyeriss_gen::sim::Backend;
+    use eyeriss_gen::sim::rusthdl::RustHdlSim;
+    use eyeriss_gen::sim::verilator::{RunOpts, VerilatorSim};
+    let cfg = ArchConfig::load(&root().join("configs/small.toml")).unwrap();
+    let long = ConvLayer::from_toml_str(
+        "name = \"long\"\nin_channels = 16\nout_channels = 32\nheight = 13\nwidth = 13\nkernel_size = 3\npadding = 1\nseed = 2\n",
+        &root(),
+    )
+    .unwrap();
+    let mid = ConvLayer::from_toml_str(
+        "name = \"mid\"\nin_channels = 4\nout_channels = 8\nheight = 13\nwidth = 13\nkernel_size = 3\npadding = 1\nseed = 2\n",
+        &root(),
+    )
+    .unwrap();
+    let verilator = VerilatorSim::build(&cfg, false).unwrap();
+    let rusthdl = RustHdlSim::new(&cfg).unwrap();
+    let cases: [(&dyn Backend, &ConvLayer, u64); 2] =
+        [(&verilator, &long, 65_536), (&rusthdl, &mid, 4_096)];
+    for (sim, l, every) in cases {
+        let bar = indicatif::ProgressBar::hidden();
+        bar.set_length(10);
+        let opts = RunOpts {
+            progress: Some(bar.clone()),
+            ..RunOpts::default()
+        };
+        let r = eyeriss_gen::run::run_layer(
+            &cfg,
+            l,
+            l.tensors(cfg.data.data_width).unwrap(),
+            sim,
+            &opts,
+        )
+        .unwrap();
+        assert!(r.stats.matches, "{}", sim.name());
+        let cycles = r.stats.harness_cycles;
+        assert!(
+            cycles > every,
+            "{}: the layer must outlast one report",
+            sim.name()
+        );
+        assert_eq!(bar.position(), cycles / every * every, "{}", sim.name());
+        assert!(
+            bar.length().unwrap() >= bar.position(),
+            "stretched past the prediction"
+        );
+    }
+}
+
+#[test]
+fn progress_stays_off_stdout_and_json_stays_json() {
+    let o = eyeriss_gen_in(
+        &root(),
+        &[
+            "sim",
+            "--config",
+            "configs/small.toml",
+            "--network",
+            "tests/fixtures/small_net.toml",
+            "--json",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("stdout is JSON alone");
+    assert_eq!(v.as_array().unwrap().len(), 3);
+    // stderr is not a terminal here: no bar is drawn on it either.
+    assert!(!stderr(&o).contains("cycles predicted"), "{}", stderr(&o));
+}

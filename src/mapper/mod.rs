@@ -737,6 +737,16 @@ fn unmappable(cfg: &ArchConfig, l: &ConvLayer, reason: String) -> MapError {
 
 /// Choose the mapping with the fewest predicted cycles.
 pub fn plan(cfg: &ArchConfig, l: &ConvLayer) -> Result<Plan, MapError> {
+    plan_reporting(cfg, l, &mut |_, _| {})
+}
+
+/// [`plan`], calling `progress(done, total)` as the search goes (`total` is the number of
+/// channel-group sizes `q` it tries, the outer loop; a large layer takes seconds).
+pub fn plan_reporting(
+    cfg: &ArchConfig,
+    l: &ConvLayer,
+    progress: &mut dyn FnMut(u32, u32),
+) -> Result<Plan, MapError> {
     check_layer(cfg, l).map_err(|r| unmappable(cfg, l, r))?;
     let sh = Shape::of(l);
     let lim = Limits::of(cfg);
@@ -754,6 +764,7 @@ pub fn plan(cfg: &ArchConfig, l: &ConvLayer) -> Result<Plan, MapError> {
     let qmax = sh.cg.min(lim.ifmap / sw).min(255);
     let pmax = sh.mg.min(lim.psum);
     for q in 1..=qmax {
+        progress(q - 1, qmax);
         for p in 1..=pmax {
             if p * q * sw > lim.filt {
                 break;

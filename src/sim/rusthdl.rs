@@ -64,6 +64,9 @@ pub fn top_model(cfg: &ArchConfig) -> Result<Box<dyn Model>, HwError> {
     })
 }
 
+/// Cycles between progress reports (the model runs about 1,000 to 10,000 cycles a second).
+const PROGRESS_EVERY: u64 = 4096;
+
 impl RustHdlSim {
     /// Check that the model covers `cfg` (it refuses, for example, `[fpga] mult_pipeline`).
     pub fn new(cfg: &ArchConfig) -> Result<RustHdlSim, SimError> {
@@ -160,6 +163,11 @@ impl RustHdlSim {
             let word = get(top.as_ref(), P_OUT_DATA);
             step(&mut top, &mut vcd, true)?;
             cycles += 1;
+            if let Some(bar) = &opts.progress
+                && cycles.is_multiple_of(PROGRESS_EVERY)
+            {
+                crate::progress::advance(bar, cycles);
+            }
             if in_fire {
                 consumed += 1;
             }

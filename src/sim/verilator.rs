@@ -162,6 +162,9 @@ pub struct RunOpts {
     pub vcd: Option<PathBuf>,
     /// Faults the UART host injects (UART models only).
     pub uart: UartFaults,
+    /// Set to the simulated cycle count as the run goes (every 65,536 cycles on Verilator,
+    /// 4,096 on rust-hdl); the caller gives it its length and style. `None`: no reports.
+    pub progress: Option<indicatif::ProgressBar>,
 }
 
 /// Misbehaviour of the UART host, to test that the board reports it.
@@ -228,6 +231,7 @@ impl Default for RunOpts {
             max_cycles: 2_000_000_000,
             vcd: None,
             uart: UartFaults::default(),
+            progress: None,
         }
     }
 }
@@ -519,10 +523,11 @@ impl VerilatorSim {
         if let Some(vcd) = &opts.vcd {
             cmd.arg("--vcd").arg(vcd);
         }
-        let res = cmd
-            .stdin(Stdio::null())
-            .output()
-            .map_err(io_err("cannot run", &binary))?;
+        if opts.progress.is_some() {
+            cmd.arg("--progress");
+        }
+        let res =
+            run_reporting(cmd, opts.progress.as_ref()).map_err(io_err("cannot run", &binary))?;
         let stdout = String::from_utf8_lossy(&res.stdout);
         let output = format!("{}{}", stdout, String::from_utf8_lossy(&res.stderr))
             .trim()
@@ -581,6 +586,54 @@ impl VerilatorSim {
         *slot = Some(b.clone());
         Ok(b)
     }
+}
+
+/// Run the harness to its end like [`Command::output`], moving `bar` to every
+/// `progress=<cycles>` line it prints on stderr (those lines are not kept in the output).
+fn run_reporting(
+    mut cmd: Command,
+    bar: Option<&indicatif::ProgressBar>,
+) -> std::io::Result<std::process::Output> {
+    use std::io::{BufRead, Read};
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    let mut err_pipe = std::io::BufReader::new(child.stderr.take().expect("stderr is piped"));
+    let bar = bar.cloned();
+    // stderr on a thread of its own, so that neither pipe can fill while the other is read.
+    let reader = std::thread::spawn(move || {
+        let mut kept = Vec::new();
+        let mut line = String::new();
+        while err_pipe.read_line(&mut line).unwrap_or(0) > 0 {
+            match line
+                .trim_end()
+                .strip_prefix("progress=")
+                .map(str::parse::<u64>)
+            {
+                Some(Ok(c)) => {
+                    if let Some(b) = &bar {
+                        crate::progress::advance(b, c);
+                    }
+                }
+                _ => kept.extend_from_slice(line.as_bytes()),
+            }
+            line.clear();
+        }
+        kept
+    });
+    let mut stdout = Vec::new();
+    if let Some(mut out) = child.stdout.take() {
+        out.read_to_end(&mut stdout)?;
+    }
+    let status = child.wait()?;
+    let stderr = reader.join().unwrap_or_default();
+    Ok(std::process::Output {
+        status,
+        stdout,
+        stderr,
+    })
 }
 
 fn read_words(path: &Path) -> std::io::Result<Vec<u64>> {
