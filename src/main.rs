@@ -227,6 +227,8 @@ enum Cmd {
         #[arg(long)]
         force: bool,
     },
+    /// List the shipped boards: their FPGA, package, clock and UART (for `fpga --board`).
+    Boards,
     /// Check which external tools are installed.
     Doctor,
 }
@@ -748,6 +750,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             print_written(&out, &files);
             Ok(ExitCode::SUCCESS)
         }
+        Cmd::Boards => {
+            boards()?;
+            Ok(ExitCode::SUCCESS)
+        }
         Cmd::Doctor => {
             doctor();
             Ok(ExitCode::SUCCESS)
@@ -766,6 +772,30 @@ fn energy_table(path: Option<&Path>) -> Result<EnergyTable> {
 fn print_written(out: &Path, files: &[eyeriss_gen::emit::OutFile]) {
     let names: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
     println!("wrote {} ({})", out.display(), names.join(", "));
+}
+
+fn boards() -> Result<()> {
+    use eyeriss_gen::fpga::{Board, Device, board::builtin_boards};
+    println!(
+        "{:<14} {:<6} {:<14} {:<10} {:>8} {:>7}  description",
+        "board", "family", "device", "package", "clock", "baud"
+    );
+    for name in builtin_boards() {
+        let b = Board::load(name)?;
+        let d = Device::load(&b.device)?;
+        println!(
+            "{:<14} {:<6} {:<14} {:<10} {:>4} MHz {:>7}  {}",
+            b.name,
+            b.family.as_str(),
+            d.name,
+            b.package,
+            b.clock.mhz,
+            b.uart.baud.unwrap_or(eyeriss_gen::fpga::uart::DEFAULT_BAUD),
+            b.description
+        );
+    }
+    println!("(or give `fpga --board` a board file of your own: docs/fpga.md)");
+    Ok(())
 }
 
 fn doctor() {
