@@ -143,7 +143,13 @@ pub fn cleanup_now() {
 pub fn install_signal_cleanup() -> Result<(), ctrlc::Error> {
     ctrlc::set_handler(|| {
         cleanup_now();
-        eprintln!("interrupted: temporary files removed, earlier output left as it was");
+        // Not eprintln!: after SIGHUP the terminal may be gone, and a failed print would
+        // panic this thread and leave the process running.
+        use std::io::Write;
+        let _ = writeln!(
+            std::io::stderr(),
+            "interrupted: temporary files removed, earlier output left as it was"
+        );
         std::process::exit(130);
     })
 }

@@ -387,8 +387,8 @@ fn degenerate_energy_tables_are_refused() {
     }
 }
 
-/// Ctrl-C in the middle of a run: the staging directory goes, the earlier output stays, the
-/// exit status is 130.
+/// Ctrl-C (or SIGTERM, or SIGHUP when the terminal goes) in the middle of a run: the staging
+/// directory goes, the earlier output stays, the exit status is 130.
 #[cfg(unix)]
 #[test]
 fn an_interrupted_run_leaves_no_temporary_behind() {
@@ -397,44 +397,51 @@ fn an_interrupted_run_leaves_no_temporary_behind() {
     let o = run_verb(d, "sim --dump", "out", &[]);
     assert!(o.status.success(), "{}", stderr(&o));
     let before = std::fs::read(d.join("out/stats.json")).unwrap();
-    // A layer the rust-hdl model takes several seconds over.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_eyeriss-gen"))
-        .current_dir(d)
-        .args([
-            "sim",
-            "--config",
-            &cfg("small.toml"),
-            "--layer",
-            &layer("chip_conv3x3.toml"),
-            "--backend",
-            "rust-hdl",
-            "--dump",
-            "out",
-        ])
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // Wait until the staging directory exists, then interrupt.
-    let staged = || listing(d).iter().any(|n| n.starts_with(".eyeriss-gen-"));
-    let t = std::time::Instant::now();
-    while !staged() {
-        assert!(t.elapsed().as_secs() < 30, "no staging directory appeared");
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the run ended before it was interrupted"
+    for signal in [libc::SIGINT, libc::SIGTERM, libc::SIGHUP] {
+        // A layer the rust-hdl model takes several seconds over.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_eyeriss-gen"))
+            .current_dir(d)
+            .args([
+                "sim",
+                "--config",
+                &cfg("small.toml"),
+                "--layer",
+                &layer("chip_conv3x3.toml"),
+                "--backend",
+                "rust-hdl",
+                "--dump",
+                "out",
+            ])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        // Wait until the staging directory exists, then interrupt.
+        let staged = || listing(d).iter().any(|n| n.starts_with(".eyeriss-gen-"));
+        let t = std::time::Instant::now();
+        while !staged() {
+            assert!(t.elapsed().as_secs() < 30, "no staging directory appeared");
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the run ended before it was interrupted"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        // SAFETY: kill(2) on the child's pid, which is alive (try_wait said so).
+        unsafe {
+            libc::kill(child.id() as i32, signal);
+        }
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(
+            o.status.code(),
+            Some(130),
+            "signal {signal}: {}",
+            stderr(&o)
         );
-        std::thread::sleep(std::time::Duration::from_millis(5));
+        assert!(stderr(&o).contains("interrupted"), "{}", stderr(&o));
+        assert_eq!(listing(d), ["out"], "signal {signal}");
+        assert_eq!(std::fs::read(d.join("out/stats.json")).unwrap(), before);
     }
-    // SAFETY: kill(2) on the child's pid, which is alive (try_wait said so).
-    unsafe {
-        libc::kill(child.id() as i32, libc::SIGINT);
-    }
-    let o = child.wait_with_output().unwrap();
-    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
-    assert!(stderr(&o).contains("interrupted"), "{}", stderr(&o));
-    assert_eq!(listing(d), ["out"]);
-    assert_eq!(std::fs::read(d.join("out/stats.json")).unwrap(), before);
 }
 
 #[test]
