@@ -27,6 +27,82 @@ use thiserror::Error;
 
 use crate::npy;
 
+/// Longest layer or network name [`check_name`] accepts.
+pub const MAX_NAME_LEN: usize = 64;
+
+/// What [`check_name`] accepts, as its errors say it.
+pub const NAME_RULE: &str = "a name holds only ASCII letters, digits, `_`, `-` and `.`, \
+     starts with a letter or a digit and has at most 64 characters";
+
+/// A name that cannot be used: it would not stay one file name (`..`, `a/b`), or could not
+/// be shown or typed as it is (spaces, control characters, non-ASCII).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{field} = {value}: {problem}; {NAME_RULE}")]
+pub struct NameError {
+    /// The field or option the name came from, e.g. `name`.
+    pub field: String,
+    /// The name as given, quoted, with control and non-ASCII characters escaped.
+    pub value: String,
+    pub problem: String,
+}
+
+/// Check that `name` (from `field`) is safe to use as a file or directory name and in
+/// reports: ASCII letters, digits, `_`, `-` and `.`, starting with a letter or digit, at most
+/// [`MAX_NAME_LEN`] characters. Layer and network names must pass; so should any name the
+/// CLI turns into a path.
+pub fn check_name(field: &str, name: &str) -> Result<(), NameError> {
+    let err = |problem: String| NameError {
+        field: field.to_string(),
+        value: quoted(name),
+        problem,
+    };
+    let Some(first) = name.chars().next() else {
+        return Err(err("is empty".into()));
+    };
+    if let Some(bad) = name
+        .chars()
+        .find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+    {
+        return Err(err(format!(
+            "holds the character {}",
+            match bad {
+                ' ' => "' ' (a space)".to_string(),
+                '/' | '\\' => format!("'{bad}' (a path separator)"),
+                c if c.is_ascii_graphic() => format!("'{c}'"),
+                c => format!("U+{:04X}", c as u32),
+            }
+        )));
+    }
+    if !first.is_ascii_alphanumeric() {
+        return Err(err(format!("starts with '{first}'")));
+    }
+    if name.len() > MAX_NAME_LEN {
+        return Err(err(format!("has {} characters", name.len())));
+    }
+    Ok(())
+}
+
+/// `s` as a TOML basic string that shows only printable ASCII: control characters and
+/// anything outside ASCII (which could reorder or hide text on a terminal) become `\\uXXXX`.
+pub fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            ' '..='~' => out.push(c),
+            c if (c as u32) <= 0xffff => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push_str(&format!("\\U{:08X}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
+}
+
 #[derive(Debug, Error)]
 pub enum LayerError {
     #[error("cannot read {path}: {source}")]
@@ -44,6 +120,8 @@ pub enum LayerError {
         value: String,
         limit: String,
     },
+    #[error("layer {0}")]
+    Name(#[from] NameError),
     #[error(transparent)]
     Npy(#[from] npy::NpyError),
     #[error("{path}: shape {got:?}, expected {want:?} ({what})")]
@@ -180,6 +258,8 @@ impl ConvLayer {
                     path: path.to_path_buf(),
                     msg: e.to_string(),
                 })?;
+        // Before any message names the layer.
+        check_name("name", &raw.name)?;
         let invalid = |field: &'static str, value: String, limit: &str| LayerError::Invalid {
             layer: raw.name.clone(),
             field,
@@ -257,9 +337,7 @@ impl ConvLayer {
                 Ok(())
             }
         };
-        if self.name.is_empty() {
-            return Err(invalid("name", "\"\"".into(), "must not be empty".into()));
-        }
+        check_name("name", &self.name)?;
         range("in_channels", self.in_channels, 65536)?;
         range("out_channels", self.out_channels, 65536)?;
         range("height", self.height, 16384)?;

@@ -2,7 +2,8 @@
 
 use std::path::{Path, PathBuf};
 
-use eyeriss_gen::layer::ConvLayer;
+use eyeriss_gen::layer::{ConvLayer, check_name};
+use eyeriss_gen::network::Network;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -164,4 +165,176 @@ fn missing_npy_file() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("nope.npy"), "{e}");
+}
+
+/// A TOML basic string holding `s` (escapes what TOML needs escaped).
+fn toml_str(s: &str) -> String {
+    toml::Value::String(s.to_string()).to_string()
+}
+
+const BAD_NAMES: [&str; 12] = [
+    "",
+    "..",
+    ".",
+    "../../victim",
+    "a/b",
+    "a\\b",
+    "a b",
+    "a\0b",
+    "tab\there",
+    ".hidden",
+    "-dash-first",
+    "caf\u{e9}",
+];
+
+#[test]
+fn layer_names_are_names() {
+    for bad in BAD_NAMES {
+        let e = err(&with(&format!("name = {}", toml_str(bad))));
+        assert!(
+            e.contains("layer name = \"")
+                && e.contains("a name holds only ASCII letters, digits, `_`, `-` and `.`"),
+            "{bad:?} gave {e}"
+        );
+        // the value is shown escaped: nothing unprintable reaches the terminal
+        assert!(!e.contains('\0') && !e.contains('\t'), "{e:?}");
+    }
+    let long = "a".repeat(65);
+    let e = err(&with(&format!("name = \"{long}\"")));
+    assert!(e.contains("has 65 characters"), "{e}");
+    let e = err(&with("name = \"../../victim\""));
+    assert!(
+        e.contains("name = \"../../victim\": holds the character '/' (a path separator)"),
+        "{e}"
+    );
+    let e = err(&with("name = \"..\""));
+    assert!(e.contains("name = \"..\": starts with '.'"), "{e}");
+    for good in ["conv1", "a.b-c_d", "1x1", "Conv_3.v2", &"z".repeat(64)] {
+        ConvLayer::from_toml_str(&with(&format!("name = \"{good}\"")), Path::new("."))
+            .unwrap_or_else(|e| panic!("{good}: {e}"));
+    }
+}
+
+#[test]
+fn check_name_names_field_value_and_rule() {
+    assert_eq!(check_name("--out", "run.1"), Ok(()));
+    let e = check_name("--out", "a\0b").unwrap_err().to_string();
+    assert!(
+        e.starts_with("--out = \"a\\u0000b\": holds the character U+0000"),
+        "{e}"
+    );
+    let e = check_name("name", "a\u{202e}b").unwrap_err().to_string();
+    assert!(
+        e.starts_with("name = \"a\\u202Eb\": holds the character U+202E"),
+        "{e}"
+    );
+    assert!(e.ends_with("and has at most 64 characters"), "{e}");
+    let e = check_name("name", "").unwrap_err().to_string();
+    assert!(e.starts_with("name = \"\": is empty"), "{e}");
+}
+
+const NET: &str = r#"
+name = "net"
+seed = 5
+[[layer]]
+name = "a"
+in_channels = 2
+out_channels = 2
+height = 6
+width = 6
+kernel_size = 3
+[[layer]]
+name = "b"
+in_channels = 2
+out_channels = 2
+height = 4
+width = 4
+kernel_size = 3
+[[layer]]
+name = "c"
+in_channels = 2
+out_channels = 2
+height = 2
+width = 2
+kernel_size = 1
+"#;
+
+fn net_err(text: &str) -> String {
+    Network::from_toml_str(text, Path::new("."))
+        .expect_err("network must be refused")
+        .to_string()
+}
+
+#[test]
+fn network_from_string_loads_with_per_layer_seeds() {
+    let n = Network::from_toml_str(NET, Path::new(".")).unwrap();
+    assert_eq!(n.name, "net");
+    let seeds: Vec<_> = n.layers.iter().map(|l| l.data.clone()).collect();
+    assert_eq!(
+        seeds,
+        [5, 6, 7].map(|seed| eyeriss_gen::layer::LayerData::Seed {
+            seed,
+            zero_fraction: 0.5
+        })
+    );
+}
+
+#[test]
+fn network_names_are_names() {
+    for bad in BAD_NAMES {
+        let e = net_err(&NET.replace("name = \"net\"", &format!("name = {}", toml_str(bad))));
+        assert!(
+            e.contains("<string>: network name = \"") && e.contains("a name holds only"),
+            "{bad:?} gave {e}"
+        );
+    }
+    let e = net_err(&NET.replace("name = \"net\"", "name = 3"));
+    assert!(
+        e.contains("name = 3: the network's name must be a string"),
+        "{e}"
+    );
+    // a layer of a network is held to the same rule, and the message says which layer
+    let e = net_err(&NET.replace("name = \"b\"", "name = \"../b\""));
+    assert!(
+        e.contains("<string>: layer 1: layer name = \"../b\": holds the character '/'"),
+        "{e}"
+    );
+}
+
+#[test]
+fn duplicate_layer_names_are_refused() {
+    let e = net_err(&NET.replace("name = \"c\"", "name = \"a\""));
+    assert!(
+        e.contains("<string>: layers 0 and 2 are both named 'a'"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_network_seed_that_would_overflow_is_refused() {
+    let e = net_err(&NET.replace("seed = 5", &format!("seed = {}", i64::MAX)));
+    assert!(
+        e.contains("seed = 9223372036854775807: layer 1 would get seed"),
+        "{e}"
+    );
+}
+
+#[test]
+fn every_shipped_network_loads_with_unique_layer_names() {
+    let mut n = 0;
+    for dir in ["networks", "tests/fixtures"] {
+        for e in std::fs::read_dir(root().join(dir)).unwrap() {
+            let p = e.unwrap().path();
+            if p.extension().is_some_and(|x| x == "toml") {
+                let net = Network::load(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+                check_name("name", &net.name).unwrap();
+                let mut names: Vec<_> = net.layers.iter().map(|l| l.name.as_str()).collect();
+                names.sort_unstable();
+                names.dedup();
+                assert_eq!(names.len(), net.layers.len(), "{}", p.display());
+                n += 1;
+            }
+        }
+    }
+    assert!(n >= 3);
 }
