@@ -122,6 +122,9 @@ pub enum LayerError {
     },
     #[error("layer {0}")]
     Name(#[from] NameError),
+    /// Where the layer's data comes from is missing or given twice.
+    #[error("layer '{layer}': {msg}")]
+    Data { layer: String, msg: String },
     #[error(transparent)]
     Npy(#[from] npy::NpyError),
     #[error("{path}: shape {got:?}, expected {want:?} ({what})")]
@@ -180,20 +183,46 @@ pub struct Tensors {
     pub weights: Vec<i16>,
 }
 
-/// An int or a pair, as PyTorch allows.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(untagged)]
-enum IntOrPair {
-    One(u32),
-    Two([u32; 2]),
+/// What `kernel_size`, `stride` and `padding` accept, as PyTorch's `Conv2d` does.
+const PAIR_FORMS: &str =
+    "expected an integer or a pair [vertical, horizontal] of non-negative integers";
+
+/// A TOML value as the user wrote it (strings shown by [`quoted`]).
+fn shown(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => quoted(s),
+        other => other.to_string(),
+    }
 }
 
-impl IntOrPair {
-    fn pair(self) -> (u32, u32) {
-        match self {
-            IntOrPair::One(v) => (v, v),
-            IntOrPair::Two([a, b]) => (a, b),
-        }
+/// `field` = an int or a pair, as PyTorch allows, each at most `hi`.
+fn int_or_pair(
+    layer: &str,
+    field: &'static str,
+    v: &toml::Value,
+    hi: u32,
+) -> Result<(u32, u32), LayerError> {
+    let err = |limit: String| LayerError::Invalid {
+        layer: layer.to_string(),
+        field,
+        value: shown(v),
+        limit,
+    };
+    let ints: Vec<i64> = match v {
+        toml::Value::Integer(i) => vec![*i, *i],
+        toml::Value::Array(a) if a.len() == 2 => a
+            .iter()
+            .map(|x| x.as_integer())
+            .collect::<Option<_>>()
+            .ok_or_else(|| err(PAIR_FORMS.into()))?,
+        _ => return Err(err(PAIR_FORMS.into())),
+    };
+    if ints.iter().any(|&i| i < 0) {
+        return Err(err(PAIR_FORMS.into()));
+    }
+    match (u32::try_from(ints[0]), u32::try_from(ints[1])) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        _ => Err(err(format!("must be at most {hi}"))),
     }
 }
 
@@ -205,17 +234,18 @@ struct RawLayer {
     out_channels: u32,
     height: u32,
     width: u32,
-    kernel_size: IntOrPair,
-    stride: Option<IntOrPair>,
-    padding: Option<IntOrPair>,
+    // checked by hand, so that the message names the field and the forms it takes
+    kernel_size: toml::Value,
+    stride: Option<toml::Value>,
+    padding: Option<toml::Value>,
     groups: Option<u32>,
     batch: Option<u32>,
     shift: Option<u32>,
     relu: Option<bool>,
     seed: Option<u64>,
     zero_fraction: Option<f64>,
-    ifmap: Option<PathBuf>,
-    weights: Option<PathBuf>,
+    ifmap: Option<String>,
+    weights: Option<String>,
 }
 
 impl ConvLayer {
@@ -266,16 +296,25 @@ impl ConvLayer {
             value,
             limit: limit.to_string(),
         };
+        let data_err = |msg: String| LayerError::Data {
+            layer: raw.name.clone(),
+            msg,
+        };
+        let file =
+            |key: &str, v: &Option<String>| v.as_ref().map(|p| format!("{key} = {}", quoted(p)));
+        let (ifmap, weights) = (file("ifmap", &raw.ifmap), file("weights", &raw.weights));
+        const EITHER: &str =
+            "give either `seed` (random data) or both `ifmap` and `weights` (.npy files)";
         let data = match (raw.seed, &raw.ifmap, &raw.weights) {
             (Some(seed), None, None) => LayerData::Seed {
                 seed,
                 zero_fraction: raw.zero_fraction.unwrap_or(0.5),
             },
             (None, Some(i), Some(w)) => {
-                if raw.zero_fraction.is_some() {
+                if let Some(z) = raw.zero_fraction {
                     return Err(invalid(
                         "zero_fraction",
-                        format!("{}", raw.zero_fraction.unwrap_or(0.0)),
+                        z.to_string(),
                         "only applies to seeded data, not to .npy files",
                     ));
                 }
@@ -284,20 +323,29 @@ impl ConvLayer {
                     weights: dir.join(w),
                 }
             }
-            (Some(_), _, _) => {
-                return Err(invalid(
-                    "seed",
-                    "given".into(),
-                    "give either `seed` or `ifmap` and `weights`, not both",
-                ));
+            (Some(seed), _, _) => {
+                let files: Vec<String> = [ifmap, weights].into_iter().flatten().collect();
+                return Err(data_err(format!(
+                    "seed = {seed} and {} are both given: give either `seed` or `ifmap` and `weights`, not both",
+                    files.join(" and ")
+                )));
             }
-            _ => {
-                return Err(invalid(
-                    "ifmap",
-                    format!("{:?} / weights = {:?}", raw.ifmap, raw.weights),
-                    "give either `seed` or both `ifmap` and `weights` (.npy files)",
-                ));
+            (None, None, None) => {
+                return Err(data_err(format!("no data is given: {EITHER}")));
             }
+            (None, _, _) => {
+                let (given, missing) = match (ifmap, weights) {
+                    (Some(i), None) => (i, "weights"),
+                    (_, w) => (w.unwrap_or_default(), "ifmap"),
+                };
+                return Err(data_err(format!(
+                    "{given} is given but `{missing}` is not: {EITHER}"
+                )));
+            }
+        };
+        let pair = |field, v: &Option<toml::Value>, default, hi| {
+            v.as_ref()
+                .map_or(Ok(default), |v| int_or_pair(&raw.name, field, v, hi))
         };
         let l = ConvLayer {
             name: raw.name.clone(),
@@ -305,9 +353,9 @@ impl ConvLayer {
             out_channels: raw.out_channels,
             height: raw.height,
             width: raw.width,
-            kernel_size: raw.kernel_size.pair(),
-            stride: raw.stride.map_or((1, 1), IntOrPair::pair),
-            padding: raw.padding.map_or((0, 0), IntOrPair::pair),
+            kernel_size: int_or_pair(&raw.name, "kernel_size", &raw.kernel_size, 255)?,
+            stride: pair("stride", &raw.stride, (1, 1), 15)?,
+            padding: pair("padding", &raw.padding, (0, 0), 255)?,
             groups: raw.groups.unwrap_or(1),
             batch: raw.batch.unwrap_or(1),
             shift: raw.shift.unwrap_or(0),
@@ -348,12 +396,13 @@ impl ConvLayer {
         range("stride[1]", self.stride.1, 15)?;
         range("groups", self.groups, 65536)?;
         range("batch", self.batch, 1024)?;
-        if self.padding.0 > 255 || self.padding.1 > 255 {
-            return Err(invalid(
-                "padding",
-                format!("{:?}", self.padding),
-                "must be in 0..=255".into(),
-            ));
+        for (field, v) in [
+            ("padding[0]", self.padding.0),
+            ("padding[1]", self.padding.1),
+        ] {
+            if v > 255 {
+                return Err(invalid(field, v.to_string(), "must be in 0..=255".into()));
+            }
         }
         if self.shift > 31 {
             return Err(invalid(

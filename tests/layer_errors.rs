@@ -121,7 +121,7 @@ fn seed_and_npy_both_or_neither() {
         .filter(|l| !l.starts_with("seed"))
         .collect::<Vec<_>>()
         .join("\n");
-    assert!(err(&text).contains("give either `seed` or both `ifmap` and `weights`"));
+    assert!(err(&text).contains("give either `seed` (random data) or both `ifmap` and `weights`"));
 }
 
 fn npy_layer(ifmap: &str, weights: &str) -> ConvLayer {
@@ -337,4 +337,80 @@ fn every_shipped_network_loads_with_unique_layer_names() {
         }
     }
     assert!(n >= 3);
+}
+
+#[test]
+fn int_or_pair_fields_name_the_field_and_the_forms() {
+    const FORMS: &str =
+        "expected an integer or a pair [vertical, horizontal] of non-negative integers";
+    for (line, shown) in [
+        ("padding = -1", "padding = -1"),
+        ("kernel_size = [3]", "kernel_size = [3]"),
+        ("kernel_size = \"3\"", "kernel_size = \"3\""),
+        ("kernel_size = [3, 1.5]", "kernel_size = [3, 1.5]"),
+        ("stride = [1, 2, 3]", "stride = [1, 2, 3]"),
+        ("stride = [1, -2]", "stride = [1, -2]"),
+        ("padding = true", "padding = true"),
+    ] {
+        let e = err(&with(line));
+        assert!(
+            e.contains(&format!("layer 't': {shown}: {FORMS}")),
+            "`{line}` gave {e}"
+        );
+        assert!(!e.contains("untagged"), "{e}");
+    }
+    let e = err(&with("padding = 5000000000"));
+    assert!(
+        e.contains("padding = 5000000000: must be at most 255"),
+        "{e}"
+    );
+    let e = err(&with("padding = [300, 1]"));
+    assert!(e.contains("padding[0] = 300: must be in 0..=255"), "{e}");
+    let l = ConvLayer::from_toml_str(&with("stride = [2, 1]\npadding = [0, 1]"), Path::new("."))
+        .unwrap();
+    assert_eq!((l.stride, l.padding), ((2, 1), (0, 1)));
+}
+
+#[test]
+fn data_errors_say_what_was_given_and_what_is_needed() {
+    let no_seed = |extra: &str| {
+        let text: String = OK
+            .lines()
+            .filter(|l| !l.starts_with("seed"))
+            .chain(extra.lines())
+            .collect::<Vec<_>>()
+            .join("\n");
+        err(&text)
+    };
+    let cases = [
+        (
+            err(&with("ifmap = \"a.npy\"\nweights = \"b.npy\"")),
+            "layer 't': seed = 1 and ifmap = \"a.npy\" and weights = \"b.npy\" are both given: \
+             give either `seed` or `ifmap` and `weights`, not both",
+        ),
+        (
+            err(&with("ifmap = \"a.npy\"")),
+            "layer 't': seed = 1 and ifmap = \"a.npy\" are both given",
+        ),
+        (
+            no_seed(""),
+            "layer 't': no data is given: give either `seed` (random data) or both `ifmap` and \
+             `weights` (.npy files)",
+        ),
+        (
+            no_seed("ifmap = \"x.npy\""),
+            "layer 't': ifmap = \"x.npy\" is given but `weights` is not: give either `seed`",
+        ),
+        (
+            no_seed("weights = \"w.npy\""),
+            "layer 't': weights = \"w.npy\" is given but `ifmap` is not",
+        ),
+    ];
+    for (e, want) in cases {
+        let e = e.to_string();
+        assert!(e.contains(want), "{e}\nshould contain\n{want}");
+        for leak in ["Some(", "None", "= given"] {
+            assert!(!e.contains(leak), "{e}");
+        }
+    }
 }
