@@ -27,6 +27,10 @@ use thiserror::Error;
 
 use crate::npy;
 
+/// Most elements any one tensor of a layer (ifmap, weights, ofmap) may have: 2^28, 512 MiB
+/// at int16. [`ConvLayer::validate`] refuses larger layers before anything is allocated.
+pub const MAX_TENSOR_ELEMENTS: u64 = 1 << 28;
+
 /// Longest layer or network name [`check_name`] accepts.
 pub const MAX_NAME_LEN: usize = 64;
 
@@ -125,6 +129,17 @@ pub enum LayerError {
     /// Where the layer's data comes from is missing or given twice.
     #[error("layer '{layer}': {msg}")]
     Data { layer: String, msg: String },
+    #[error(
+        "layer '{layer}': the {tensor} ({dims} = {shape}) has {elements} elements, more than the {} (2^28) a tensor may have",
+        MAX_TENSOR_ELEMENTS
+    )]
+    TooLarge {
+        layer: String,
+        tensor: &'static str,
+        dims: &'static str,
+        shape: String,
+        elements: u128,
+    },
     #[error(transparent)]
     Npy(#[from] npy::NpyError),
     #[error("{path}: shape {got:?}, expected {want:?} ({what})")]
@@ -448,6 +463,23 @@ impl ConvLayer {
                 "must be in [0, 1)".into(),
             ));
         }
+        // Last: the shapes are only meaningful once the fields above are in range.
+        for (tensor, dims, shape) in [
+            ("ifmap", "N x C x H x W", self.ifmap_shape()),
+            ("weights", "M x C/groups x R x S", self.weights_shape()),
+            ("ofmap", "N x M x E x F", self.ofmap_shape()),
+        ] {
+            let elements = shape.iter().map(|&d| u128::from(d)).product::<u128>();
+            if elements > u128::from(MAX_TENSOR_ELEMENTS) {
+                return Err(LayerError::TooLarge {
+                    layer: self.name.clone(),
+                    tensor,
+                    dims,
+                    shape: shape.map(|d| d.to_string()).join(" x "),
+                    elements,
+                });
+            }
+        }
         Ok(())
     }
 
@@ -471,6 +503,16 @@ impl ConvLayer {
     pub fn ifmap_shape(&self) -> [u64; 4] {
         [self.batch, self.in_channels, self.height, self.width].map(u64::from)
     }
+    /// Ofmap N x M x E x F.
+    pub fn ofmap_shape(&self) -> [u64; 4] {
+        [
+            self.batch,
+            self.out_channels,
+            self.out_height(),
+            self.out_width(),
+        ]
+        .map(u64::from)
+    }
     pub fn weights_shape(&self) -> [u64; 4] {
         [
             self.out_channels,
@@ -482,11 +524,27 @@ impl ConvLayer {
     }
 
     /// The layer's data as signed `data_width`-bit values.
+    /// `data_width` is the config's `data.data_width`, at most 16 (the tensors are int16).
     pub fn tensors(&self, data_width: u32) -> Result<Tensors, LayerError> {
+        // The fields are public: hold a layer built by hand to the limits a loaded one meets,
+        // so that the sizes below are small and the seeded ranges are not empty.
+        self.validate()?;
+        if !(2..=16).contains(&data_width) {
+            return Err(LayerError::Invalid {
+                layer: self.name.clone(),
+                field: "data.data_width",
+                value: data_width.to_string(),
+                limit: "layer data must be in 2..=16 bits (it is held as int16)".into(),
+            });
+        }
         let lo = -(1i64 << (data_width - 1));
         let hi = (1i64 << (data_width - 1)) - 1;
-        let ni = self.ifmap_shape().iter().product::<u64>() as usize;
-        let nw = self.weights_shape().iter().product::<u64>() as usize;
+        // validate() bounds both by MAX_TENSOR_ELEMENTS, which fits any usize of 32 bits up
+        let elements = |shape: [u64; 4]| {
+            usize::try_from(shape.iter().product::<u64>()).expect("bounded by validate()")
+        };
+        let ni = elements(self.ifmap_shape());
+        let nw = elements(self.weights_shape());
         match &self.data {
             LayerData::Seed {
                 seed,

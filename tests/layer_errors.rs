@@ -414,3 +414,80 @@ fn data_errors_say_what_was_given_and_what_is_needed() {
         }
     }
 }
+
+fn layer(fields: &str) -> Result<ConvLayer, String> {
+    ConvLayer::from_toml_str(
+        &format!("name = \"big\"\nseed = 1\n{fields}"),
+        Path::new("."),
+    )
+    .map_err(|e| e.to_string())
+}
+
+#[test]
+fn tensors_too_large_to_build_are_refused_at_load() {
+    let t = std::time::Instant::now();
+    let e = layer(
+        "in_channels = 65536\nout_channels = 65536\nheight = 16384\nwidth = 16384\nkernel_size = 3",
+    )
+    .unwrap_err();
+    assert!(t.elapsed().as_millis() < 500, "{:?}", t.elapsed());
+    assert_eq!(
+        e,
+        "layer 'big': the ifmap (N x C x H x W = 1 x 65536 x 16384 x 16384) has 17592186044416 \
+         elements, more than the 268435456 (2^28) a tensor may have"
+    );
+    let e =
+        layer("in_channels = 4096\nout_channels = 65536\nheight = 8\nwidth = 8\nkernel_size = 8")
+            .unwrap_err();
+    assert!(
+        e.contains(
+            "the weights (M x C/groups x R x S = 65536 x 4096 x 8 x 8) has 17179869184 elements"
+        ),
+        "{e}"
+    );
+    let e = layer(
+        "in_channels = 1\nout_channels = 65536\nheight = 2048\nwidth = 2048\nkernel_size = 1",
+    )
+    .unwrap_err();
+    assert!(
+        e.contains("the ofmap (N x M x E x F = 1 x 65536 x 2048 x 2048) has 274877906944 elements"),
+        "{e}"
+    );
+    // the largest of every field at once: the products need more than 64 bits of headroom
+    let e = layer(
+        "in_channels = 65536\nout_channels = 65536\nheight = 16384\nwidth = 16384\n\
+         kernel_size = 1\npadding = 255\nbatch = 1024",
+    )
+    .unwrap_err();
+    assert!(e.contains("the ifmap"), "{e}");
+    // at the limit is allowed (validated only: building it would take 1 GiB)
+    layer("in_channels = 1\nout_channels = 1\nheight = 16384\nwidth = 16384\nkernel_size = 1")
+        .unwrap();
+}
+
+#[test]
+fn tensors_of_a_layer_built_by_hand_are_held_to_the_same_limits() {
+    let mut l = ConvLayer::from_toml_str(OK, Path::new(".")).unwrap();
+    l.in_channels = 65536;
+    l.height = 16384;
+    l.width = 16384;
+    let e = l.tensors(16).unwrap_err().to_string();
+    assert!(e.contains("the ifmap"), "{e}");
+    let l = ConvLayer::from_toml_str(OK, Path::new(".")).unwrap();
+    for bits in [0, 1, 17, 32, 64] {
+        let e = l.tensors(bits).unwrap_err().to_string();
+        assert!(
+            e.contains(&format!(
+                "data.data_width = {bits}: layer data must be in 2..=16 bits"
+            )),
+            "{e}"
+        );
+    }
+    assert!(
+        l.tensors(2)
+            .unwrap()
+            .weights
+            .iter()
+            .all(|&w| (-2..=1).contains(&w))
+    );
+}
