@@ -567,15 +567,17 @@ impl ConvLayer {
             }
             LayerData::Npy { ifmap, weights } => {
                 let read = |path: &Path, want: [u64; 4], what: &'static str| {
-                    let a = npy::read_int(path)?;
-                    if a.shape != want {
+                    // the shape first: a wrong file is refused before its data is read
+                    let f = npy::open_int(path)?;
+                    if f.shape() != want {
                         return Err(LayerError::Shape {
                             path: path.to_path_buf(),
-                            got: a.shape,
+                            got: f.shape().to_vec(),
                             want: want.to_vec(),
                             what,
                         });
                     }
+                    let a = f.read()?;
                     a.data
                         .iter()
                         .enumerate()

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use eyeriss_gen::layer::{ConvLayer, check_name};
 use eyeriss_gen::network::Network;
+use eyeriss_gen::npy;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -490,4 +491,371 @@ fn tensors_of_a_layer_built_by_hand_are_held_to_the_same_limits() {
             .iter()
             .all(|&w| (-2..=1).contains(&w))
     );
+}
+
+/// The bytes of a version 1.0 `.npy` file with this header and body, as numpy lays it out.
+fn npy_bytes(descr: &str, fortran: bool, shape: &str, body: &[u8]) -> Vec<u8> {
+    let order = if fortran { "True" } else { "False" };
+    npy_raw(
+        &format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {shape}, }}"),
+        body,
+    )
+}
+
+/// A version 1.0 file with this header dict text.
+fn npy_raw(dict: &str, body: &[u8]) -> Vec<u8> {
+    let mut dict = dict.to_string();
+    while !(10 + dict.len() + 1).is_multiple_of(64) {
+        dict.push(' ');
+    }
+    dict.push('\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
+    out.extend_from_slice(dict.as_bytes());
+    out.extend_from_slice(body);
+    out
+}
+
+fn write_npy(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p
+}
+
+fn le16(v: &[i16]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+fn npy_err(bytes: &[u8]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_npy(dir.path(), "x.npy", bytes);
+    let e = npy::read_int(&p).expect_err("must be refused").to_string();
+    // the same from memory, naming the same path
+    assert_eq!(npy::parse_int(&p, bytes).unwrap_err().to_string(), e);
+    e
+}
+
+#[test]
+fn npy_fortran_order_comes_out_in_c_order() {
+    let dir = tempfile::tempdir().unwrap();
+    // [[0, 1, 2], [3, 4, 5]] stored column by column
+    let p = write_npy(
+        dir.path(),
+        "f.npy",
+        &npy_bytes("<i2", true, "(2, 3)", &le16(&[0, 3, 1, 4, 2, 5])),
+    );
+    let a = npy::read_int(&p).unwrap();
+    assert_eq!((a.shape, a.data), (vec![2, 3], vec![0, 1, 2, 3, 4, 5]));
+
+    // A layer's 4-d ifmap and weights, once in C order and once in Fortran order: the tensors
+    // must be the same, and hold value(n, c, h, w) at the row-major index.
+    let value = |i: [usize; 4]| (i[0] * 1000 + i[1] * 100 + i[2] * 10 + i[3]) as i16;
+    let layout = |shape: [usize; 4], fortran: bool| {
+        let mut v = Vec::new();
+        let n: usize = shape.iter().product();
+        for k in 0..n {
+            // k is the file position; recover the index in the file's order
+            let mut i = [0usize; 4];
+            let mut rest = k;
+            let dims: Vec<usize> = if fortran {
+                (0..4).collect()
+            } else {
+                (0..4).rev().collect()
+            };
+            for d in dims {
+                i[d] = rest % shape[d];
+                rest /= shape[d];
+            }
+            v.push(value(i));
+        }
+        le16(&v)
+    };
+    for fortran in [false, true] {
+        let tag = if fortran { "f" } else { "c" };
+        let shape = |s: [usize; 4]| format!("({}, {}, {}, {})", s[0], s[1], s[2], s[3]);
+        let (is, ws) = ([1, 3, 6, 7], [4, 3, 3, 3]);
+        write_npy(
+            dir.path(),
+            &format!("i{tag}.npy"),
+            &npy_bytes("<i2", fortran, &shape(is), &layout(is, fortran)),
+        );
+        write_npy(
+            dir.path(),
+            &format!("w{tag}.npy"),
+            &npy_bytes("<i2", fortran, &shape(ws), &layout(ws, fortran)),
+        );
+        let text = format!(
+            "name = \"n\"\nin_channels = 3\nout_channels = 4\nheight = 6\nwidth = 7\nkernel_size = 3\n\
+             ifmap = \"i{tag}.npy\"\nweights = \"w{tag}.npy\"\n"
+        );
+        let t = ConvLayer::from_toml_str(&text, dir.path())
+            .unwrap()
+            .tensors(16)
+            .unwrap();
+        let mut k = 0;
+        for c in 0..3 {
+            for h in 0..6 {
+                for w in 0..7 {
+                    assert_eq!(t.ifmap[k], value([0, c, h, w]), "{tag} ifmap {k}");
+                    k += 1;
+                }
+            }
+        }
+        assert_eq!(t.weights[27 + 2 * 9 + 3 + 2], value([1, 2, 1, 2]), "{tag}");
+    }
+}
+
+#[test]
+fn npy_big_endian_and_other_integer_types_are_read_as_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let read = |descr: &str, body: Vec<u8>, n: usize| {
+        let p = write_npy(
+            dir.path(),
+            "t.npy",
+            &npy_bytes(descr, false, &format!("({n},)"), &body),
+        );
+        npy::read_int(&p)
+            .unwrap_or_else(|e| panic!("{descr}: {e}"))
+            .data
+    };
+    let v16 = [1i16, -2, 300, i16::MIN, i16::MAX];
+    let be16: Vec<u8> = v16.iter().flat_map(|x| x.to_be_bytes()).collect();
+    assert_eq!(read(">i2", be16, 5), v16.map(i64::from));
+    let v32 = [70000i32, -70000, i32::MIN];
+    let be32: Vec<u8> = v32.iter().flat_map(|x| x.to_be_bytes()).collect();
+    assert_eq!(read(">i4", be32, 3), v32.map(i64::from));
+    assert_eq!(read("<i8", (-5i64).to_le_bytes().to_vec(), 1), [-5]);
+    assert_eq!(read("|i1", vec![0xff, 0x7f], 2), [-1, 127]);
+    assert_eq!(read("|u1", vec![0xff], 1), [255]);
+    assert_eq!(read(">u2", vec![0xff, 0xfe], 1), [65534]);
+    assert_eq!(
+        read("<u4", u32::MAX.to_le_bytes().to_vec(), 1),
+        [u32::MAX as i64]
+    );
+    // a 0-d array is one element
+    let p = write_npy(
+        dir.path(),
+        "s.npy",
+        &npy_bytes("<i2", false, "()", &le16(&[9])),
+    );
+    assert_eq!(
+        npy::read_int(&p).unwrap(),
+        npy::IntArray {
+            shape: vec![],
+            data: vec![9]
+        }
+    );
+    // what the tool writes, it reads back
+    let p = dir.path().join("rt.npy");
+    npy::write_i16(&p, &[2, 2], &[1, -1, i16::MIN, 7]).unwrap();
+    assert_eq!(npy::read_int(&p).unwrap().data, [1, -1, -32768, 7]);
+}
+
+#[test]
+fn npy_dtypes_that_are_not_integers_are_refused_by_name() {
+    for (descr, want) in [
+        (
+            "<f4",
+            "dtype '<f4': float32 is not an integer type: layer data must be int8, int16, int32 or int64",
+        ),
+        ("<f8", "dtype '<f8': float64 is not an integer type"),
+        (">f2", "float16 is not an integer type"),
+        ("|b1", "dtype '|b1': bool is not an integer type"),
+        ("<c8", "complex64 is not an integer type"),
+        ("<U3", "a unicode string is not an integer type"),
+        ("|S4", "a byte string is not an integer type"),
+        (
+            "|O",
+            "a Python object (pickled) array is not an integer type",
+        ),
+        ("<M8[ns]", "datetime64 is not an integer type"),
+        ("<u8", "dtype '<u8': uint64 values need not fit"),
+        ("=i2", "dtype '=i2': byte order '=' (native) does not say"),
+        (
+            "|i2",
+            "dtype '|i2': a 2-byte integer needs a byte order, '<' or '>'",
+        ),
+        ("i2", "a 2-byte integer needs a byte order"),
+        ("<i3", "an integer of 3 bytes is not a numpy type"),
+        ("<q9", "is not a numpy type string"),
+    ] {
+        let e = npy_err(&npy_bytes(descr, false, "(1,)", &[0; 8]));
+        assert!(
+            e.contains(&format!("x.npy: {want}")) || e.contains(want),
+            "{descr}: {e}"
+        );
+    }
+    let e = npy_err(&npy_raw(
+        "{'descr': [('a', '<i2'), ('b', '<f4')], 'fortran_order': False, 'shape': (1,), }",
+        &[0; 6],
+    ));
+    assert!(
+        e.contains("x.npy: dtype [...]: a structured dtype (a list of fields) is not layer data"),
+        "{e}"
+    );
+}
+
+#[test]
+fn npy_truncated_or_overlong_data_names_what_the_header_promised() {
+    let e = npy_err(&npy_bytes("<i2", false, "(2, 3, 4, 4)", &[0; 40]));
+    assert!(
+        e.ends_with(
+            "x.npy: holds 40 of the 192 bytes its header promises (shape [2, 3, 4, 4], int16): \
+             the file is truncated"
+        ),
+        "{e}"
+    );
+    let e = npy_err(&npy_bytes(">i4", false, "(3,)", &[0; 4]));
+    assert!(
+        e.contains("holds 4 of the 12 bytes its header promises (shape [3], int32, big-endian)"),
+        "{e}"
+    );
+    let e = npy_err(&npy_bytes("<i2", false, "(2,)", &[0; 6]));
+    assert!(
+        e.contains("x.npy: holds 6 bytes after its header, more than the 4 its header promises"),
+        "{e}"
+    );
+    // a header promising more than any file could hold is refused without allocating it
+    let t = std::time::Instant::now();
+    let e = npy_err(&npy_bytes(
+        "<i8",
+        false,
+        "(1099511627776, 1099511627776, 1099511627776)",
+        &[0; 8],
+    ));
+    assert!(t.elapsed().as_millis() < 500);
+    assert!(
+        e.contains("holds 8 of the 10633823966279326983230456482242756608 bytes"),
+        "{e}"
+    );
+}
+
+#[test]
+fn npy_files_that_are_not_npy_say_why() {
+    let ok = npy_bytes("<i2", false, "(1,)", &[0; 2]);
+    let mut v9 = ok.clone();
+    v9[6] = 9;
+    let mut long_header = ok.clone();
+    long_header[8..10].copy_from_slice(&60000u16.to_le_bytes());
+    let deep = format!("{}{}", "[".repeat(5000), "]".repeat(5000));
+    for (bytes, want) in [
+        (
+            Vec::new(),
+            "x.npy: not a readable .npy file: it does not start with the .npy magic bytes",
+        ),
+        (
+            b"PK\x03\x04 a zip file".to_vec(),
+            "does not start with the .npy magic bytes",
+        ),
+        (ok[..9].to_vec(), "the file ends inside its preamble"),
+        (v9, "format version 9.0 is not one of 1.0, 2.0, 3.0"),
+        (
+            long_header,
+            "its header would be 60000 bytes long, the file ends after",
+        ),
+        (npy_raw("(1, 2)", &[]), "header: (1, 2) is not a dict"),
+        (
+            npy_raw("{'descr': '<i2', 'shape': (1,)}", &[0; 2]),
+            "header: no 'fortran_order'",
+        ),
+        (
+            npy_raw(
+                "{'descr': '<i2', 'fortran_order': False, 'shape': (1,), 'x': 1}",
+                &[0; 2],
+            ),
+            "header: unknown key 'x'",
+        ),
+        (
+            npy_raw(
+                "{'descr': '<i2', 'descr': '<i2', 'fortran_order': False, 'shape': (1,)}",
+                &[0; 2],
+            ),
+            "header: key 'descr' given twice",
+        ),
+        (
+            npy_bytes("<i2", false, "(-1, 2)", &[]),
+            "header: shape (-1, 2) is not a tuple of sizes",
+        ),
+        (
+            npy_bytes("<i2", false, "(1.5,)", &[]),
+            "expected ',' or ')', found '.'",
+        ),
+        (
+            npy_bytes("<i2", false, "(.5,)", &[]),
+            "unexpected character '.'",
+        ),
+        (
+            npy_bytes("<i2", false, "7", &[]),
+            "header: shape 7 is not a tuple",
+        ),
+        (
+            npy_raw(
+                "{'descr': '<i2', 'fortran_order': 0, 'shape': (1,)}",
+                &[0; 2],
+            ),
+            "header: fortran_order 0 is not True or False",
+        ),
+        (
+            npy_raw(
+                "{'descr': '<i2', 'fortran_order': False, 'shape': (1,)",
+                &[0; 2],
+            ),
+            "expected ',' or '}', found the end",
+        ),
+        (npy_raw(&deep, &[]), "nested more than 16 deep"),
+        (
+            npy_raw("{'descr': '<i2} garbage", &[]),
+            "unterminated string",
+        ),
+    ] {
+        let e = npy_err(&bytes);
+        assert!(e.contains(want), "{want}: {e}");
+    }
+    // Python 2 wrote shapes as longs
+    let dir = tempfile::tempdir().unwrap();
+    let p = write_npy(
+        dir.path(),
+        "l.npy",
+        &npy_bytes("<i2", false, "(1L, 2L)", &le16(&[3, 4])),
+    );
+    assert_eq!(npy::read_int(&p).unwrap().shape, [1, 2]);
+}
+
+#[test]
+fn npy_of_the_wrong_shape_is_still_a_shape_error() {
+    let dir = tempfile::tempdir().unwrap();
+    // the right elements in the wrong rank, and a file whose data would not even be there
+    write_npy(
+        dir.path(),
+        "i.npy",
+        &npy_bytes("<i2", false, "(3, 6, 7)", &[0; 252]),
+    );
+    write_npy(
+        dir.path(),
+        "w.npy",
+        &npy_bytes("<i2", false, "(4, 3, 3, 3)", &[0; 216]),
+    );
+    write_npy(
+        dir.path(),
+        "big.npy",
+        &npy_bytes("<i2", false, "(1, 3, 600, 7)", &[0; 4]),
+    );
+    let layer = |ifmap: &str| {
+        let text = format!(
+            "name = \"n\"\nin_channels = 3\nout_channels = 4\nheight = 6\nwidth = 7\nkernel_size = 3\n\
+             ifmap = \"{ifmap}\"\nweights = \"w.npy\"\n"
+        );
+        ConvLayer::from_toml_str(&text, dir.path())
+            .unwrap()
+            .tensors(16)
+            .unwrap_err()
+            .to_string()
+    };
+    let e = layer("i.npy");
+    assert!(
+        e.contains("i.npy: shape [3, 6, 7], expected [1, 3, 6, 7] (ifmap: N x C x H x W)"),
+        "{e}"
+    );
+    let e = layer("big.npy");
+    assert!(e.contains("big.npy: holds 4 of the 25200 bytes"), "{e}");
 }
