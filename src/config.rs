@@ -294,6 +294,14 @@ fn load_table(path: &Path, seen: &mut Vec<PathBuf>) -> Result<toml::Table, Confi
             path: path.to_path_buf(),
         });
     }
+    // `base` names come from config text: a directory or a device (/dev/zero) is refused
+    // rather than read until memory runs out.
+    if !canon.is_file() {
+        return Err(ConfigError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
+        });
+    }
     seen.push(canon);
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
         path: path.to_path_buf(),
@@ -427,7 +435,8 @@ impl ArchConfig {
         range("glb.banks", c.glb.banks, 1, 1024)?;
         if c.glb.ifmap_psum_banks == 0
             || c.glb.filter_banks == 0
-            || c.glb.ifmap_psum_banks + c.glb.filter_banks != c.glb.banks
+            || u64::from(c.glb.ifmap_psum_banks) + u64::from(c.glb.filter_banks)
+                != u64::from(c.glb.banks)
         {
             return Err(invalid(
                 "glb.ifmap_psum_banks",

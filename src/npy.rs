@@ -505,7 +505,15 @@ pub struct IntFile<R> {
 /// order) and read its header.
 pub fn open_int(path: &Path) -> Result<IntFile<std::io::BufReader<std::fs::File>>, NpyError> {
     let f = std::fs::File::open(path).map_err(io(path))?;
-    let len = f.metadata().map_err(io(path))?.len();
+    let meta = f.metadata().map_err(io(path))?;
+    // a directory, a device or a pipe has no length to check the header against
+    if !meta.is_file() {
+        return Err(io(path)(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        )));
+    }
+    let len = meta.len();
     IntFile::new(path, std::io::BufReader::new(f), len)
 }
 

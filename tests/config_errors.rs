@@ -39,6 +39,10 @@ fn bad_inputs_name_the_field() {
         ("[array]\nrows = 1000", "array.rows"),
         ("[array]\ncolz = 3", "colz"),
         ("[glb]\nbanks = 26", "glb.ifmap_psum_banks"),
+        (
+            "[glb]\nifmap_psum_banks = 4294967295\nfilter_banks = 1",
+            "glb.ifmap_psum_banks",
+        ),
         ("[glb]\nkib = 100", "glb.kib"),
         ("[glb]\nbank_words = 500", "glb.bank_words"),
         ("[data]\ndata_width = 12", "data.data_width"),
@@ -108,6 +112,16 @@ fn missing_base_and_cycles() {
         .unwrap_err()
         .to_string();
     assert!(msg.contains("cycle"), "{msg}");
+    // a base that is not a file is refused, not read until memory runs out
+    for base in [".", "/dev/zero"] {
+        let msg = ArchConfig::from_toml_str(&format!("base = \"{base}\""), &configs())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            msg.contains(base) && msg.contains("not a regular file"),
+            "{msg}"
+        );
+    }
 }
 
 fn ids(row: u32, filter_col: u32, ifmap_col: u32, psum_col: u32, gon_col: u32) -> IdBits {
