@@ -570,6 +570,20 @@ impl<R: Read + Seek> IntFile<R> {
         reader.seek(SeekFrom::Start(at)).map_err(io(path))?;
         reader.read_exact(&mut text).map_err(io(path))?;
         let header = parse_header(path, &text)?;
+        // Every product of its sizes must fit 64 bits, even with a 0 among them: whoever
+        // multiplies them out later (element counts, offsets) must not overflow.
+        if header
+            .shape
+            .iter()
+            .filter(|&&d| d > 0)
+            .try_fold(1u64, |n, &d| n.checked_mul(d))
+            .is_none()
+        {
+            return Err(format(format!(
+                "shape {:?} has more elements than a 64-bit count holds",
+                header.shape
+            )));
+        }
         let data_len = len - at - hlen;
         let f = IntFile {
             path: path.to_path_buf(),
