@@ -1,7 +1,9 @@
 //! Architecture configuration: the single source of truth for the generated hardware.
 //!
 //! A config file may name a `base` file (relative to itself); its tables are merged key by key
-//! over the base's, so presets hold only what differs from the chip.
+//! over the base's, so presets hold only what differs from the chip. The `[noc]` multicast ID
+//! widths may be left out: they are then derived from the array size
+//! ([`NocCfg::derived_id_bits`]), so a preset that changes only `[array]` gets IDs that fit it.
 
 use std::path::{Path, PathBuf};
 
@@ -96,6 +98,8 @@ pub struct NocCfg {
     pub psum_gin_width: u32,
     pub gon_width: u32,
     pub ln_width: u32,
+    /// ID widths: optional in a config file, where [`NocCfg::derived_id_bits`] fills in what
+    /// is left out; always present once loaded (and so in the hash and the manifest).
     pub row_id_bits: u32,
     pub filter_col_id_bits: u32,
     pub ifmap_col_id_bits: u32,
@@ -104,6 +108,125 @@ pub struct NocCfg {
     pub stream_rows: u32,
     /// Rows the ifmap stream engine interleaves: one step's whole diagonal must fit.
     pub ifmap_stream_rows: u32,
+}
+
+/// Multicast ID widths, in bits, per network (the `noc.*_id_bits` fields).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdBits {
+    pub row: u32,
+    pub filter_col: u32,
+    pub ifmap_col: u32,
+    pub psum_col: u32,
+    pub gon_col: u32,
+}
+
+/// Bits for IDs `0..n` plus the all-ones ID, which never matches: the smallest `b` with
+/// `2^b - 1 >= n`, at least 1.
+fn ids_for(n: u64) -> u32 {
+    (64 - n.leading_zeros()).max(1)
+}
+
+impl NocCfg {
+    /// The ID widths a `rows x cols` array gets when its config leaves them out: the smallest
+    /// that address every PE set the mapper lays out at stride 1 without segmenting it
+    /// (src/mapper/ids.rs numbers row groups and, within each, delivery classes; the all-ones
+    /// ID never matches):
+    ///
+    /// - row IDs: each physical row may be its own row group, so `rows` IDs;
+    /// - filter columns: a row holds up to one filter block per column, so `cols` classes;
+    /// - ifmap columns: an `h x ew` set (h <= rows filter rows, ew <= cols lanes) has `ew + h - 1`
+    ///   diagonals, all in one row group, so `rows + cols - 1` classes;
+    /// - psum and GON columns: one chain per column, so `cols` IDs (what
+    ///   [`ArchConfig::validate`] demands of them).
+    ///
+    /// For 12 x 14 that is the chip's 4, 4, 5, 4, 4. Sets that need more (segmented ones
+    /// wider than the array, strided ones whose diagonals outnumber the ifmap IDs) are refused
+    /// by the mapper's ID check, as they are on the chip, and another mapping is chosen.
+    pub fn derived_id_bits(rows: u32, cols: u32) -> IdBits {
+        let (r, c) = (u64::from(rows), u64::from(cols));
+        IdBits {
+            row: ids_for(r),
+            filter_col: ids_for(c),
+            ifmap_col: ids_for((r + c).saturating_sub(1)),
+            psum_col: ids_for(c),
+            gon_col: ids_for(c),
+        }
+    }
+
+    /// The ID widths in use.
+    pub fn id_bits(&self) -> IdBits {
+        IdBits {
+            row: self.row_id_bits,
+            filter_col: self.filter_col_id_bits,
+            ifmap_col: self.ifmap_col_id_bits,
+            psum_col: self.psum_col_id_bits,
+            gon_col: self.gon_col_id_bits,
+        }
+    }
+}
+
+/// A config as written: the same fields as [`ArchConfig`], but the `[noc]` ID widths may be
+/// left out.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawArchConfig {
+    name: String,
+    array: ArrayCfg,
+    pe: PeCfg,
+    data: DataCfg,
+    glb: GlbCfg,
+    noc: RawNocCfg,
+    host: HostCfg,
+    #[serde(default)]
+    fpga: FpgaGenCfg,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNocCfg {
+    filter_gin_width: u32,
+    ifmap_gin_width: u32,
+    psum_gin_width: u32,
+    gon_width: u32,
+    ln_width: u32,
+    row_id_bits: Option<u32>,
+    filter_col_id_bits: Option<u32>,
+    ifmap_col_id_bits: Option<u32>,
+    psum_col_id_bits: Option<u32>,
+    gon_col_id_bits: Option<u32>,
+    stream_rows: u32,
+    ifmap_stream_rows: u32,
+}
+
+impl RawArchConfig {
+    /// The config with every ID width left out derived from the array size.
+    fn resolve(self) -> ArchConfig {
+        let d = NocCfg::derived_id_bits(self.array.rows, self.array.cols);
+        let n = self.noc;
+        ArchConfig {
+            name: self.name,
+            array: self.array,
+            pe: self.pe,
+            data: self.data,
+            glb: self.glb,
+            noc: NocCfg {
+                filter_gin_width: n.filter_gin_width,
+                ifmap_gin_width: n.ifmap_gin_width,
+                psum_gin_width: n.psum_gin_width,
+                gon_width: n.gon_width,
+                ln_width: n.ln_width,
+                row_id_bits: n.row_id_bits.unwrap_or(d.row),
+                filter_col_id_bits: n.filter_col_id_bits.unwrap_or(d.filter_col),
+                ifmap_col_id_bits: n.ifmap_col_id_bits.unwrap_or(d.ifmap_col),
+                psum_col_id_bits: n.psum_col_id_bits.unwrap_or(d.psum_col),
+                gon_col_id_bits: n.gon_col_id_bits.unwrap_or(d.gon_col),
+                stream_rows: n.stream_rows,
+                ifmap_stream_rows: n.ifmap_stream_rows,
+            },
+            host: self.host,
+            fpga: self.fpga,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -171,6 +294,14 @@ fn load_table(path: &Path, seen: &mut Vec<PathBuf>) -> Result<toml::Table, Confi
             path: path.to_path_buf(),
         });
     }
+    // `base` names come from config text: a directory or a device (/dev/zero) is refused
+    // rather than read until memory runs out.
+    if !canon.is_file() {
+        return Err(ConfigError::Io {
+            path: path.to_path_buf(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
+        });
+    }
     seen.push(canon);
     let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
         path: path.to_path_buf(),
@@ -221,13 +352,14 @@ impl ArchConfig {
     }
 
     fn from_table(table: toml::Table, path: &Path) -> Result<ArchConfig, ConfigError> {
-        let cfg: ArchConfig =
+        let raw: RawArchConfig =
             toml::Value::Table(table)
                 .try_into()
                 .map_err(|e: toml::de::Error| ConfigError::Parse {
                     path: path.to_path_buf(),
                     msg: e.to_string(),
                 })?;
+        let cfg = raw.resolve();
         cfg.validate()?;
         Ok(cfg)
     }
@@ -303,7 +435,8 @@ impl ArchConfig {
         range("glb.banks", c.glb.banks, 1, 1024)?;
         if c.glb.ifmap_psum_banks == 0
             || c.glb.filter_banks == 0
-            || c.glb.ifmap_psum_banks + c.glb.filter_banks != c.glb.banks
+            || u64::from(c.glb.ifmap_psum_banks) + u64::from(c.glb.filter_banks)
+                != u64::from(c.glb.banks)
         {
             return Err(invalid(
                 "glb.ifmap_psum_banks",

@@ -27,6 +27,86 @@ use thiserror::Error;
 
 use crate::npy;
 
+/// Most elements any one tensor of a layer (ifmap, weights, ofmap) may have: 2^28, 512 MiB
+/// at int16. [`ConvLayer::validate`] refuses larger layers before anything is allocated.
+pub const MAX_TENSOR_ELEMENTS: u64 = 1 << 28;
+
+/// Longest layer or network name [`check_name`] accepts.
+pub const MAX_NAME_LEN: usize = 64;
+
+/// What [`check_name`] accepts, as its errors say it.
+pub const NAME_RULE: &str = "a name holds only ASCII letters, digits, `_`, `-` and `.`, \
+     starts with a letter or a digit and has at most 64 characters";
+
+/// A name that cannot be used: it would not stay one file name (`..`, `a/b`), or could not
+/// be shown or typed as it is (spaces, control characters, non-ASCII).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{field} = {value}: {problem}; {NAME_RULE}")]
+pub struct NameError {
+    /// The field or option the name came from, e.g. `name`.
+    pub field: String,
+    /// The name as given, quoted, with control and non-ASCII characters escaped.
+    pub value: String,
+    pub problem: String,
+}
+
+/// Check that `name` (from `field`) is safe to use as a file or directory name and in
+/// reports: ASCII letters, digits, `_`, `-` and `.`, starting with a letter or digit, at most
+/// [`MAX_NAME_LEN`] characters. Layer and network names must pass; so should any name the
+/// CLI turns into a path.
+pub fn check_name(field: &str, name: &str) -> Result<(), NameError> {
+    let err = |problem: String| NameError {
+        field: field.to_string(),
+        value: quoted(name),
+        problem,
+    };
+    let Some(first) = name.chars().next() else {
+        return Err(err("is empty".into()));
+    };
+    if let Some(bad) = name
+        .chars()
+        .find(|&c| !(c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')))
+    {
+        return Err(err(format!(
+            "holds the character {}",
+            match bad {
+                ' ' => "' ' (a space)".to_string(),
+                '/' | '\\' => format!("'{bad}' (a path separator)"),
+                c if c.is_ascii_graphic() => format!("'{c}'"),
+                c => format!("U+{:04X}", c as u32),
+            }
+        )));
+    }
+    if !first.is_ascii_alphanumeric() {
+        return Err(err(format!("starts with '{first}'")));
+    }
+    if name.len() > MAX_NAME_LEN {
+        return Err(err(format!("has {} characters", name.len())));
+    }
+    Ok(())
+}
+
+/// `s` as a TOML basic string that shows only printable ASCII: control characters and
+/// anything outside ASCII (which could reorder or hide text on a terminal) become `\\uXXXX`.
+pub fn quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\t' => out.push_str("\\t"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            ' '..='~' => out.push(c),
+            c if (c as u32) <= 0xffff => out.push_str(&format!("\\u{:04X}", c as u32)),
+            c => out.push_str(&format!("\\U{:08X}", c as u32)),
+        }
+    }
+    out.push('"');
+    out
+}
+
 #[derive(Debug, Error)]
 pub enum LayerError {
     #[error("cannot read {path}: {source}")]
@@ -43,6 +123,22 @@ pub enum LayerError {
         field: &'static str,
         value: String,
         limit: String,
+    },
+    #[error("layer {0}")]
+    Name(#[from] NameError),
+    /// Where the layer's data comes from is missing or given twice.
+    #[error("layer '{layer}': {msg}")]
+    Data { layer: String, msg: String },
+    #[error(
+        "layer '{layer}': the {tensor} ({dims} = {shape}) has {elements} elements, more than the {} (2^28) a tensor may have",
+        MAX_TENSOR_ELEMENTS
+    )]
+    TooLarge {
+        layer: String,
+        tensor: &'static str,
+        dims: &'static str,
+        shape: String,
+        elements: u128,
     },
     #[error(transparent)]
     Npy(#[from] npy::NpyError),
@@ -102,20 +198,46 @@ pub struct Tensors {
     pub weights: Vec<i16>,
 }
 
-/// An int or a pair, as PyTorch allows.
-#[derive(Debug, Clone, Copy, Deserialize)]
-#[serde(untagged)]
-enum IntOrPair {
-    One(u32),
-    Two([u32; 2]),
+/// What `kernel_size`, `stride` and `padding` accept, as PyTorch's `Conv2d` does.
+const PAIR_FORMS: &str =
+    "expected an integer or a pair [vertical, horizontal] of non-negative integers";
+
+/// A TOML value as the user wrote it (strings shown by [`quoted`]).
+fn shown(v: &toml::Value) -> String {
+    match v {
+        toml::Value::String(s) => quoted(s),
+        other => other.to_string(),
+    }
 }
 
-impl IntOrPair {
-    fn pair(self) -> (u32, u32) {
-        match self {
-            IntOrPair::One(v) => (v, v),
-            IntOrPair::Two([a, b]) => (a, b),
-        }
+/// `field` = an int or a pair, as PyTorch allows, each at most `hi`.
+fn int_or_pair(
+    layer: &str,
+    field: &'static str,
+    v: &toml::Value,
+    hi: u32,
+) -> Result<(u32, u32), LayerError> {
+    let err = |limit: String| LayerError::Invalid {
+        layer: layer.to_string(),
+        field,
+        value: shown(v),
+        limit,
+    };
+    let ints: Vec<i64> = match v {
+        toml::Value::Integer(i) => vec![*i, *i],
+        toml::Value::Array(a) if a.len() == 2 => a
+            .iter()
+            .map(|x| x.as_integer())
+            .collect::<Option<_>>()
+            .ok_or_else(|| err(PAIR_FORMS.into()))?,
+        _ => return Err(err(PAIR_FORMS.into())),
+    };
+    if ints.iter().any(|&i| i < 0) {
+        return Err(err(PAIR_FORMS.into()));
+    }
+    match (u32::try_from(ints[0]), u32::try_from(ints[1])) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        _ => Err(err(format!("must be at most {hi}"))),
     }
 }
 
@@ -127,17 +249,18 @@ struct RawLayer {
     out_channels: u32,
     height: u32,
     width: u32,
-    kernel_size: IntOrPair,
-    stride: Option<IntOrPair>,
-    padding: Option<IntOrPair>,
+    // checked by hand, so that the message names the field and the forms it takes
+    kernel_size: toml::Value,
+    stride: Option<toml::Value>,
+    padding: Option<toml::Value>,
     groups: Option<u32>,
     batch: Option<u32>,
     shift: Option<u32>,
     relu: Option<bool>,
     seed: Option<u64>,
     zero_fraction: Option<f64>,
-    ifmap: Option<PathBuf>,
-    weights: Option<PathBuf>,
+    ifmap: Option<String>,
+    weights: Option<String>,
 }
 
 impl ConvLayer {
@@ -180,22 +303,33 @@ impl ConvLayer {
                     path: path.to_path_buf(),
                     msg: e.to_string(),
                 })?;
+        // Before any message names the layer.
+        check_name("name", &raw.name)?;
         let invalid = |field: &'static str, value: String, limit: &str| LayerError::Invalid {
             layer: raw.name.clone(),
             field,
             value,
             limit: limit.to_string(),
         };
+        let data_err = |msg: String| LayerError::Data {
+            layer: raw.name.clone(),
+            msg,
+        };
+        let file =
+            |key: &str, v: &Option<String>| v.as_ref().map(|p| format!("{key} = {}", quoted(p)));
+        let (ifmap, weights) = (file("ifmap", &raw.ifmap), file("weights", &raw.weights));
+        const EITHER: &str =
+            "give either `seed` (random data) or both `ifmap` and `weights` (.npy files)";
         let data = match (raw.seed, &raw.ifmap, &raw.weights) {
             (Some(seed), None, None) => LayerData::Seed {
                 seed,
                 zero_fraction: raw.zero_fraction.unwrap_or(0.5),
             },
             (None, Some(i), Some(w)) => {
-                if raw.zero_fraction.is_some() {
+                if let Some(z) = raw.zero_fraction {
                     return Err(invalid(
                         "zero_fraction",
-                        format!("{}", raw.zero_fraction.unwrap_or(0.0)),
+                        z.to_string(),
                         "only applies to seeded data, not to .npy files",
                     ));
                 }
@@ -204,20 +338,29 @@ impl ConvLayer {
                     weights: dir.join(w),
                 }
             }
-            (Some(_), _, _) => {
-                return Err(invalid(
-                    "seed",
-                    "given".into(),
-                    "give either `seed` or `ifmap` and `weights`, not both",
-                ));
+            (Some(seed), _, _) => {
+                let files: Vec<String> = [ifmap, weights].into_iter().flatten().collect();
+                return Err(data_err(format!(
+                    "seed = {seed} and {} are both given: give either `seed` or `ifmap` and `weights`, not both",
+                    files.join(" and ")
+                )));
             }
-            _ => {
-                return Err(invalid(
-                    "ifmap",
-                    format!("{:?} / weights = {:?}", raw.ifmap, raw.weights),
-                    "give either `seed` or both `ifmap` and `weights` (.npy files)",
-                ));
+            (None, None, None) => {
+                return Err(data_err(format!("no data is given: {EITHER}")));
             }
+            (None, _, _) => {
+                let (given, missing) = match (ifmap, weights) {
+                    (Some(i), None) => (i, "weights"),
+                    (_, w) => (w.unwrap_or_default(), "ifmap"),
+                };
+                return Err(data_err(format!(
+                    "{given} is given but `{missing}` is not: {EITHER}"
+                )));
+            }
+        };
+        let pair = |field, v: &Option<toml::Value>, default, hi| {
+            v.as_ref()
+                .map_or(Ok(default), |v| int_or_pair(&raw.name, field, v, hi))
         };
         let l = ConvLayer {
             name: raw.name.clone(),
@@ -225,9 +368,9 @@ impl ConvLayer {
             out_channels: raw.out_channels,
             height: raw.height,
             width: raw.width,
-            kernel_size: raw.kernel_size.pair(),
-            stride: raw.stride.map_or((1, 1), IntOrPair::pair),
-            padding: raw.padding.map_or((0, 0), IntOrPair::pair),
+            kernel_size: int_or_pair(&raw.name, "kernel_size", &raw.kernel_size, 255)?,
+            stride: pair("stride", &raw.stride, (1, 1), 15)?,
+            padding: pair("padding", &raw.padding, (0, 0), 255)?,
             groups: raw.groups.unwrap_or(1),
             batch: raw.batch.unwrap_or(1),
             shift: raw.shift.unwrap_or(0),
@@ -257,9 +400,7 @@ impl ConvLayer {
                 Ok(())
             }
         };
-        if self.name.is_empty() {
-            return Err(invalid("name", "\"\"".into(), "must not be empty".into()));
-        }
+        check_name("name", &self.name)?;
         range("in_channels", self.in_channels, 65536)?;
         range("out_channels", self.out_channels, 65536)?;
         range("height", self.height, 16384)?;
@@ -270,12 +411,13 @@ impl ConvLayer {
         range("stride[1]", self.stride.1, 15)?;
         range("groups", self.groups, 65536)?;
         range("batch", self.batch, 1024)?;
-        if self.padding.0 > 255 || self.padding.1 > 255 {
-            return Err(invalid(
-                "padding",
-                format!("{:?}", self.padding),
-                "must be in 0..=255".into(),
-            ));
+        for (field, v) in [
+            ("padding[0]", self.padding.0),
+            ("padding[1]", self.padding.1),
+        ] {
+            if v > 255 {
+                return Err(invalid(field, v.to_string(), "must be in 0..=255".into()));
+            }
         }
         if self.shift > 31 {
             return Err(invalid(
@@ -321,6 +463,23 @@ impl ConvLayer {
                 "must be in [0, 1)".into(),
             ));
         }
+        // Last: the shapes are only meaningful once the fields above are in range.
+        for (tensor, dims, shape) in [
+            ("ifmap", "N x C x H x W", self.ifmap_shape()),
+            ("weights", "M x C/groups x R x S", self.weights_shape()),
+            ("ofmap", "N x M x E x F", self.ofmap_shape()),
+        ] {
+            let elements = shape.iter().map(|&d| u128::from(d)).product::<u128>();
+            if elements > u128::from(MAX_TENSOR_ELEMENTS) {
+                return Err(LayerError::TooLarge {
+                    layer: self.name.clone(),
+                    tensor,
+                    dims,
+                    shape: shape.map(|d| d.to_string()).join(" x "),
+                    elements,
+                });
+            }
+        }
         Ok(())
     }
 
@@ -344,6 +503,16 @@ impl ConvLayer {
     pub fn ifmap_shape(&self) -> [u64; 4] {
         [self.batch, self.in_channels, self.height, self.width].map(u64::from)
     }
+    /// Ofmap N x M x E x F.
+    pub fn ofmap_shape(&self) -> [u64; 4] {
+        [
+            self.batch,
+            self.out_channels,
+            self.out_height(),
+            self.out_width(),
+        ]
+        .map(u64::from)
+    }
     pub fn weights_shape(&self) -> [u64; 4] {
         [
             self.out_channels,
@@ -355,11 +524,27 @@ impl ConvLayer {
     }
 
     /// The layer's data as signed `data_width`-bit values.
+    /// `data_width` is the config's `data.data_width`, at most 16 (the tensors are int16).
     pub fn tensors(&self, data_width: u32) -> Result<Tensors, LayerError> {
+        // The fields are public: hold a layer built by hand to the limits a loaded one meets,
+        // so that the sizes below are small and the seeded ranges are not empty.
+        self.validate()?;
+        if !(2..=16).contains(&data_width) {
+            return Err(LayerError::Invalid {
+                layer: self.name.clone(),
+                field: "data.data_width",
+                value: data_width.to_string(),
+                limit: "layer data must be in 2..=16 bits (it is held as int16)".into(),
+            });
+        }
         let lo = -(1i64 << (data_width - 1));
         let hi = (1i64 << (data_width - 1)) - 1;
-        let ni = self.ifmap_shape().iter().product::<u64>() as usize;
-        let nw = self.weights_shape().iter().product::<u64>() as usize;
+        // validate() bounds both by MAX_TENSOR_ELEMENTS, which fits any usize of 32 bits up
+        let elements = |shape: [u64; 4]| {
+            usize::try_from(shape.iter().product::<u64>()).expect("bounded by validate()")
+        };
+        let ni = elements(self.ifmap_shape());
+        let nw = elements(self.weights_shape());
         match &self.data {
             LayerData::Seed {
                 seed,
@@ -382,15 +567,17 @@ impl ConvLayer {
             }
             LayerData::Npy { ifmap, weights } => {
                 let read = |path: &Path, want: [u64; 4], what: &'static str| {
-                    let a = npy::read_int(path)?;
-                    if a.shape != want {
+                    // the shape first: a wrong file is refused before its data is read
+                    let f = npy::open_int(path)?;
+                    if f.shape() != want {
                         return Err(LayerError::Shape {
                             path: path.to_path_buf(),
-                            got: a.shape,
+                            got: f.shape().to_vec(),
                             want: want.to_vec(),
                             what,
                         });
                     }
+                    let a = f.read()?;
                     a.data
                         .iter()
                         .enumerate()

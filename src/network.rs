@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use crate::layer::{ConvLayer, LayerError};
+use crate::layer::{ConvLayer, LayerError, NameError, check_name};
 
 #[derive(Debug, Error)]
 pub enum NetworkError {
@@ -37,6 +37,19 @@ pub enum NetworkError {
         #[source]
         source: Box<LayerError>,
     },
+    #[error("{path}: network {source}")]
+    Name {
+        path: PathBuf,
+        #[source]
+        source: NameError,
+    },
+    #[error("{path}: layers {first} and {second} are both named '{name}'; layer names must differ")]
+    DuplicateLayer {
+        path: PathBuf,
+        name: String,
+        first: usize,
+        second: usize,
+    },
     #[error("network '{network}' has no layer named '{name}'; it has: {have}")]
     NoSuchLayer {
         network: String,
@@ -52,35 +65,65 @@ pub struct Network {
 }
 
 impl Network {
+    /// Read a network file; `.npy` paths in it are resolved against its directory.
     pub fn load(path: &Path) -> Result<Network, NetworkError> {
-        let parse = |msg: String| NetworkError::Parse {
-            path: path.to_path_buf(),
-            msg,
-        };
         let text = std::fs::read_to_string(path).map_err(|source| NetworkError::Io {
             path: path.to_path_buf(),
             source,
         })?;
+        let dir = path.parent().unwrap_or(Path::new("."));
+        Self::parse(&text, path, dir)
+    }
+
+    /// Parse network TOML; `.npy` paths are resolved against `dir`.
+    pub fn from_toml_str(text: &str, dir: &Path) -> Result<Network, NetworkError> {
+        Self::parse(text, &dir.join("<string>"), dir)
+    }
+
+    fn parse(text: &str, path: &Path, dir: &Path) -> Result<Network, NetworkError> {
+        let parse = |msg: String| NetworkError::Parse {
+            path: path.to_path_buf(),
+            msg,
+        };
         let mut top: toml::Table = text
             .parse()
             .map_err(|e: toml::de::Error| parse(e.to_string()))?;
         let name = match top.remove("name") {
             Some(toml::Value::String(s)) => s,
-            _ => return Err(parse("`name` (a string) is required".into())),
+            Some(other) => {
+                return Err(parse(format!(
+                    "name = {other}: the network's name must be a string"
+                )));
+            }
+            None => return Err(parse("`name` (a string) is required".into())),
         };
+        check_name("name", &name).map_err(|source| NetworkError::Name {
+            path: path.to_path_buf(),
+            source,
+        })?;
         let layers = match top.remove("layer") {
             Some(toml::Value::Array(a)) if !a.is_empty() => a,
             _ => return Err(parse("at least one [[layer]] is required".into())),
         };
-        let dir = path.parent().unwrap_or(Path::new("."));
-        let mut out = Vec::with_capacity(layers.len());
+        let mut out: Vec<ConvLayer> = Vec::with_capacity(layers.len());
         for (index, v) in layers.into_iter().enumerate() {
             let toml::Value::Table(own) = v else {
                 return Err(parse(format!("layer {index} is not a table")));
             };
             let mut t = top.clone();
             if let Some(toml::Value::Integer(seed)) = t.get("seed").cloned() {
-                t.insert("seed".into(), toml::Value::Integer(seed + index as i64));
+                // Layer k gets seed + k; a seed where that overflows is refused by the layer
+                // (seeds are non-negative) rather than wrapped to another layer's data.
+                let own_seed = i64::try_from(index)
+                    .ok()
+                    .and_then(|k| seed.checked_add(k))
+                    .ok_or_else(|| {
+                        parse(format!(
+                            "seed = {seed}: layer {index} would get seed {seed} + {index}, past the largest seed {}",
+                            i64::MAX
+                        ))
+                    })?;
+                t.insert("seed".into(), toml::Value::Integer(own_seed));
             }
             t.extend(own);
             let l = ConvLayer::from_table(t, path, dir).map_err(|source| NetworkError::Layer {
@@ -88,6 +131,14 @@ impl Network {
                 index,
                 source: Box::new(source),
             })?;
+            if let Some(first) = out.iter().position(|o| o.name == l.name) {
+                return Err(NetworkError::DuplicateLayer {
+                    path: path.to_path_buf(),
+                    name: l.name,
+                    first,
+                    second: index,
+                });
+            }
             out.push(l);
         }
         Ok(Network { name, layers: out })
