@@ -74,6 +74,11 @@ pub struct Comparison {
     pub layers: Vec<LayerResult>,
 }
 
+/// The network `compare` runs when none is named: AlexNet (`networks/alexnet.toml`), the
+/// network of ISCA 2016's comparison, built in so that the default does not depend on the
+/// working directory.
+pub const DEFAULT_NETWORK: &str = include_str!("../networks/alexnet.toml");
+
 /// Compare every dataflow on `layers` (their batch replaced by each of `batches`).
 pub fn run(
     network: &str,

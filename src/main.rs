@@ -208,9 +208,10 @@ enum Cmd {
     /// Compare the energy of dataflows (WS, OSA, OSB, OSC, NLR, RS) on a network under the
     /// same area, as ISCA 2016 section VII: a table, compare.json and SVG charts.
     Compare {
-        /// A network file.
-        #[arg(long, short, default_value = "networks/alexnet.toml")]
-        network: PathBuf,
+        /// A network file (default: AlexNet, as networks/alexnet.toml, built into the tool so
+        /// that it does not depend on the working directory).
+        #[arg(long, short)]
+        network: Option<PathBuf>,
         /// With --network: only these layers (comma-separated names).
         #[arg(long)]
         layers: Option<String>,
@@ -733,7 +734,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
             force,
         } => {
             let table = energy_table(energy.as_deref())?;
-            let net = Network::load(&network)?;
+            let net = match &network {
+                Some(n) => Network::load(n)?,
+                None => Network::from_toml_str(compare::DEFAULT_NETWORK, Path::new("networks"))?,
+            };
             let list = select(&net, layers.as_deref())?;
             let out = out.unwrap_or_else(|| {
                 PathBuf::from("report_out").join(format!("compare-{}", net.name))

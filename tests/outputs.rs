@@ -548,3 +548,78 @@ fn progress_stays_off_stdout_and_json_stays_json() {
     // stderr is not a terminal here: no bar is drawn on it either.
     assert!(!stderr(&o).contains("cycles predicted"), "{}", stderr(&o));
 }
+
+/// A board file's name becomes output paths and its pin file is copied into the output: both
+/// must be plain names, refused before any file is read or written.
+#[test]
+fn board_files_name_no_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let shipped = std::fs::read_to_string(root().join("constraints/hx8k_breakout.toml")).unwrap();
+    std::fs::copy(
+        root().join("constraints/hx8k_breakout.pcf"),
+        d.join("pins.pcf"),
+    )
+    .unwrap();
+    let pins_line = shipped
+        .lines()
+        .find(|l| l.starts_with("pins"))
+        .unwrap()
+        .to_string();
+    let name_line = shipped
+        .lines()
+        .find(|l| l.starts_with("name"))
+        .unwrap()
+        .to_string();
+    for (name, pins, want) in [
+        (
+            "\"../../escape\"",
+            "\"pins.pcf\"",
+            "name = \"../../escape\"",
+        ),
+        ("\"mine\"", "\"../pins.pcf\"", "pins = \"../pins.pcf\""),
+    ] {
+        let text = shipped
+            .replace(&name_line, &format!("name = {name}"))
+            .replace(&pins_line, &format!("pins = {pins}"));
+        std::fs::write(d.join("b.toml"), text).unwrap();
+        let o = eyeriss_gen_in(
+            d,
+            &[
+                "fpga",
+                "--config",
+                &cfg("ice40_1x1.toml"),
+                "--board",
+                "./b.toml",
+            ],
+        );
+        assert_eq!(o.status.code(), Some(2));
+        assert!(stderr(&o).contains(want), "{}", stderr(&o));
+        assert!(stderr(&o).contains("path separator"), "{}", stderr(&o));
+    }
+    assert_eq!(listing(d), ["b.toml", "pins.pcf"]);
+}
+
+/// `compare` without `--network` runs AlexNet from any working directory.
+#[test]
+fn compare_defaults_to_alexnet_from_any_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    let o = eyeriss_gen_in(
+        dir.path(),
+        &[
+            "compare",
+            "--batches",
+            "1",
+            "--layers",
+            "conv1",
+            "--out",
+            "o",
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("'alexnet'"), "{}", stdout(&o));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("o/compare.json")).unwrap())
+            .unwrap();
+    assert_eq!(v["network"], "alexnet");
+}

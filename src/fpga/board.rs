@@ -274,8 +274,8 @@ impl Board {
                     board: which.to_string(),
                     msg: e.to_string(),
                 })?;
-        board.pin_file = src.read(&board.pins)?.0;
         board.validate()?;
+        board.pin_file = src.read(&board.pins)?.0;
         Ok(board)
     }
 
@@ -284,6 +284,11 @@ impl Board {
             board: self.name.clone(),
             msg,
         };
+        // The name goes into output paths (fpga_out/<config>-<board>, the bitstream's name)
+        // and the pin file is copied to DIR/board/<pins>: both must be plain names.
+        for (field, v) in [("name", &self.name), ("pins", &self.pins)] {
+            crate::layer::check_name(field, v).map_err(|e| bad(e.to_string()))?;
+        }
         let want_ext = match self.family {
             Family::Ice40 => ".pcf",
             Family::Ecp5 => ".lpf",
