@@ -7,13 +7,15 @@
 //! value, a header field, a body, a word), which reach the deep checks. The whole file runs in
 //! well under 30 s in release mode.
 
+mod inputs;
+
 use std::path::{Path, PathBuf};
 
 use eyeriss_gen::config::{ArchConfig, NocCfg};
 use eyeriss_gen::layer::ConvLayer;
 use eyeriss_gen::network::Network;
 use eyeriss_gen::npy;
-use eyeriss_gen::program::{self, Cmd, LayerCfg, Net, PeCfg, RowLimits};
+use eyeriss_gen::program::{self, Cmd, RowLimits};
 use proptest::prelude::*;
 
 fn root() -> PathBuf {
@@ -496,19 +498,6 @@ proptest! {
 // ---------------------------------------------------------------------------------------------
 // .npy files
 
-fn npy_file(dict: &str, body: &[u8]) -> Vec<u8> {
-    let mut dict = dict.to_string();
-    while !(10 + dict.len() + 1).is_multiple_of(64) {
-        dict.push(' ');
-    }
-    dict.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&(dict.len().min(65535) as u16).to_le_bytes());
-    out.extend_from_slice(dict.as_bytes());
-    out.extend_from_slice(body);
-    out
-}
-
 /// Read bytes as an `.npy` file; what is refused names the file, what is read is whole.
 fn check_npy(bytes: &[u8]) -> Option<npy::IntArray> {
     let path = Path::new("fuzz.npy");
@@ -629,7 +618,7 @@ proptest! {
             "{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {}, }}",
             shape_text(&shape)
         );
-        let got = check_npy(&npy_file(&dict, &body));
+        let got = check_npy(&inputs::npy_raw(&dict, &body));
         if want == Some(body.len() as u64) {
             let a = got.expect("a well-formed file must be read");
             prop_assert_eq!(&a.shape, &shape);
@@ -692,7 +681,7 @@ proptest! {
         let dict = format!(
             "{{'descr': {descr}, 'fortran_order': {fortran}, 'shape': {shape}, {extra}}}"
         );
-        check_npy(&npy_file(&dict, &body));
+        check_npy(&inputs::npy_raw(&dict, &body));
     }
 
     /// A valid file with a few bytes anywhere changed, cut short or extended.
@@ -704,7 +693,7 @@ proptest! {
         tail in prop::collection::vec(any::<u8>(), 0..4),
     ) {
         let body = vec![1u8; 2 * 3 * 4 * ty.1];
-        let mut b = npy_file(
+        let mut b = inputs::npy_raw(
             &format!("{{'descr': '{}', 'fortran_order': False, 'shape': (2, 3, 4), }}", ty.0),
             &body,
         );
@@ -740,7 +729,7 @@ proptest! {
     ) {
         let dir = tempfile::tempdir().unwrap();
         let order = if fortran { "True" } else { "False" };
-        let mut ifmap = npy_file(
+        let mut ifmap = inputs::npy_raw(
             &format!("{{'descr': '{}', 'fortran_order': {order}, 'shape': {ishape}, }}", ty.0),
             &vec![fill; 32 * ty.1],
         );
@@ -784,59 +773,7 @@ const LIMITS: RowLimits = RowLimits {
 };
 
 fn sample_program() -> Vec<u64> {
-    program::encode(&[
-        Cmd::ClearCounters,
-        Cmd::CfgLayer(LayerCfg {
-            p: 16,
-            q: 4,
-            s: 3,
-            f: 13,
-            u: 1,
-            shift: 7,
-            acc: true,
-        }),
-        Cmd::CfgRowId {
-            net: Net::Ifmap,
-            row: 11,
-            id: 3,
-        },
-        Cmd::CfgPe(PeCfg {
-            row: 11,
-            col: 13,
-            filt_id: 1,
-            ifmap_id: 30,
-            psum_id: 15,
-            gon_id: 2,
-            enable: true,
-            psum_sel: 2,
-            out_gon: false,
-        }),
-        Cmd::Load {
-            addr: 1234,
-            words: vec![1, 2, u64::MAX],
-        },
-        Cmd::Start,
-        Cmd::Stream {
-            net: Net::Psum,
-            len: 40,
-            base: 4,
-            stride: 200,
-            tags: vec![(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)],
-        },
-        Cmd::Drain {
-            total: 99,
-            base: 0,
-            stride: 33,
-        },
-        Cmd::Barrier,
-        Cmd::Store {
-            addr: 7,
-            count: 3,
-            relu: true,
-        },
-        Cmd::ReadCounters,
-        Cmd::Mark(0xABCDEF),
-    ])
+    program::encode(&inputs::sample_commands())
 }
 
 /// Decode words; a refusal names a word of the program, and what decodes re-encodes to

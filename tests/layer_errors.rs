@@ -1,5 +1,7 @@
 //! Layer files load, and every bad layer gives an error that names the field and the limit.
 
+mod inputs;
+
 use std::path::{Path, PathBuf};
 
 use eyeriss_gen::layer::{ConvLayer, check_name};
@@ -496,24 +498,10 @@ fn tensors_of_a_layer_built_by_hand_are_held_to_the_same_limits() {
 /// The bytes of a version 1.0 `.npy` file with this header and body, as numpy lays it out.
 fn npy_bytes(descr: &str, fortran: bool, shape: &str, body: &[u8]) -> Vec<u8> {
     let order = if fortran { "True" } else { "False" };
-    npy_raw(
+    inputs::npy_raw(
         &format!("{{'descr': '{descr}', 'fortran_order': {order}, 'shape': {shape}, }}"),
         body,
     )
-}
-
-/// A version 1.0 file with this header dict text.
-fn npy_raw(dict: &str, body: &[u8]) -> Vec<u8> {
-    let mut dict = dict.to_string();
-    while !(10 + dict.len() + 1).is_multiple_of(64) {
-        dict.push(' ');
-    }
-    dict.push('\n');
-    let mut out = b"\x93NUMPY\x01\x00".to_vec();
-    out.extend_from_slice(&(dict.len() as u16).to_le_bytes());
-    out.extend_from_slice(dict.as_bytes());
-    out.extend_from_slice(body);
-    out
 }
 
 fn write_npy(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
@@ -685,7 +673,7 @@ fn npy_dtypes_that_are_not_integers_are_refused_by_name() {
             "{descr}: {e}"
         );
     }
-    let e = npy_err(&npy_raw(
+    let e = npy_err(&inputs::npy_raw(
         "{'descr': [('a', '<i2'), ('b', '<f4')], 'fortran_order': False, 'shape': (1,), }",
         &[0; 6],
     ));
@@ -769,20 +757,23 @@ fn npy_files_that_are_not_npy_say_why() {
             long_header,
             "its header would be 60000 bytes long, the file ends after",
         ),
-        (npy_raw("(1, 2)", &[]), "header: (1, 2) is not a dict"),
         (
-            npy_raw("{'descr': '<i2', 'shape': (1,)}", &[0; 2]),
+            inputs::npy_raw("(1, 2)", &[]),
+            "header: (1, 2) is not a dict",
+        ),
+        (
+            inputs::npy_raw("{'descr': '<i2', 'shape': (1,)}", &[0; 2]),
             "header: no 'fortran_order'",
         ),
         (
-            npy_raw(
+            inputs::npy_raw(
                 "{'descr': '<i2', 'fortran_order': False, 'shape': (1,), 'x': 1}",
                 &[0; 2],
             ),
             "header: unknown key 'x'",
         ),
         (
-            npy_raw(
+            inputs::npy_raw(
                 "{'descr': '<i2', 'descr': '<i2', 'fortran_order': False, 'shape': (1,)}",
                 &[0; 2],
             ),
@@ -805,22 +796,22 @@ fn npy_files_that_are_not_npy_say_why() {
             "header: shape 7 is not a tuple",
         ),
         (
-            npy_raw(
+            inputs::npy_raw(
                 "{'descr': '<i2', 'fortran_order': 0, 'shape': (1,)}",
                 &[0; 2],
             ),
             "header: fortran_order 0 is not True or False",
         ),
         (
-            npy_raw(
+            inputs::npy_raw(
                 "{'descr': '<i2', 'fortran_order': False, 'shape': (1,)",
                 &[0; 2],
             ),
             "expected ',' or '}', found the end",
         ),
-        (npy_raw(&deep, &[]), "nested more than 16 deep"),
+        (inputs::npy_raw(&deep, &[]), "nested more than 16 deep"),
         (
-            npy_raw("{'descr': '<i2} garbage", &[]),
+            inputs::npy_raw("{'descr': '<i2} garbage", &[]),
             "unterminated string",
         ),
     ] {

@@ -1,72 +1,18 @@
 //! The program encoding round-trips, and the decoder refuses what the controller would
 //! misread, naming the word.
 
-use eyeriss_gen::program::{self, Cmd, LayerCfg, Net, PeCfg, ProgramError, RowLimits};
+mod inputs;
+
+use eyeriss_gen::program::{self, Cmd, Net, ProgramError, RowLimits};
 
 const LIMITS: RowLimits = RowLimits {
     rows: 32,
     ifmap_rows: 64,
 };
 
-fn sample() -> Vec<Cmd> {
-    vec![
-        Cmd::ClearCounters,
-        Cmd::CfgLayer(LayerCfg {
-            p: 16,
-            q: 4,
-            s: 3,
-            f: 13,
-            u: 1,
-            shift: 7,
-            acc: true,
-        }),
-        Cmd::CfgRowId {
-            net: Net::Ifmap,
-            row: 11,
-            id: 3,
-        },
-        Cmd::CfgPe(PeCfg {
-            row: 11,
-            col: 13,
-            filt_id: 1,
-            ifmap_id: 30,
-            psum_id: 15,
-            gon_id: 2,
-            enable: true,
-            psum_sel: 2,
-            out_gon: false,
-        }),
-        Cmd::Load {
-            addr: 1234,
-            words: vec![1, 2, u64::MAX],
-        },
-        Cmd::Start,
-        Cmd::Drain {
-            total: 99,
-            base: 0,
-            stride: 33,
-        },
-        Cmd::Stream {
-            net: Net::Psum,
-            len: 40,
-            base: 4,
-            stride: 200,
-            tags: vec![(0, 1), (2, 3), (4, 5), (6, 7), (8, 9)],
-        },
-        Cmd::Barrier,
-        Cmd::Store {
-            addr: 7,
-            count: 3,
-            relu: true,
-        },
-        Cmd::ReadCounters,
-        Cmd::Mark(0xABCDEF),
-    ]
-}
-
 #[test]
 fn encode_decode_round_trip() {
-    let cmds = sample();
+    let cmds = inputs::sample_commands();
     let words = program::encode(&cmds);
     assert_eq!(program::decode(&words, LIMITS).unwrap(), cmds);
     let bytes = program::to_bytes(&words);
@@ -75,7 +21,7 @@ fn encode_decode_round_trip() {
 
 #[test]
 fn unknown_opcode_names_the_word() {
-    let mut words = program::encode(&sample());
+    let mut words = program::encode(&inputs::sample_commands());
     words.insert(3, 0x42 << 56);
     assert_eq!(
         program::decode(&words, LIMITS),
