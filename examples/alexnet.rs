@@ -13,6 +13,7 @@ use std::time::Instant;
 use eyeriss_gen::analysis::chip;
 use eyeriss_gen::config::ArchConfig;
 use eyeriss_gen::network::Network;
+use eyeriss_gen::program::Counter;
 use eyeriss_gen::run;
 use eyeriss_gen::sim::verilator::{RunOpts, VerilatorSim};
 
@@ -138,25 +139,25 @@ fn main() -> anyhow::Result<()> {
     )?;
     writeln!(md, "|---|---|---|---|---|---|---|---|---|---|---|---|")?;
     for (name, _, _, s, wall) in &rows {
-        let c = |k: &str| s.counter(k);
+        let c = |k: Counter| s.counters[k];
         // share of the layer's cycles a one-word-per-cycle resource was busy
         let busy = |n: u64| 100.0 * n as f64 / s.cycles.max(1) as f64;
         writeln!(
             md,
             "| {name} | {} | {} | {} ({:.0}%) | {} | {} | {} | {} | {} | {} ({:.0}%) | {} ({:.0}%) | {wall:.0} |",
-            c("busy_pe_cycles"),
-            c("zero_skipped_macs"),
-            c("ifmap_gin_beats"),
-            busy(c("ifmap_gin_beats")),
-            c("filter_gin_beats"),
-            c("psum_gin_beats"),
-            c("gon_words"),
-            c("glb_reads"),
-            c("glb_writes"),
-            c("host_words_in"),
-            busy(c("host_words_in")),
-            c("host_words_out"),
-            busy(c("host_words_out"))
+            c(Counter::BusyPeCycles),
+            c(Counter::ZeroSkippedMacs),
+            c(Counter::IfmapGinBeats),
+            busy(c(Counter::IfmapGinBeats)),
+            c(Counter::FilterGinBeats),
+            c(Counter::PsumGinBeats),
+            c(Counter::GonWords),
+            c(Counter::GlbReads),
+            c(Counter::GlbWrites),
+            c(Counter::HostWordsIn),
+            busy(c(Counter::HostWordsIn)),
+            c(Counter::HostWordsOut),
+            busy(c(Counter::HostWordsOut))
         )?;
     }
     writeln!(md)?;

@@ -549,7 +549,7 @@ pub fn compile_with(
 pub struct Decoded {
     /// N x M x E x F, sign-extended from `psum_width` bits.
     pub ofmap: Vec<i32>,
-    pub counters: [u64; NUM_COUNTERS],
+    pub counters: crate::program::Counters,
 }
 
 impl Compiled {
@@ -634,8 +634,10 @@ impl Compiled {
                 at - 1
             )));
         }
-        let mut counters = [0u64; NUM_COUNTERS];
-        counters.copy_from_slice(&out[take(&mut at, NUM_COUNTERS)?]);
+        let mut counters = crate::program::Counters::default();
+        counters
+            .0
+            .copy_from_slice(&out[take(&mut at, NUM_COUNTERS)?]);
         let last = out[take(&mut at, 1)?][0];
         if last != self.mark {
             return Err(CompileError::Output(format!(

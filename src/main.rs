@@ -14,6 +14,7 @@ use eyeriss_gen::layer::ConvLayer;
 use eyeriss_gen::mapper;
 use eyeriss_gen::network::Network;
 use eyeriss_gen::output::{OutDir, OutFileStaged};
+use eyeriss_gen::program::Counter;
 use eyeriss_gen::progress;
 use eyeriss_gen::run::{self, LayerStats};
 use eyeriss_gen::sim::Backend as SimBackend;
@@ -381,7 +382,7 @@ fn print_stats(cfg: &ArchConfig, s: &LayerStats, wall: f64) {
     println!(
         "  processing cycles {} (cycles minus {} waiting for host input)",
         s.processing_cycles,
-        s.counter("host_in_wait_cycles")
+        s.counters[Counter::HostInWaitCycles]
     );
     println!(
         "  predicted cycles  {} ({:+.1}% against measured)",
@@ -396,9 +397,9 @@ fn print_stats(cfg: &ArchConfig, s: &LayerStats, wall: f64) {
     );
     println!(
         "  MACs              {} of {} (zero-skipped {})",
-        s.counter("macs"),
+        s.counters[Counter::Macs],
         s.layer_macs,
-        s.counter("zero_skipped_macs")
+        s.counters[Counter::ZeroSkippedMacs]
     );
     println!(
         "  simulated         {} cycles in {:.2} s ({:.0} cycles/s)",
@@ -426,8 +427,8 @@ fn print_stats(cfg: &ArchConfig, s: &LayerStats, wall: f64) {
         pct(e.mac)
     );
     println!("  counters:");
-    for (name, v) in &s.counters {
-        println!("    {name:<22} {v}");
+    for (c, v) in s.counters.iter() {
+        println!("    {:<22} {v}", c.name());
     }
 }
 

@@ -19,7 +19,7 @@ use crate::emit::{self, EmitError, OutFile};
 use crate::layer::{ConvLayer, Tensors};
 use crate::mapper::{self, MapError, Mapping};
 use crate::plot::{Bar, Chart, Group, PALETTE, Series};
-use crate::program::{self, Cmd, ProgramError};
+use crate::program::{self, Cmd, Counter, ProgramError};
 
 #[derive(Debug, Error)]
 pub enum ReportError {
@@ -109,12 +109,16 @@ zero gating would lower the MAC and RF energy";
 fn accesses(cfg: &ArchConfig, c: &Counts, host_words_out: u64) -> Accesses {
     let busy = c.busy_pe_cycles;
     let named = c.named();
-    energy::accesses(cfg, |name| match name {
-        "macs" | "filter_spad_reads" | "psum_spad_reads" | "psum_spad_writes" => busy,
-        "host_words_out" => host_words_out,
+    energy::accesses(cfg, |counter| match counter {
+        Counter::Macs
+        | Counter::FilterSpadReads
+        | Counter::PsumSpadReads
+        | Counter::PsumSpadWrites => busy,
+        Counter::HostWordsOut => host_words_out,
+        // What the program alone does not decide (zero skips, waits, cycles) counts nothing.
         _ => named
             .iter()
-            .find(|(n, _)| *n == name)
+            .find(|(n, _)| *n == counter)
             .map_or(0, |&(_, v)| v),
     })
 }
@@ -149,10 +153,7 @@ pub fn layer(
     let counters = analysis::predict(cfg, &compiled.words).map_err(perr)?;
     // The counter is sampled while READ_COUNTERS streams its answer: the counters before it in
     // the answer are already out (18 words; `sim` shows this exact total on the layers/ files).
-    let before = program::COUNTER_NAMES
-        .iter()
-        .position(|n| *n == "host_words_out")
-        .unwrap_or(0) as u64;
+    let before = Counter::HostWordsOut as u64;
     let host_words_out = before
         + program::decode(&compiled.words, program::RowLimits::of(cfg))
             .map_err(perr)?

@@ -12,7 +12,7 @@ use crate::config::ArchConfig;
 use crate::golden;
 use crate::layer::{ConvLayer, Tensors};
 use crate::mapper::Plan;
-use crate::program::COUNTER_NAMES;
+use crate::program::{Counter, Counters};
 use crate::sim::Backend;
 use crate::sim::verilator::{LinkStats, RunOpts, SimError};
 
@@ -63,8 +63,7 @@ pub struct LayerStats {
     /// Busy PE-cycles / (PEs x cycles).
     pub utilization: f64,
     /// Every hardware counter, in READ_COUNTERS order (a JSON object).
-    #[serde(serialize_with = "counters_as_object")]
-    pub counters: Vec<(String, u64)>,
+    pub counters: Counters,
     /// Energy per level from the counters, by default with the ISCA 2016 normalized table.
     pub energy: Energy,
     pub matches: bool,
@@ -72,31 +71,10 @@ pub struct LayerStats {
     pub first_mismatches: Vec<Mismatch>,
 }
 
-fn counters_as_object<S: serde::Serializer>(c: &[(String, u64)], s: S) -> Result<S::Ok, S::Error> {
-    use serde::ser::SerializeMap;
-    let mut m = s.serialize_map(Some(c.len()))?;
-    for (k, v) in c {
-        m.serialize_entry(k, v)?;
-    }
-    m.end()
-}
-
-/// A counter by its READ_COUNTERS name (0 for a name the list does not have).
-fn counter_in(counters: &[(String, u64)], name: &str) -> u64 {
-    counters
-        .iter()
-        .find(|(n, _)| n == name)
-        .map_or(0, |&(_, v)| v)
-}
-
 impl LayerStats {
-    pub fn counter(&self, name: &str) -> u64 {
-        counter_in(&self.counters, name)
-    }
-
     /// Energy per level with another cost table.
     pub fn energy_with(&self, cfg: &ArchConfig, table: &EnergyTable) -> Energy {
-        energy::energy(energy::accesses(cfg, |n| self.counter(n)), table)
+        energy::energy(energy::accesses(cfg, |c| self.counters[c]), table)
     }
 }
 
@@ -203,17 +181,9 @@ pub fn run_planned(
             }
         })
         .collect();
-    let c = &dec.counters;
-    let cycles = c[0];
-    let counters: Vec<(String, u64)> = COUNTER_NAMES
-        .iter()
-        .zip(c.iter())
-        .map(|(n, &v)| (n.to_string(), v))
-        .collect();
-    let energy = energy::energy(
-        energy::accesses(cfg, |n| counter_in(&counters, n)),
-        &EnergyTable::isca(),
-    );
+    let counters = dec.counters;
+    let cycles = counters[Counter::Cycles];
+    let energy = energy::energy(energy::accesses(cfg, |c| counters[c]), &EnergyTable::isca());
     let stats = LayerStats {
         layer: l.name.clone(),
         config: cfg.name.clone(),
@@ -224,10 +194,11 @@ pub fn run_planned(
         layer_macs: l.macs(),
         nonzero_macs: nonzero_macs(l, &tensors),
         cycles,
-        processing_cycles: cycles.saturating_sub(c[19]),
+        processing_cycles: cycles.saturating_sub(counters[Counter::HostInWaitCycles]),
         harness_cycles: res.cycles,
         link: res.link.clone(),
-        utilization: c[1] as f64 / (cfg.pes() as f64 * cycles.max(1) as f64),
+        utilization: counters[Counter::BusyPeCycles] as f64
+            / (cfg.pes() as f64 * cycles.max(1) as f64),
         counters,
         energy,
         matches: bad.is_empty(),

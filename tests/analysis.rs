@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use eyeriss_gen::analysis::{self, Counts};
 use eyeriss_gen::config::ArchConfig;
-use eyeriss_gen::program::{self, Cmd, LayerCfg, Net, PeCfg};
+use eyeriss_gen::program::{self, Cmd, Counter, LayerCfg, Net, PeCfg};
 
 fn small() -> ArchConfig {
     ArchConfig::load(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("configs/small.toml")).unwrap()
@@ -120,26 +120,31 @@ fn stride_wider_than_the_filter_leaves_ifmap_writes_open() {
     let c = analysis::predict(&small(), &program(4)).unwrap();
     assert_eq!(c.ifmap_spad_writes, None);
     assert_eq!(c.ifmap_gin_beats, 7);
-    assert!(!c.named().iter().any(|(n, _)| *n == "ifmap_spad_writes"));
+    assert!(
+        !c.named()
+            .iter()
+            .any(|(n, _)| *n == Counter::IfmapSpadWrites)
+    );
 }
 
 #[test]
 fn energy_by_hand() {
     use eyeriss_gen::analysis::energy::{self, EnergyTable};
     let cfg = small();
-    let counter = |name: &str| match name {
-        "host_words_in" => 10,
-        "host_words_out" => 2,
-        "glb_reads" => 5,
-        "glb_writes" => 3,
-        "filter_gin_beats" => 7,
-        "ifmap_gin_beats" => 11,
-        "psum_gin_beats" => 1,
-        "gon_words" => 2,
-        "ln_words" => 4,
-        "filter_spad_reads" | "ifmap_spad_reads" | "psum_spad_reads" => 100,
-        "filter_spad_writes" | "ifmap_spad_writes" | "psum_spad_writes" => 10,
-        "macs" => 90,
+    use Counter::*;
+    let counter = |c: Counter| match c {
+        HostWordsIn => 10,
+        HostWordsOut => 2,
+        GlbReads => 5,
+        GlbWrites => 3,
+        FilterGinBeats => 7,
+        IfmapGinBeats => 11,
+        PsumGinBeats => 1,
+        GonWords => 2,
+        LnWords => 4,
+        FilterSpadReads | IfmapSpadReads | PsumSpadReads => 100,
+        FilterSpadWrites | IfmapSpadWrites | PsumSpadWrites => 10,
+        Macs => 90,
         _ => 0,
     };
     let a = energy::accesses(&cfg, counter);

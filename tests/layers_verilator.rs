@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 use eyeriss_gen::config::ArchConfig;
 use eyeriss_gen::layer::ConvLayer;
+use eyeriss_gen::program::Counter;
 use eyeriss_gen::run::LayerRun;
 use eyeriss_gen::sim::verilator::{RunOpts, VerilatorSim};
 
@@ -26,7 +27,7 @@ fn run_file(cfg: &ArchConfig, sim: &VerilatorSim, path: &Path, opts: &RunOpts) -
     let last = r.compiled.tiles.last().expect("a tile");
     let pass = last.passes.last().expect("a pass");
     assert_eq!(
-        r.stats.counter("enabled_pes") as u32,
+        r.stats.counters[Counter::EnabledPes] as u32,
         last.blocks.len() as u32 * last.ew * pass.chans.len() as u32 * pass.h,
         "{}: enabled PEs are the last pass's",
         l.name
@@ -92,20 +93,21 @@ fn random_host_stalls_lose_nothing() {
             "stalls cost cycles"
         );
         assert_eq!(stalled.ofmap, calm.ofmap, "same ofmap under backpressure");
-        for name in [
-            "macs",
-            "zero_skipped_macs",
-            "glb_reads",
-            "glb_writes",
-            "host_words_in",
+        for c in [
+            Counter::Macs,
+            Counter::ZeroSkippedMacs,
+            Counter::GlbReads,
+            Counter::GlbWrites,
+            Counter::HostWordsIn,
         ] {
             assert_eq!(
-                stalled.stats.counter(name),
-                calm.stats.counter(name),
-                "{name}"
+                stalled.stats.counters[c],
+                calm.stats.counters[c],
+                "{}",
+                c.name()
             );
         }
-        assert!(stalled.stats.counter("host_in_wait_cycles") > 0);
+        assert!(stalled.stats.counters[Counter::HostInWaitCycles] > 0);
     }
 }
 

@@ -87,3 +87,24 @@ fn stream_rows_beyond_the_engine_are_refused() {
 fn a_program_file_of_partial_words_is_refused() {
     assert_eq!(program::from_bytes(&[0; 12]), Err(ProgramError::Length(12)));
 }
+
+/// The counters are named once (program::Counter) and docs/commands.md lists them in the
+/// same READ_COUNTERS order under the same names.
+#[test]
+fn counters_are_named_once_and_documented_in_order() {
+    use eyeriss_gen::program::{Counter, NUM_COUNTERS};
+    assert_eq!(Counter::ALL.len(), NUM_COUNTERS);
+    for (k, c) in Counter::ALL.into_iter().enumerate() {
+        assert_eq!(c as usize, k, "{c:?}");
+        assert_eq!(Counter::from_name(c.name()), Some(c));
+    }
+    assert_eq!(Counter::from_name("mac"), None);
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/commands.md"),
+    )
+    .unwrap();
+    for (k, c) in Counter::ALL.into_iter().enumerate() {
+        let row = format!("| {k} | `{}` |", c.name());
+        assert!(doc.contains(&row), "docs/commands.md lacks the row {row}");
+    }
+}

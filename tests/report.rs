@@ -83,6 +83,7 @@ fn report_writes_json_csv_and_charts() {
     assert_eq!(
         names,
         [
+            ".eyeriss-gen",
             "cycles.svg",
             "energy.svg",
             "layers.csv",

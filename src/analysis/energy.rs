@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::config::ArchConfig;
+use crate::program::Counter;
 
 #[derive(Debug, Error)]
 pub enum EnergyError {
@@ -132,29 +133,32 @@ pub struct Energy {
     pub total: f64,
 }
 
-/// Accesses per level from hardware counters (`counter(name)` as READ_COUNTERS names them).
-pub fn accesses(cfg: &ArchConfig, counter: impl Fn(&str) -> u64) -> Accesses {
+/// Accesses per level from hardware counters (`counter(c)` gives counter `c`'s value).
+pub fn accesses(cfg: &ArchConfig, counter: impl Fn(Counter) -> u64) -> Accesses {
     let per_word = (64 / cfg.data.data_width) as u64;
     let lanes = |w: u32| (w / cfg.data.data_width) as u64;
     let psum_lanes = (64 / cfg.data.psum_width) as u64;
     Accesses {
-        dram: (counter("host_words_in") + counter("host_words_out")) * per_word,
-        glb: (counter("glb_reads") + counter("glb_writes")) * per_word,
-        array: counter("filter_gin_beats") * lanes(cfg.noc.filter_gin_width)
-            + counter("ifmap_gin_beats") * lanes(cfg.noc.ifmap_gin_width)
-            + (counter("psum_gin_beats") + counter("gon_words") + counter("ln_words")) * psum_lanes,
+        dram: (counter(Counter::HostWordsIn) + counter(Counter::HostWordsOut)) * per_word,
+        glb: (counter(Counter::GlbReads) + counter(Counter::GlbWrites)) * per_word,
+        array: counter(Counter::FilterGinBeats) * lanes(cfg.noc.filter_gin_width)
+            + counter(Counter::IfmapGinBeats) * lanes(cfg.noc.ifmap_gin_width)
+            + (counter(Counter::PsumGinBeats)
+                + counter(Counter::GonWords)
+                + counter(Counter::LnWords))
+                * psum_lanes,
         rf: [
-            "filter_spad_reads",
-            "filter_spad_writes",
-            "ifmap_spad_reads",
-            "ifmap_spad_writes",
-            "psum_spad_reads",
-            "psum_spad_writes",
+            Counter::FilterSpadReads,
+            Counter::FilterSpadWrites,
+            Counter::IfmapSpadReads,
+            Counter::IfmapSpadWrites,
+            Counter::PsumSpadReads,
+            Counter::PsumSpadWrites,
         ]
-        .iter()
-        .map(|n| counter(n))
+        .into_iter()
+        .map(&counter)
         .sum(),
-        mac: counter("macs"),
+        mac: counter(Counter::Macs),
     }
 }
 

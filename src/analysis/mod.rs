@@ -14,7 +14,7 @@ pub mod energy;
 use serde::Serialize;
 
 use crate::config::ArchConfig;
-use crate::program::{self, Cmd, LayerCfg, Net, PeCfg, ProgramError};
+use crate::program::{self, Cmd, Counter, LayerCfg, Net, PeCfg, ProgramError};
 
 /// Predicted values of the data-independent counters (names as in READ_COUNTERS).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -38,24 +38,25 @@ pub struct Counts {
 }
 
 impl Counts {
-    /// (counter name, predicted value), for comparing with `run::LayerStats::counter`.
-    pub fn named(&self) -> Vec<(&'static str, u64)> {
+    /// (counter, predicted value) for every counter the program alone decides, for comparing
+    /// with a run's `LayerStats::counters`.
+    pub fn named(&self) -> Vec<(Counter, u64)> {
         let mut v = vec![
-            ("busy_pe_cycles", self.busy_pe_cycles),
-            ("filter_spad_writes", self.filter_spad_writes),
-            ("ifmap_spad_reads", self.ifmap_spad_reads),
-            ("glb_reads", self.glb_reads),
-            ("glb_writes", self.glb_writes),
-            ("filter_gin_beats", self.filter_gin_beats),
-            ("ifmap_gin_beats", self.ifmap_gin_beats),
-            ("psum_gin_beats", self.psum_gin_beats),
-            ("gon_words", self.gon_words),
-            ("ln_words", self.ln_words),
-            ("host_words_in", self.host_words_in),
-            ("enabled_pes", self.enabled_pes),
+            (Counter::BusyPeCycles, self.busy_pe_cycles),
+            (Counter::FilterSpadWrites, self.filter_spad_writes),
+            (Counter::IfmapSpadReads, self.ifmap_spad_reads),
+            (Counter::GlbReads, self.glb_reads),
+            (Counter::GlbWrites, self.glb_writes),
+            (Counter::FilterGinBeats, self.filter_gin_beats),
+            (Counter::IfmapGinBeats, self.ifmap_gin_beats),
+            (Counter::PsumGinBeats, self.psum_gin_beats),
+            (Counter::GonWords, self.gon_words),
+            (Counter::LnWords, self.ln_words),
+            (Counter::HostWordsIn, self.host_words_in),
+            (Counter::EnabledPes, self.enabled_pes),
         ];
         if let Some(w) = self.ifmap_spad_writes {
-            v.push(("ifmap_spad_writes", w));
+            v.push((Counter::IfmapSpadWrites, w));
         }
         v
     }

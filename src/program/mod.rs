@@ -109,31 +109,92 @@ pub const OP_ERROR: u64 = 0xEE;
 /// Number of words READ_COUNTERS sends after its header.
 pub const NUM_COUNTERS: usize = 22;
 
-/// Counter names in READ_COUNTERS order (docs/commands.md).
-pub const COUNTER_NAMES: [&str; NUM_COUNTERS] = [
-    "cycles",
-    "busy_pe_cycles",
-    "macs",
-    "zero_skipped_macs",
-    "filter_spad_reads",
-    "filter_spad_writes",
-    "ifmap_spad_reads",
-    "ifmap_spad_writes",
-    "psum_spad_reads",
-    "psum_spad_writes",
-    "glb_reads",
-    "glb_writes",
-    "filter_gin_beats",
-    "ifmap_gin_beats",
-    "psum_gin_beats",
-    "gon_words",
-    "ln_words",
-    "host_words_in",
-    "host_words_out",
-    "host_in_wait_cycles",
-    "host_out_wait_cycles",
-    "enabled_pes",
-];
+/// Declares [`Counter`] from one list of (variant, name) in READ_COUNTERS order, so the
+/// order, the names and the count cannot drift apart.
+macro_rules! counters {
+    ($($variant:ident => $name:literal,)*) => {
+        /// The hardware counters, in READ_COUNTERS order (docs/commands.md). Code names a
+        /// counter by this enum, so a misspelt counter is a compile error, not a silent zero.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub enum Counter {
+            $($variant,)*
+        }
+
+        impl Counter {
+            /// Every counter, in READ_COUNTERS order.
+            pub const ALL: [Counter; NUM_COUNTERS] = [$(Counter::$variant,)*];
+
+            /// The counter's name in reports, JSON and docs.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Counter::$variant => $name,)*
+                }
+            }
+        }
+    };
+}
+
+counters! {
+    Cycles => "cycles",
+    BusyPeCycles => "busy_pe_cycles",
+    Macs => "macs",
+    ZeroSkippedMacs => "zero_skipped_macs",
+    FilterSpadReads => "filter_spad_reads",
+    FilterSpadWrites => "filter_spad_writes",
+    IfmapSpadReads => "ifmap_spad_reads",
+    IfmapSpadWrites => "ifmap_spad_writes",
+    PsumSpadReads => "psum_spad_reads",
+    PsumSpadWrites => "psum_spad_writes",
+    GlbReads => "glb_reads",
+    GlbWrites => "glb_writes",
+    FilterGinBeats => "filter_gin_beats",
+    IfmapGinBeats => "ifmap_gin_beats",
+    PsumGinBeats => "psum_gin_beats",
+    GonWords => "gon_words",
+    LnWords => "ln_words",
+    HostWordsIn => "host_words_in",
+    HostWordsOut => "host_words_out",
+    HostInWaitCycles => "host_in_wait_cycles",
+    HostOutWaitCycles => "host_out_wait_cycles",
+    EnabledPes => "enabled_pes",
+}
+
+impl Counter {
+    /// The counter of that name, if there is one.
+    pub fn from_name(name: &str) -> Option<Counter> {
+        Counter::ALL.into_iter().find(|c| c.name() == name)
+    }
+}
+
+/// One value per hardware counter, indexed by [`Counter`]; serialized as an object from name
+/// to value, in READ_COUNTERS order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Counters(pub [u64; NUM_COUNTERS]);
+
+impl Counters {
+    /// (counter, value) in READ_COUNTERS order.
+    pub fn iter(&self) -> impl Iterator<Item = (Counter, u64)> + '_ {
+        Counter::ALL.into_iter().zip(self.0.iter().copied())
+    }
+}
+
+impl std::ops::Index<Counter> for Counters {
+    type Output = u64;
+    fn index(&self, c: Counter) -> &u64 {
+        &self.0[c as usize]
+    }
+}
+
+impl serde::Serialize for Counters {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(Some(NUM_COUNTERS))?;
+        for (c, v) in self.iter() {
+            m.serialize_entry(c.name(), &v)?;
+        }
+        m.end()
+    }
+}
 
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ProgramError {

@@ -3,6 +3,7 @@
 use eyeriss_gen::analysis;
 use eyeriss_gen::config::ArchConfig;
 use eyeriss_gen::layer::ConvLayer;
+use eyeriss_gen::program::Counter;
 use eyeriss_gen::run::{self, LayerRun};
 use eyeriss_gen::sim::Backend;
 use eyeriss_gen::sim::verilator::RunOpts;
@@ -21,32 +22,31 @@ pub fn run_checked(cfg: &ArchConfig, sim: &dyn Backend, l: &ConvLayer, opts: &Ru
         l.name, cfg.name, s.mismatch_count, s.first_mismatches
     );
     assert_eq!(
-        s.counter("macs") + s.counter("zero_skipped_macs"),
+        s.counters[Counter::Macs] + s.counters[Counter::ZeroSkippedMacs],
         l.macs(),
         "{}: MACs issued = the layer's MACs",
         l.name
     );
     assert_eq!(
-        s.counter("macs"),
+        s.counters[Counter::Macs],
         s.nonzero_macs,
         "{}: MACs on non-zero ifmap values",
         l.name
     );
     assert_eq!(
-        s.counter("busy_pe_cycles"),
+        s.counters[Counter::BusyPeCycles],
         l.macs(),
         "{}: one busy cycle per MAC",
         l.name
     );
     // The analysis, which reads only the program, predicts every data-independent counter.
     let predicted = analysis::predict(cfg, &r.compiled.words).expect("program decodes");
-    for (name, want) in predicted.named() {
+    for (counter, want) in predicted.named() {
+        let name = counter.name();
         assert_eq!(
-            s.counter(name),
-            want,
+            s.counters[counter], want,
             "{} on {}: counter {name}: hardware vs analysis",
-            l.name,
-            cfg.name
+            l.name, cfg.name
         );
     }
     r
