@@ -107,6 +107,63 @@ impl Drop for Tracked {
     }
 }
 
+/// A fresh name `parent/<prefix><pid>-<n>` registered with the signal handler before anything
+/// is created there, so that no signal can fall between the creation and the registration.
+fn fresh_name(parent: &Path, prefix: &str) -> (PathBuf, Tracked) {
+    static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let p = parent.join(format!("{prefix}{}-{n}-{nanos:x}", std::process::id()));
+    let t = Tracked::remove_on_signal(&p);
+    (p, t)
+}
+
+/// A temporary directory under `parent` that the signal handler knows of from before it
+/// exists; removed on drop unless [`StagingDir::keep`] is called.
+#[derive(Debug)]
+pub struct StagingDir {
+    path: PathBuf,
+    tracked: Option<Tracked>,
+}
+
+impl StagingDir {
+    pub fn new_in(parent: &Path, prefix: &str) -> std::io::Result<StagingDir> {
+        loop {
+            let (path, tracked) = fresh_name(parent, prefix);
+            match fs::create_dir(&path) {
+                Ok(()) => {
+                    return Ok(StagingDir {
+                        path,
+                        tracked: Some(tracked),
+                    });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Leave the directory where it is (it has become an output or a kept build).
+    pub fn keep(mut self) -> PathBuf {
+        self.tracked = None;
+        std::mem::take(&mut self.path)
+    }
+}
+
+impl Drop for StagingDir {
+    fn drop(&mut self) {
+        if self.tracked.is_some() {
+            let _ = fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
 fn remove_any(p: &Path) {
     // The main thread may still be writing into it: try a few times.
     for _ in 0..5 {
@@ -212,8 +269,7 @@ pub fn check_dir(out: &Path, force: bool) -> Result<(), OutputError> {
 /// Dropped without a commit, it removes what was written and leaves `out` as it was.
 #[derive(Debug)]
 pub struct OutDir {
-    staging: tempfile::TempDir,
-    _tracked: Tracked,
+    staging: StagingDir,
     out: PathBuf,
     parent: PathBuf,
     force: bool,
@@ -233,14 +289,10 @@ impl OutDir {
             .to_path_buf();
         check(&abs, force)?;
         fs::create_dir_all(&parent).map_err(io("cannot create", &parent))?;
-        let staging = tempfile::Builder::new()
-            .prefix(".eyeriss-gen-")
-            .tempdir_in(&parent)
+        let staging = StagingDir::new_in(&parent, ".eyeriss-gen-")
             .map_err(io("cannot create a staging directory in", &parent))?;
-        let tracked = Tracked::remove_on_signal(staging.path());
         Ok(OutDir {
             staging,
-            _tracked: tracked,
             out: abs,
             parent,
             force,
@@ -288,16 +340,16 @@ impl OutDir {
                 fs::rename(&staged, out).map_err(io("cannot move the output to", out))?
             }
             Existing::Replaceable => {
-                // A fresh empty directory to move the old output into: a name nobody else has.
-                let old = tempfile::Builder::new()
-                    .prefix(".eyeriss-gen-old-")
-                    .tempdir_in(&self.parent)
-                    .map_err(io("cannot create a staging directory in", &self.parent))?
-                    .keep();
+                // A fresh empty directory to move the old output into, known to the signal
+                // handler as one to restore from before the move.
+                let (old, fresh) = fresh_name(&self.parent, ".eyeriss-gen-old-");
                 let restore = Tracked::new(Undo::Restore {
                     old: old.clone(),
                     out: out.to_path_buf(),
                 });
+                drop(fresh);
+                fs::create_dir(&old)
+                    .map_err(io("cannot create a staging directory in", &self.parent))?;
                 // Renaming a directory onto an empty one replaces it (POSIX rename).
                 fs::rename(out, &old).map_err(|e| {
                     let _ = fs::remove_dir(&old);
@@ -307,8 +359,9 @@ impl OutDir {
                     let _ = fs::rename(&old, out);
                     return Err(io("cannot move the output to", out)(e));
                 }
-                drop(restore);
+                // The new output is in place: from now on `old` is only to be removed.
                 let _tracked = Tracked::remove_on_signal(&old);
+                drop(restore);
                 fs::remove_dir_all(&old).map_err(io("cannot remove the old output", &old))?;
             }
         }
@@ -402,13 +455,18 @@ impl OutFileStaged {
                 why: "its directory does not exist",
             });
         }
-        let tmp = tempfile::Builder::new()
-            .prefix(".eyeriss-gen-")
-            .suffix(".tmp")
-            .tempfile_in(parent)
-            .map_err(io("cannot create a file in", parent))?
-            .into_temp_path();
-        let tracked = Tracked::remove_on_signal(&tmp);
+        let (tmp, tracked) = loop {
+            let (p, tracked) = fresh_name(parent, ".eyeriss-gen-");
+            match fs::File::create_new(&p) {
+                Ok(_) => {
+                    let tmp = tempfile::TempPath::try_from_path(p)
+                        .map_err(io("cannot create a file in", parent))?;
+                    break (tmp, tracked);
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => return Err(io("cannot create a file in", parent)(e)),
+            }
+        };
         Ok(OutFileStaged {
             tmp,
             _tracked: tracked,

@@ -482,14 +482,10 @@ impl VerilatorSim {
         } else {
             self.binary.clone()
         };
-        let dir = tempfile::Builder::new()
-            .prefix("eyeriss-sim-")
-            .tempdir()
-            .map_err(io_err(
-                "cannot create a run directory in",
-                &std::env::temp_dir(),
-            ))?;
-        let _tracked = crate::output::Tracked::remove_on_signal(dir.path());
+        let dir =
+            crate::output::StagingDir::new_in(&std::env::temp_dir(), "eyeriss-sim-").map_err(
+                io_err("cannot create a run directory in", &std::env::temp_dir()),
+            )?;
         let prog = dir.path().join("prog.bin");
         let out = dir.path().join("out.bin");
         let bytes: Vec<u8> = program.iter().flat_map(|w| w.to_le_bytes()).collect();
@@ -696,11 +692,8 @@ pub(crate) fn build_cached(
         return Ok(binary);
     }
 
-    let tmp = tempfile::Builder::new()
-        .prefix(".build-")
-        .tempdir_in(cache)
+    let tmp = crate::output::StagingDir::new_in(cache, ".build-")
         .map_err(io_err("cannot create a build directory in", cache))?;
-    let _tracked = crate::output::Tracked::remove_on_signal(tmp.path());
     for f in &spec.verilog {
         let p = tmp.path().join(&f.path);
         if let Some(d) = p.parent() {
