@@ -6,9 +6,10 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use eyeriss_gen::compile::{self, pass_layout};
+use eyeriss_gen::compile;
 use eyeriss_gen::config::ArchConfig;
 use eyeriss_gen::layer::{ConvLayer, LayerData};
+use eyeriss_gen::mapper::layout::pass_layout;
 use eyeriss_gen::mapper::{self, Shape};
 use eyeriss_gen::network::Network;
 use proptest::prelude::*;

@@ -20,6 +20,7 @@
 //! rather than padded work: the MAC counter then equals the layer's MAC count exactly.
 
 pub mod ids;
+pub mod layout;
 
 use serde::Serialize;
 use thiserror::Error;
@@ -291,9 +292,23 @@ pub struct GlbUse {
 }
 
 impl GlbUse {
+    fn up(&self, n: u64) -> u64 {
+        n.div_ceil(self.align) * self.align
+    }
+
     pub fn total(&self) -> u64 {
-        let up = |n: u64| n.div_ceil(self.align) * self.align;
-        up(self.psum_words) + self.buffers * up(self.ifmap_words + self.filter_words)
+        self.buffers_at() + self.buffers * self.buffer_words()
+    }
+
+    /// GLB word where the first buffer of ifmap rows and filters starts (the psum regions
+    /// come first, from word 0).
+    pub fn buffers_at(&self) -> u64 {
+        self.up(self.psum_words)
+    }
+
+    /// Words of one buffer: the largest pass's ifmap rows, then its filters.
+    pub fn buffer_words(&self) -> u64 {
+        self.up(self.ifmap_words + self.filter_words)
     }
 
     /// Banks (first, last) holding the psums, the ifmap rows and the filters (of every buffer),
@@ -567,7 +582,7 @@ fn check_pass(
     buffers: u64,
 ) -> Result<(), String> {
     check_pass_cheap(cfg, sh, lim, t, pass, t.passes.len() > 1, buffers)?;
-    crate::compile::pass_layout(cfg, sh, t, pass).map(|_| ())
+    layout::pass_layout(cfg, sh, t, pass).map(|_| ())
 }
 
 /// Predicted cycles of one tile (see docs/architecture.md for the per-block numbers).
@@ -859,7 +874,7 @@ pub fn plan_reporting(
         let mut ok = true;
         let mut seen = Vec::new();
         // The compiler's layout: the largest psum regions of any tile, then buffers of the
-        // largest pass's ifmap rows and filters (compile::Layout).
+        // largest pass's ifmap rows and filters, which the compiler lowers as it stands.
         let mut layout: Option<GlbUse> = None;
         visit_tiles(cfg, &sh, m, &mut |t| {
             for pass in t.passes.iter() {
