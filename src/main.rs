@@ -18,8 +18,9 @@ use eyeriss_gen::program::Counter;
 use eyeriss_gen::progress;
 use eyeriss_gen::run::{self, LayerStats};
 use eyeriss_gen::sim::Backend as SimBackend;
+use eyeriss_gen::sim::RunOpts;
 use eyeriss_gen::sim::rusthdl::RustHdlSim;
-use eyeriss_gen::sim::verilator::{RunOpts, VerilatorSim};
+use eyeriss_gen::sim::verilator::VerilatorSim;
 use eyeriss_gen::{compare, report};
 use indicatif::MultiProgress;
 

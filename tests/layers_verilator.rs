@@ -11,7 +11,8 @@ use eyeriss_gen::config::ArchConfig;
 use eyeriss_gen::layer::ConvLayer;
 use eyeriss_gen::program::Counter;
 use eyeriss_gen::run::LayerRun;
-use eyeriss_gen::sim::verilator::{RunOpts, VerilatorSim};
+use eyeriss_gen::sim::RunOpts;
+use eyeriss_gen::sim::verilator::VerilatorSim;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -15,7 +15,8 @@ use eyeriss_gen::config::ArchConfig;
 use eyeriss_gen::fpga::uart::{RX_FIFO_BYTES, SIM_DIVISOR, STATUS_FRAMING, STATUS_OVERFLOW};
 use eyeriss_gen::layer::ConvLayer;
 use eyeriss_gen::program::{self, Cmd, NUM_COUNTERS};
-use eyeriss_gen::sim::verilator::{RunOpts, SimError, UartFaults, VerilatorSim};
+use eyeriss_gen::sim::verilator::VerilatorSim;
+use eyeriss_gen::sim::{RunOpts, SimError, UartFaults};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -24,7 +24,8 @@ use thiserror::Error;
 use super::{Dir, HwError, Model, Port, mask};
 use crate::config::ArchConfig;
 use crate::emit::{self, OutFile};
-use crate::sim::verilator::{BuildSpec, SimError, build_cached, cache_root};
+use crate::sim::SimError;
+use crate::sim::verilator::{BuildSpec, build_cached, cache_root};
 
 #[derive(Debug, Error)]
 pub enum DiffError {
