@@ -25,7 +25,7 @@ use super::{Dir, HwError, Model, Port, mask};
 use crate::config::ArchConfig;
 use crate::emit::{self, OutFile};
 use crate::sim::SimError;
-use crate::sim::verilator::{BuildSpec, build_cached, cache_root};
+use crate::sim::cache::{BuildSpec, build_cached, cache_root};
 
 #[derive(Debug, Error)]
 pub enum DiffError {

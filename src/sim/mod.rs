@@ -6,11 +6,12 @@
 //! host's [`UartFaults`]), what a run gives back ([`RunResult`], with the UART host's
 //! [`LinkStats`]) and why it failed ([`SimError`]).
 
+pub mod cache;
 pub mod rusthdl;
 pub mod vcd;
 pub mod verilator;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
@@ -164,4 +165,10 @@ impl Backend for rusthdl::RustHdlSim {
     fn run(&self, program: &[u64], opts: &RunOpts) -> Result<RunResult, SimError> {
         rusthdl::RustHdlSim::run(self, program, opts)
     }
+}
+
+/// Map an I/O error on `path` to [`SimError::Io`], saying what was being done.
+pub(crate) fn io_err(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> SimError {
+    let path = path.to_path_buf();
+    move |source| SimError::Io { what, path, source }
 }
