@@ -28,7 +28,12 @@ fn small() -> ArchConfig {
 
 fn sim() -> &'static VerilatorSim {
     static SIM: OnceLock<VerilatorSim> = OnceLock::new();
-    SIM.get_or_init(|| VerilatorSim::build_uart(&small(), SIM_DIVISOR, false).expect("build"))
+    SIM.get_or_init(|| {
+        VerilatorSim::builder(&small())
+            .uart(SIM_DIVISOR)
+            .build()
+            .expect("build")
+    })
 }
 
 const WORDS: u32 = 96;

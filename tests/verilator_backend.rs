@@ -30,7 +30,10 @@ fn cache() -> PathBuf {
 }
 
 fn build(cfg: &ArchConfig) -> VerilatorSim {
-    VerilatorSim::build_in(cfg, &cache(), false).unwrap_or_else(|e| panic!("{e}"))
+    VerilatorSim::builder(cfg)
+        .cache_dir(cache())
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]

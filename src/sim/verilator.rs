@@ -1,6 +1,6 @@
 //! Verilator backend: builds the generated design with the C++ host harness (`sim/harness.cpp`)
 //! into a cached binary and runs host programs on it. The UART variant
-//! ([`VerilatorSim::build_uart`]) builds the FPGA board top instead, with `sim/uart_harness.cpp`,
+//! ([`VerilatorBuilder::uart`]) builds the FPGA board top instead, with `sim/uart_harness.cpp`,
 //! a host that reaches the design only through the UART pins.
 //!
 //! Builds go through the content-addressed cache of [`super::cache`].
@@ -23,7 +23,7 @@ pub const UART_HARNESS_SRC: &str = include_str!("../../sim/uart_harness.cpp");
 /// Helpers the UART harness includes.
 pub const HOST_IO_SRC: &str = include_str!("../../sim/host_io.h");
 /// A simulation model of the ECP5 MULT18X18D (the subset `eyeriss_mult_pipe` uses), for
-/// [`VerilatorSim::build_ecp5`].
+/// [`VerilatorBuilder::ecp5`].
 pub const MULT18X18D_MODEL_SRC: &str = include_str!("../../sim/ecp5_mult18x18d.v");
 /// The Verilator control file of every system build: how the PEs are compiled (shared code for
 /// all instances), see the file for why.
@@ -104,7 +104,7 @@ pub struct VerilatorSim {
     binary: PathBuf,
     /// The tracing variant, built the first time a run asks for a VCD.
     trace_binary: Mutex<Option<PathBuf>>,
-    /// Verilog macros the build defines (`EYERISS_ECP5` for [`VerilatorSim::build_ecp5`]).
+    /// Verilog macros the build defines (`EYERISS_ECP5` for [`VerilatorBuilder::ecp5`]).
     defines: &'static [&'static str],
 }
 
@@ -117,85 +117,101 @@ fn flags(top: SimTop, trace: bool) -> Vec<&'static str> {
     f
 }
 
-impl VerilatorSim {
-    /// Generate the RTL for `cfg`, build it with the harness (cached), return a handle.
-    /// With `progress`, a spinner shows the elapsed time while Verilator builds.
-    pub fn build(cfg: &ArchConfig, progress: bool) -> Result<VerilatorSim, SimError> {
-        Self::build_in(cfg, &cache_root(), progress)
-    }
+/// How to build a [`VerilatorSim`]: `VerilatorSim::builder(&cfg)`, then any of
+/// [`uart`](VerilatorBuilder::uart), [`ecp5`](VerilatorBuilder::ecp5),
+/// [`cache_dir`](VerilatorBuilder::cache_dir), [`progress`](VerilatorBuilder::progress), then
+/// [`build`](VerilatorBuilder::build). By default: `eyeriss_top` driven by `sim/harness.cpp`,
+/// the portable Verilog, the cache under [`cache_root`], no spinner.
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until .build()"]
+pub struct VerilatorBuilder<'a> {
+    cfg: &'a ArchConfig,
+    top: SimTop,
+    ecp5: bool,
+    cache: Option<PathBuf>,
+    progress: bool,
+}
 
-    /// [`VerilatorSim::build`] with an explicit cache directory instead of [`cache_root`].
-    pub fn build_in(
-        cfg: &ArchConfig,
-        cache: &Path,
-        progress: bool,
-    ) -> Result<VerilatorSim, SimError> {
-        Self::build_top(cfg, SimTop::Core, cache, progress)
+impl VerilatorBuilder<'_> {
+    /// Build the board top (`eyeriss_board_top`) with `divisor` clocks per UART bit instead
+    /// of `eyeriss_top`, driven through its UART pins by `sim/uart_harness.cpp`.
+    pub fn uart(mut self, divisor: u32) -> Self {
+        self.top = SimTop::Uart { divisor };
+        self
     }
 
     /// The design as the ECP5 flow synthesizes it: with `EYERISS_ECP5` defined, so that
     /// `eyeriss_mult_pipe` instantiates MULT18X18D blocks, which [`MULT18X18D_MODEL_SRC`]
     /// stands in for. Runs a layer through the DSP form of the multiply pipeline.
-    pub fn build_ecp5(
-        cfg: &ArchConfig,
-        cache: &Path,
-        progress: bool,
-    ) -> Result<VerilatorSim, SimError> {
-        let mut files = emit::render(cfg)?;
-        files.push(OutFile::new(
-            "sim/ecp5_mult18x18d.v",
-            MULT18X18D_MODEL_SRC.to_string(),
-        ));
-        Self::build_files(files, cfg, SimTop::Core, ECP5_DEFINES, cache, progress)
+    pub fn ecp5(mut self) -> Self {
+        self.ecp5 = true;
+        self
     }
 
-    /// The board top (`eyeriss_board_top`) with `divisor` clocks per UART bit, driven through
-    /// its UART pins (`sim/uart_harness.cpp`), with [`cache_root`].
-    pub fn build_uart(
-        cfg: &ArchConfig,
-        divisor: u32,
-        progress: bool,
-    ) -> Result<VerilatorSim, SimError> {
-        Self::build_top(cfg, SimTop::Uart { divisor }, &cache_root(), progress)
+    /// Keep the build in `dir` instead of [`cache_root`].
+    pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache = Some(dir.into());
+        self
     }
 
-    /// [`VerilatorSim::build`] or [`VerilatorSim::build_uart`] with an explicit cache directory.
-    pub fn build_top(
-        cfg: &ArchConfig,
-        top: SimTop,
-        cache: &Path,
-        progress: bool,
-    ) -> Result<VerilatorSim, SimError> {
+    /// With `on`, a spinner shows the elapsed time while Verilator builds (here, and for the
+    /// tracing variant a run with a VCD asks for).
+    pub fn progress(mut self, on: bool) -> Self {
+        self.progress = on;
+        self
+    }
+
+    /// Generate the RTL, build it with its harness (or find the build in the cache) and
+    /// return a handle.
+    pub fn build(self) -> Result<VerilatorSim, SimError> {
+        let cfg = self.cfg;
         let mut files = emit::render(cfg)?;
-        if let SimTop::Uart { divisor } = top {
+        if let SimTop::Uart { divisor } = self.top {
             files.extend(uart::render(cfg, &uart::TopParams::for_sim(divisor))?);
         }
-        Self::build_files(files, cfg, top, &[], cache, progress)
-    }
-
-    fn build_files(
-        files: Vec<OutFile>,
-        cfg: &ArchConfig,
-        top: SimTop,
-        defines: &'static [&'static str],
-        cache: &Path,
-        progress: bool,
-    ) -> Result<VerilatorSim, SimError> {
-        let cache = cache.to_path_buf();
+        let defines: &'static [&'static str] = if self.ecp5 {
+            files.push(OutFile::new(
+                "sim/ecp5_mult18x18d.v",
+                MULT18X18D_MODEL_SRC.to_string(),
+            ));
+            ECP5_DEFINES
+        } else {
+            &[]
+        };
+        let cache = self.cache.unwrap_or_else(cache_root);
         let binary = build_cached(
-            &system_build(&files, top, &cfg.name, false, defines),
+            &system_build(&files, self.top, &cfg.name, false, defines),
             &cache,
-            progress,
+            self.progress,
         )?;
         Ok(VerilatorSim {
-            top,
+            top: self.top,
             files,
             cache,
-            progress,
+            progress: self.progress,
             binary,
             trace_binary: Mutex::new(None),
             defines,
         })
+    }
+}
+
+impl VerilatorSim {
+    /// A builder for a model of `cfg`: see [`VerilatorBuilder`].
+    pub fn builder(cfg: &ArchConfig) -> VerilatorBuilder<'_> {
+        VerilatorBuilder {
+            cfg,
+            top: SimTop::Core,
+            ecp5: false,
+            cache: None,
+            progress: false,
+        }
+    }
+
+    /// The default model of `cfg` (`eyeriss_top`, the cache under [`cache_root`]): shorthand
+    /// for `VerilatorSim::builder(cfg).progress(progress).build()`.
+    pub fn build(cfg: &ArchConfig, progress: bool) -> Result<VerilatorSim, SimError> {
+        Self::builder(cfg).progress(progress).build()
     }
 
     /// The simulation binary (`Vharness`, see `sim/harness.cpp` or `sim/uart_harness.cpp`
@@ -241,7 +257,7 @@ impl VerilatorSim {
             }
             SimTop::Core if opts.uart != UartFaults::default() => {
                 return Err(SimError::Unsupported(
-                    "UART faults need a UART model (VerilatorSim::build_uart)",
+                    "UART faults need a UART model (VerilatorSim::builder(..).uart(..))",
                 ));
             }
             _ => {}
