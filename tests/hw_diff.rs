@@ -12,10 +12,6 @@ use eyeriss_gen::config::ArchConfig;
 use eyeriss_gen::hw::controller::{Controller, ControllerParams};
 use eyeriss_gen::hw::counters::{Counters, ROW_INPUTS};
 use eyeriss_gen::hw::counters_row::{CountersRow, EVENTS};
-use eyeriss_gen::hw::diff::{
-    DiffError, DiffReport, FlipBit, Layout, Stimulus, Values, VerilatorBlock, diff, run_model,
-    run_model_vcd,
-};
 use eyeriss_gen::hw::drain::Drain;
 use eyeriss_gen::hw::fifo::Fifo;
 use eyeriss_gen::hw::gin::Gin;
@@ -30,6 +26,10 @@ use eyeriss_gen::hw::pe::{Pe, PeParams};
 use eyeriss_gen::hw::rr_arb::RrArb;
 use eyeriss_gen::hw::stream::{Engine, Stream, StreamParams};
 use eyeriss_gen::hw::{AtomKind, Dir, Model, glb_addr_w, top_atoms};
+use eyeriss_gen::sim::diff::{
+    DiffError, DiffReport, FlipBit, Layout, Stimulus, Values, VerilatorBlock, diff, run_model,
+    run_model_vcd,
+};
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

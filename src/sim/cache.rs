@@ -1,5 +1,5 @@
 //! The Verilator build cache, shared by the system simulator ([`super::verilator`]) and the
-//! block differential tests ([`crate::hw::diff`]): one directory per build under the cache root
+//! block differential tests ([`super::diff`]): one directory per build under the cache root
 //! ([`cache_root`]), holding the simulation binary, the Verilog it was built from and the
 //! build log.
 //!
@@ -98,7 +98,7 @@ fn cache_key(
 }
 
 /// One Verilator build: Verilog files, a C++ harness with `main`, and the flags. The system
-/// simulator and the block differential tests (`crate::hw::diff`) share the cache through this.
+/// simulator and the block differential tests ([`super::diff`]) share the cache through this.
 pub(crate) struct BuildSpec<'a> {
     pub verilog: Vec<&'a OutFile>,
     /// (file name, source) of the C++ harness files; the first is compiled.

@@ -7,6 +7,7 @@
 //! [`LinkStats`]) and why it failed ([`SimError`]).
 
 pub mod cache;
+pub mod diff;
 pub mod rusthdl;
 pub mod vcd;
 pub mod verilator;
