@@ -15,7 +15,8 @@ use eyeriss_gen::config::ArchConfig;
 use eyeriss_gen::network::Network;
 use eyeriss_gen::program::Counter;
 use eyeriss_gen::run;
-use eyeriss_gen::sim::verilator::{RunOpts, VerilatorSim};
+use eyeriss_gen::sim::RunOpts;
+use eyeriss_gen::sim::verilator::VerilatorSim;
 
 /// What the counters say holds the layers back (kept with the code that measures it).
 const HELD_BACK: &str = "What holds the layers back, from the counters above:\n\n\

@@ -17,8 +17,9 @@ use eyeriss_gen::config::ArchConfig;
 use eyeriss_gen::emit;
 use eyeriss_gen::layer::ConvLayer;
 use eyeriss_gen::sim::Backend;
+use eyeriss_gen::sim::RunOpts;
 use eyeriss_gen::sim::rusthdl::RustHdlSim;
-use eyeriss_gen::sim::verilator::{RunOpts, VerilatorSim};
+use eyeriss_gen::sim::verilator::VerilatorSim;
 use eyeriss_gen::{compile, golden};
 
 fn main() -> anyhow::Result<()> {

@@ -18,8 +18,9 @@ use eyeriss_gen::program::Counter;
 use eyeriss_gen::progress;
 use eyeriss_gen::run::{self, LayerStats};
 use eyeriss_gen::sim::Backend as SimBackend;
+use eyeriss_gen::sim::RunOpts;
 use eyeriss_gen::sim::rusthdl::RustHdlSim;
-use eyeriss_gen::sim::verilator::{RunOpts, VerilatorSim};
+use eyeriss_gen::sim::verilator::VerilatorSim;
 use eyeriss_gen::{compare, report};
 use indicatif::MultiProgress;
 
@@ -589,9 +590,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 None => list.iter().map(|_| None).collect(),
             };
             let sim: Box<dyn SimBackend> = match backend {
-                Backend::Verilator if uart => {
-                    Box::new(VerilatorSim::build_uart(&cfg, uart_div, true)?)
-                }
+                Backend::Verilator if uart => Box::new(
+                    VerilatorSim::builder(&cfg)
+                        .uart(uart_div)
+                        .progress(true)
+                        .build()?,
+                ),
                 Backend::Verilator => Box::new(VerilatorSim::build(&cfg, true)?),
                 Backend::RustHdl if uart => anyhow::bail!(
                     "--uart needs --backend verilator: the rust-hdl model has no board top"

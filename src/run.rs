@@ -14,7 +14,7 @@ use crate::layer::{ConvLayer, Tensors};
 use crate::mapper::Plan;
 use crate::program::{Counter, Counters};
 use crate::sim::Backend;
-use crate::sim::verilator::{LinkStats, RunOpts, SimError};
+use crate::sim::{LinkStats, RunOpts, SimError};
 
 #[derive(Debug, Error)]
 pub enum RunError {

@@ -12,8 +12,9 @@ use std::path::{Path, PathBuf};
 
 use eyeriss_gen::config::ArchConfig;
 use eyeriss_gen::layer::ConvLayer;
+use eyeriss_gen::sim::RunOpts;
 use eyeriss_gen::sim::rusthdl::RustHdlSim;
-use eyeriss_gen::sim::verilator::{RunOpts, VerilatorSim};
+use eyeriss_gen::sim::verilator::VerilatorSim;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -11,7 +11,8 @@ use eyeriss_gen::config::ArchConfig;
 use eyeriss_gen::layer::ConvLayer;
 use eyeriss_gen::program::Counter;
 use eyeriss_gen::run::LayerRun;
-use eyeriss_gen::sim::verilator::{RunOpts, VerilatorSim};
+use eyeriss_gen::sim::RunOpts;
+use eyeriss_gen::sim::verilator::VerilatorSim;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -160,8 +161,10 @@ fn fpga_options_are_bit_exact_on_ecp5_small() {
 #[test]
 fn the_ecp5_dsp_form_matches_the_portable_one() {
     let cfg = config("ecp5_small.toml");
-    let cache = eyeriss_gen::sim::verilator::cache_root();
-    let dsp = VerilatorSim::build_ecp5(&cfg, &cache, false).expect("verilator build");
+    let dsp = VerilatorSim::builder(&cfg)
+        .ecp5()
+        .build()
+        .expect("verilator build");
     let portable = VerilatorSim::build(&cfg, false).expect("verilator build");
     assert_ne!(dsp.binary(), portable.binary(), "two different builds");
     for name in ["tiny", "kernel3x5", "odd_channels", "zeros80"] {

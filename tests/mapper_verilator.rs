@@ -8,7 +8,8 @@ use std::path::PathBuf;
 
 use eyeriss_gen::config::ArchConfig;
 use eyeriss_gen::layer::{ConvLayer, LayerData};
-use eyeriss_gen::sim::verilator::{RunOpts, VerilatorSim};
+use eyeriss_gen::sim::RunOpts;
+use eyeriss_gen::sim::verilator::VerilatorSim;
 use rand::{RngExt, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

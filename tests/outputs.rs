@@ -482,8 +482,9 @@ fn runs_report_their_cycles_to_the_progress_bar() {
     use eyeriss_gen::config::ArchConfig;
     use eyeriss_gen::layer::ConvLayer;
     use eyeriss_gen::sim::Backend;
+    use eyeriss_gen::sim::RunOpts;
     use eyeriss_gen::sim::rusthdl::RustHdlSim;
-    use eyeriss_gen::sim::verilator::{RunOpts, VerilatorSim};
+    use eyeriss_gen::sim::verilator::VerilatorSim;
     let cfg = ArchConfig::load(&root().join("configs/small.toml")).unwrap();
     let long = ConvLayer::from_toml_str(
         "name = \"long\"\nin_channels = 16\nout_channels = 32\nheight = 13\nwidth = 13\nkernel_size = 3\npadding = 1\nseed = 2\n",

@@ -15,7 +15,8 @@ use eyeriss_gen::config::ArchConfig;
 use eyeriss_gen::fpga::uart::{RX_FIFO_BYTES, SIM_DIVISOR, STATUS_FRAMING, STATUS_OVERFLOW};
 use eyeriss_gen::layer::ConvLayer;
 use eyeriss_gen::program::{self, Cmd, NUM_COUNTERS};
-use eyeriss_gen::sim::verilator::{RunOpts, SimError, UartFaults, VerilatorSim};
+use eyeriss_gen::sim::verilator::VerilatorSim;
+use eyeriss_gen::sim::{RunOpts, SimError, UartFaults};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -27,7 +28,12 @@ fn small() -> ArchConfig {
 
 fn sim() -> &'static VerilatorSim {
     static SIM: OnceLock<VerilatorSim> = OnceLock::new();
-    SIM.get_or_init(|| VerilatorSim::build_uart(&small(), SIM_DIVISOR, false).expect("build"))
+    SIM.get_or_init(|| {
+        VerilatorSim::builder(&small())
+            .uart(SIM_DIVISOR)
+            .build()
+            .expect("build")
+    })
 }
 
 const WORDS: u32 = 96;

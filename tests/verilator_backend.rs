@@ -12,7 +12,8 @@ use pe_pass::*;
 
 use eyeriss_gen::config::ArchConfig;
 use eyeriss_gen::emit;
-use eyeriss_gen::sim::verilator::{CONTROL_SRC, RunOpts, SimError, VerilatorSim};
+use eyeriss_gen::sim::verilator::{CONTROL_SRC, VerilatorSim};
+use eyeriss_gen::sim::{RunOpts, SimError};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -29,7 +30,10 @@ fn cache() -> PathBuf {
 }
 
 fn build(cfg: &ArchConfig) -> VerilatorSim {
-    VerilatorSim::build_in(cfg, &cache(), false).unwrap_or_else(|e| panic!("{e}"))
+    VerilatorSim::builder(cfg)
+        .cache_dir(cache())
+        .build()
+        .unwrap_or_else(|e| panic!("{e}"))
 }
 
 #[test]

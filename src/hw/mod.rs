@@ -1,7 +1,7 @@
 //! rust-hdl models of the generated blocks (issue 4): one file per template, `src/hw/<block>.rs`
 //! beside `templates/<block>.v.tera`, with the template's ports (same names), the same registers
 //! and the same cycle behaviour, so the two can be compared output for output on every cycle
-//! (`diff`).
+//! (the differential harness, `src/sim/diff.rs`).
 //!
 //! How the models use rust-hdl, and why:
 //! - Every block is a `#[derive(LogicBlock)]` struct: ports are `Signal<In|Out, _>`, registers are
@@ -28,7 +28,6 @@
 pub mod controller;
 pub mod counters;
 pub mod counters_row;
-pub mod diff;
 pub mod drain;
 pub mod fifo;
 pub mod gin;

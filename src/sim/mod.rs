@@ -1,12 +1,138 @@
 //! Simulation backends: the generated Verilog under Verilator, and the rust-hdl model of the
 //! same hardware. Both run a host program with the same host behaviour (reset, stall draws,
 //! stop rule), so they must give the same output words in the same cycles.
+//!
+//! The types every backend shares live here: how to run a program ([`RunOpts`], with the UART
+//! host's [`UartFaults`]), what a run gives back ([`RunResult`], with the UART host's
+//! [`LinkStats`]) and why it failed ([`SimError`]).
 
+pub mod cache;
+pub mod diff;
 pub mod rusthdl;
 pub mod vcd;
 pub mod verilator;
 
-use verilator::{RunOpts, RunResult, SimError};
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+/// Why a simulation could not build or run, on either backend.
+#[derive(Debug, Error)]
+pub enum SimError {
+    #[error("verilator not found: install it with `apt-get install verilator`")]
+    VerilatorNotFound,
+    #[error("cannot render the design: {0}")]
+    Emit(#[from] crate::emit::EmitError),
+    #[error("{what} {path}: {source}")]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("Verilator build failed ({status}); see the log {log}")]
+    Build { status: String, log: PathBuf },
+    #[error(
+        "simulation hit max_cycles = {max_cycles}: {detail}; raise RunOpts::max_cycles or look for a deadlock"
+    )]
+    Timeout {
+        max_cycles: u64,
+        detail: String,
+        words: Vec<u64>,
+    },
+    #[error("simulation failed ({status}): {output}")]
+    Run { status: String, output: String },
+    #[error("UART link error: {detail}")]
+    Link {
+        detail: String,
+        link: LinkStats,
+        words: Vec<u64>,
+    },
+    #[error("{0}")]
+    Unsupported(&'static str),
+    #[error("cannot render the board top: {0}")]
+    BoardTop(#[from] crate::fpga::FpgaError),
+    /// The rust-hdl model failed ([`crate::hw::HwError`]: it did not settle, or a parameter is
+    /// out of its range).
+    #[error("rust-hdl model: {0}")]
+    Model(String),
+    #[error("empty program: it must end with a MARK word")]
+    EmptyProgram,
+}
+
+/// How to run one program.
+#[derive(Debug, Clone)]
+pub struct RunOpts {
+    /// Percent of cycles on which the host withholds its input word (0..=99).
+    pub stall_in: u32,
+    /// Percent of cycles on which the host refuses an output word (0..=99).
+    pub stall_out: u32,
+    /// Seed for the stall pattern; runs are deterministic for a seed.
+    pub seed: u64,
+    /// Give up after this many cycles after reset.
+    pub max_cycles: u64,
+    /// Write a VCD trace here (builds a tracing variant of the model on first use).
+    pub vcd: Option<PathBuf>,
+    /// Faults the UART host injects (UART models only).
+    pub uart: UartFaults,
+    /// Set to the simulated cycle count as the run goes (every 65,536 cycles on Verilator,
+    /// 4,096 on rust-hdl); the caller gives it its length and style. `None`: no reports.
+    pub progress: Option<indicatif::ProgressBar>,
+}
+
+/// Misbehaviour of the UART host, to test that the board reports it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UartFaults {
+    /// Send this byte (counted from 0 over the run) with a 0 stop bit: a framing error.
+    pub bad_stop: Option<u64>,
+    /// Send words as fast as the line allows, ignoring the credit rule: an overflow.
+    pub ignore_credits: bool,
+    /// On a non-zero status, reset the board with a break and run the program again.
+    pub break_after_error: bool,
+}
+
+/// What the UART host counted (the harness's `link` line).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct LinkStats {
+    pub bytes_to_board: u64,
+    pub bytes_from_board: u64,
+    pub credit_frames: u64,
+    /// Credits the board granted in total (one per word).
+    pub credits: u64,
+    /// Cycles the host had a word to send but no credit.
+    pub credit_wait_cycles: u64,
+    /// The most credits the host held at once.
+    pub max_credits: u64,
+    /// OR of every non-zero status byte the board sent.
+    pub status: u8,
+    /// Breaks the host sent.
+    pub breaks: u64,
+}
+
+impl Default for RunOpts {
+    fn default() -> Self {
+        RunOpts {
+            stall_in: 0,
+            stall_out: 0,
+            seed: 1,
+            max_cycles: 2_000_000_000,
+            vcd: None,
+            uart: UartFaults::default(),
+            progress: None,
+        }
+    }
+}
+
+/// What a run produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunResult {
+    /// Every word taken from the output stream, the final MARK echo included.
+    pub words: Vec<u64>,
+    /// Cycles from reset release to the cycle the MARK echo was taken.
+    pub cycles: u64,
+    /// The UART host's counts (UART models only).
+    pub link: Option<LinkStats>,
+}
 
 /// A simulator that runs host programs on one configuration.
 pub trait Backend {
@@ -40,4 +166,10 @@ impl Backend for rusthdl::RustHdlSim {
     fn run(&self, program: &[u64], opts: &RunOpts) -> Result<RunResult, SimError> {
         rusthdl::RustHdlSim::run(self, program, opts)
     }
+}
+
+/// Map an I/O error on `path` to [`SimError::Io`], saying what was being done.
+pub(crate) fn io_err(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> SimError {
+    let path = path.to_path_buf();
+    move |source| SimError::Io { what, path, source }
 }

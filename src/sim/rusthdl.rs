@@ -10,7 +10,7 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use super::vcd::VcdWriter;
-use super::verilator::{RunOpts, RunResult, SimError, UartFaults};
+use super::{RunOpts, RunResult, SimError, UartFaults};
 use crate::config::ArchConfig;
 use crate::hw::top::Top;
 use crate::hw::{HwError, Model};

@@ -1,25 +1,17 @@
 //! Verilator backend: builds the generated design with the C++ host harness (`sim/harness.cpp`)
 //! into a cached binary and runs host programs on it. The UART variant
-//! ([`VerilatorSim::build_uart`]) builds the FPGA board top instead, with `sim/uart_harness.cpp`,
+//! ([`VerilatorBuilder::uart`]) builds the FPGA board top instead, with `sim/uart_harness.cpp`,
 //! a host that reaches the design only through the UART pins.
 //!
-//! Builds are cached by content: one directory per key under the cache root, where the key is
-//! a SHA-256 over the rendered Verilog, the harness source, the Verilator version and the
-//! Verilator flags, so any template or flag change rebuilds. A build runs in a temporary
-//! directory inside the cache root and is renamed into place when complete; builds of one key
-//! are serialized with a lock file, and a build that finds its entry already in place (another
-//! process finished first) uses that one.
+//! Builds go through the content-addressed cache of [`super::cache`].
 
 use std::fs;
-use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
-use std::time::Duration;
 
-use sha2::{Digest, Sha256};
-use thiserror::Error;
-
+use super::cache::{BuildSpec, build_cached, cache_root};
+use super::{LinkStats, RunOpts, RunResult, SimError, UartFaults, io_err};
 use crate::config::ArchConfig;
 use crate::emit::{self, OutFile};
 use crate::fpga::{self, uart};
@@ -31,12 +23,11 @@ pub const UART_HARNESS_SRC: &str = include_str!("../../sim/uart_harness.cpp");
 /// Helpers the UART harness includes.
 pub const HOST_IO_SRC: &str = include_str!("../../sim/host_io.h");
 /// A simulation model of the ECP5 MULT18X18D (the subset `eyeriss_mult_pipe` uses), for
-/// [`VerilatorSim::build_ecp5`].
+/// [`VerilatorBuilder::ecp5`].
 pub const MULT18X18D_MODEL_SRC: &str = include_str!("../../sim/ecp5_mult18x18d.v");
 /// The Verilator control file of every system build: how the PEs are compiled (shared code for
 /// all instances), see the file for why.
 pub const CONTROL_SRC: &str = include_str!("../../sim/eyeriss.vlt");
-const CONTROL_FILE: &str = "eyeriss.vlt";
 
 /// Flags for every build. `-j 2` bounds both Verilator and the C++ compile; `-O3` and the fast
 /// X handling are Verilator's own optimizations. `--output-split-cfuncs` caps the size of each
@@ -68,9 +59,6 @@ const VERILATOR_FLAGS: &[&str] = &[
 const TRACE_FLAGS: &[&str] = &["--trace"];
 /// What `constraints/toolchains/ecp5.toml` defines for synthesis besides SYNTHESIS.
 const ECP5_DEFINES: &[&str] = &["-DEYERISS_ECP5"];
-
-const BINARY: &str = "Vharness";
-const BUILD_LOG: &str = "build.log";
 
 /// Exit codes of the harnesses (see `sim/harness.cpp`, `sim/uart_harness.cpp`).
 const EXIT_TIMEOUT: i32 = 3;
@@ -106,147 +94,6 @@ impl SimTop {
     }
 }
 
-#[derive(Debug, Error)]
-pub enum SimError {
-    #[error("verilator not found: install it with `apt-get install verilator`")]
-    VerilatorNotFound,
-    #[error("cannot render the design: {0}")]
-    Emit(#[from] emit::EmitError),
-    #[error("{what} {path}: {source}")]
-    Io {
-        what: &'static str,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("Verilator build failed ({status}); see the log {log}")]
-    Build { status: String, log: PathBuf },
-    #[error(
-        "simulation hit max_cycles = {max_cycles}: {detail}; raise RunOpts::max_cycles or look for a deadlock"
-    )]
-    Timeout {
-        max_cycles: u64,
-        detail: String,
-        words: Vec<u64>,
-    },
-    #[error("simulation failed ({status}): {output}")]
-    Run { status: String, output: String },
-    #[error("UART link error: {detail}")]
-    Link {
-        detail: String,
-        link: LinkStats,
-        words: Vec<u64>,
-    },
-    #[error("{0}")]
-    Unsupported(&'static str),
-    #[error("cannot render the board top: {0}")]
-    BoardTop(#[from] fpga::FpgaError),
-    #[error("rust-hdl model: {0}")]
-    Model(String),
-    #[error("empty program: it must end with a MARK word")]
-    EmptyProgram,
-}
-
-/// How to run one program.
-#[derive(Debug, Clone)]
-pub struct RunOpts {
-    /// Percent of cycles on which the host withholds its input word (0..=99).
-    pub stall_in: u32,
-    /// Percent of cycles on which the host refuses an output word (0..=99).
-    pub stall_out: u32,
-    /// Seed for the stall pattern; runs are deterministic for a seed.
-    pub seed: u64,
-    /// Give up after this many cycles after reset.
-    pub max_cycles: u64,
-    /// Write a VCD trace here (builds a tracing variant of the model on first use).
-    pub vcd: Option<PathBuf>,
-    /// Faults the UART host injects (UART models only).
-    pub uart: UartFaults,
-    /// Set to the simulated cycle count as the run goes (every 65,536 cycles on Verilator,
-    /// 4,096 on rust-hdl); the caller gives it its length and style. `None`: no reports.
-    pub progress: Option<indicatif::ProgressBar>,
-}
-
-/// Misbehaviour of the UART host, to test that the board reports it.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct UartFaults {
-    /// Send this byte (counted from 0 over the run) with a 0 stop bit: a framing error.
-    pub bad_stop: Option<u64>,
-    /// Send words as fast as the line allows, ignoring the credit rule: an overflow.
-    pub ignore_credits: bool,
-    /// On a non-zero status, reset the board with a break and run the program again.
-    pub break_after_error: bool,
-}
-
-/// What the UART host counted (the harness's `link` line).
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
-pub struct LinkStats {
-    pub bytes_to_board: u64,
-    pub bytes_from_board: u64,
-    pub credit_frames: u64,
-    /// Credits the board granted in total (one per word).
-    pub credits: u64,
-    /// Cycles the host had a word to send but no credit.
-    pub credit_wait_cycles: u64,
-    /// The most credits the host held at once.
-    pub max_credits: u64,
-    /// OR of every non-zero status byte the board sent.
-    pub status: u8,
-    /// Breaks the host sent.
-    pub breaks: u64,
-}
-
-impl LinkStats {
-    fn parse(stdout: &str) -> Option<LinkStats> {
-        let line = stdout.lines().find_map(|l| l.strip_prefix("link "))?;
-        let mut s = LinkStats::default();
-        for kv in line.split_whitespace() {
-            let (k, v) = kv.split_once('=')?;
-            let num = match v.strip_prefix("0x") {
-                Some(hex) => u64::from_str_radix(hex, 16).ok()?,
-                None => v.parse().ok()?,
-            };
-            match k {
-                "bytes_to_board" => s.bytes_to_board = num,
-                "bytes_from_board" => s.bytes_from_board = num,
-                "credit_frames" => s.credit_frames = num,
-                "credits" => s.credits = num,
-                "credit_wait_cycles" => s.credit_wait_cycles = num,
-                "max_credits" => s.max_credits = num,
-                "status" => s.status = u8::try_from(num).ok()?,
-                "breaks" => s.breaks = num,
-                _ => {}
-            }
-        }
-        Some(s)
-    }
-}
-
-impl Default for RunOpts {
-    fn default() -> Self {
-        RunOpts {
-            stall_in: 0,
-            stall_out: 0,
-            seed: 1,
-            max_cycles: 2_000_000_000,
-            vcd: None,
-            uart: UartFaults::default(),
-            progress: None,
-        }
-    }
-}
-
-/// What a run produced.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunResult {
-    /// Every word taken from the output stream, the final MARK echo included.
-    pub words: Vec<u64>,
-    /// Cycles from reset release to the cycle the MARK echo was taken.
-    pub cycles: u64,
-    /// The UART host's counts (UART models only).
-    pub link: Option<LinkStats>,
-}
-
 /// A built simulation model of one configuration.
 #[derive(Debug)]
 pub struct VerilatorSim {
@@ -257,42 +104,8 @@ pub struct VerilatorSim {
     binary: PathBuf,
     /// The tracing variant, built the first time a run asks for a VCD.
     trace_binary: Mutex<Option<PathBuf>>,
-    /// Verilog macros the build defines (`EYERISS_ECP5` for [`VerilatorSim::build_ecp5`]).
+    /// Verilog macros the build defines (`EYERISS_ECP5` for [`VerilatorBuilder::ecp5`]).
     defines: &'static [&'static str],
-}
-
-fn io_err(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> SimError {
-    let path = path.to_path_buf();
-    move |source| SimError::Io { what, path, source }
-}
-
-/// The build cache root: `$EYERISS_SIM_CACHE`, else `$XDG_CACHE_HOME/eyeriss-gen/verilator`,
-/// else `$HOME/.cache/eyeriss-gen/verilator`, else a directory under the system temp dir.
-pub fn cache_root() -> PathBuf {
-    let nonempty = |v: &str| std::env::var_os(v).filter(|s| !s.is_empty());
-    if let Some(d) = nonempty("EYERISS_SIM_CACHE") {
-        return PathBuf::from(d);
-    }
-    let base = nonempty("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| nonempty("HOME").map(|h| PathBuf::from(h).join(".cache")))
-        .unwrap_or_else(std::env::temp_dir);
-    base.join("eyeriss-gen").join("verilator")
-}
-
-fn verilator_version() -> Result<String, SimError> {
-    match Command::new("verilator").arg("--version").output() {
-        Ok(out) if out.status.success() => {
-            Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-        }
-        Ok(_) => Err(SimError::VerilatorNotFound),
-        Err(e) if e.kind() == ErrorKind::NotFound => Err(SimError::VerilatorNotFound),
-        Err(e) => Err(SimError::Io {
-            what: "cannot run",
-            path: "verilator".into(),
-            source: e,
-        }),
-    }
 }
 
 fn flags(top: SimTop, trace: bool) -> Vec<&'static str> {
@@ -304,129 +117,101 @@ fn flags(top: SimTop, trace: bool) -> Vec<&'static str> {
     f
 }
 
-/// The cache key of a build: the Verilog, the harness, the tool version and the flags.
-fn cache_key(
-    files: &[&OutFile],
-    harness: &[(&str, &str)],
-    control: Option<&str>,
-    version: &str,
-    flags: &[String],
-) -> String {
-    let mut h = Sha256::new();
-    let mut field = |tag: &str, bytes: &[u8]| {
-        h.update(tag.as_bytes());
-        h.update((bytes.len() as u64).to_le_bytes());
-        h.update(bytes);
-    };
-    for f in files {
-        field("file", f.path.as_bytes());
-        field("text", f.contents.as_bytes());
-    }
-    for (_, src) in harness {
-        field("harness", src.as_bytes());
-    }
-    if let Some(src) = control {
-        field("control", src.as_bytes());
-    }
-    field("version", version.as_bytes());
-    for flag in flags {
-        field("flag", flag.as_bytes());
-    }
-    hex::encode(h.finalize())
+/// How to build a [`VerilatorSim`]: `VerilatorSim::builder(&cfg)`, then any of
+/// [`uart`](VerilatorBuilder::uart), [`ecp5`](VerilatorBuilder::ecp5),
+/// [`cache_dir`](VerilatorBuilder::cache_dir), [`progress`](VerilatorBuilder::progress), then
+/// [`build`](VerilatorBuilder::build). By default: `eyeriss_top` driven by `sim/harness.cpp`,
+/// the portable Verilog, the cache under [`cache_root`], no spinner.
+#[derive(Debug, Clone)]
+#[must_use = "a builder does nothing until .build()"]
+pub struct VerilatorBuilder<'a> {
+    cfg: &'a ArchConfig,
+    top: SimTop,
+    ecp5: bool,
+    cache: Option<PathBuf>,
+    progress: bool,
 }
 
-/// One Verilator build: Verilog files, a C++ harness with `main`, and the flags. The system
-/// simulator and the block differential tests (`crate::hw::diff`) share the cache through this.
-pub(crate) struct BuildSpec<'a> {
-    pub verilog: Vec<&'a OutFile>,
-    /// (file name, source) of the C++ harness files; the first is compiled.
-    pub harness: Vec<(&'a str, &'a str)>,
-    /// A Verilator control file (`.vlt`), read before the Verilog.
-    pub control: Option<&'a str>,
-    pub flags: Vec<String>,
-    /// What the progress spinner calls the build.
-    pub label: String,
-}
-
-impl VerilatorSim {
-    /// Generate the RTL for `cfg`, build it with the harness (cached), return a handle.
-    /// With `progress`, a spinner shows the elapsed time while Verilator builds.
-    pub fn build(cfg: &ArchConfig, progress: bool) -> Result<VerilatorSim, SimError> {
-        Self::build_in(cfg, &cache_root(), progress)
-    }
-
-    /// [`VerilatorSim::build`] with an explicit cache directory instead of [`cache_root`].
-    pub fn build_in(
-        cfg: &ArchConfig,
-        cache: &Path,
-        progress: bool,
-    ) -> Result<VerilatorSim, SimError> {
-        Self::build_top(cfg, SimTop::Core, cache, progress)
+impl VerilatorBuilder<'_> {
+    /// Build the board top (`eyeriss_board_top`) with `divisor` clocks per UART bit instead
+    /// of `eyeriss_top`, driven through its UART pins by `sim/uart_harness.cpp`.
+    pub fn uart(mut self, divisor: u32) -> Self {
+        self.top = SimTop::Uart { divisor };
+        self
     }
 
     /// The design as the ECP5 flow synthesizes it: with `EYERISS_ECP5` defined, so that
     /// `eyeriss_mult_pipe` instantiates MULT18X18D blocks, which [`MULT18X18D_MODEL_SRC`]
     /// stands in for. Runs a layer through the DSP form of the multiply pipeline.
-    pub fn build_ecp5(
-        cfg: &ArchConfig,
-        cache: &Path,
-        progress: bool,
-    ) -> Result<VerilatorSim, SimError> {
-        let mut files = emit::render(cfg)?;
-        files.push(OutFile::new(
-            "sim/ecp5_mult18x18d.v",
-            MULT18X18D_MODEL_SRC.to_string(),
-        ));
-        Self::build_files(files, cfg, SimTop::Core, ECP5_DEFINES, cache, progress)
+    pub fn ecp5(mut self) -> Self {
+        self.ecp5 = true;
+        self
     }
 
-    /// The board top (`eyeriss_board_top`) with `divisor` clocks per UART bit, driven through
-    /// its UART pins (`sim/uart_harness.cpp`), with [`cache_root`].
-    pub fn build_uart(
-        cfg: &ArchConfig,
-        divisor: u32,
-        progress: bool,
-    ) -> Result<VerilatorSim, SimError> {
-        Self::build_top(cfg, SimTop::Uart { divisor }, &cache_root(), progress)
+    /// Keep the build in `dir` instead of [`cache_root`].
+    pub fn cache_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.cache = Some(dir.into());
+        self
     }
 
-    /// [`VerilatorSim::build`] or [`VerilatorSim::build_uart`] with an explicit cache directory.
-    pub fn build_top(
-        cfg: &ArchConfig,
-        top: SimTop,
-        cache: &Path,
-        progress: bool,
-    ) -> Result<VerilatorSim, SimError> {
+    /// With `on`, a spinner shows the elapsed time while Verilator builds (here, and for the
+    /// tracing variant a run with a VCD asks for).
+    pub fn progress(mut self, on: bool) -> Self {
+        self.progress = on;
+        self
+    }
+
+    /// Generate the RTL, build it with its harness (or find the build in the cache) and
+    /// return a handle.
+    pub fn build(self) -> Result<VerilatorSim, SimError> {
+        let cfg = self.cfg;
         let mut files = emit::render(cfg)?;
-        if let SimTop::Uart { divisor } = top {
+        if let SimTop::Uart { divisor } = self.top {
             files.extend(uart::render(cfg, &uart::TopParams::for_sim(divisor))?);
         }
-        Self::build_files(files, cfg, top, &[], cache, progress)
-    }
-
-    fn build_files(
-        files: Vec<OutFile>,
-        cfg: &ArchConfig,
-        top: SimTop,
-        defines: &'static [&'static str],
-        cache: &Path,
-        progress: bool,
-    ) -> Result<VerilatorSim, SimError> {
-        let cache = cache.to_path_buf();
+        let defines: &'static [&'static str] = if self.ecp5 {
+            files.push(OutFile::new(
+                "sim/ecp5_mult18x18d.v",
+                MULT18X18D_MODEL_SRC.to_string(),
+            ));
+            ECP5_DEFINES
+        } else {
+            &[]
+        };
+        let cache = self.cache.unwrap_or_else(cache_root);
         let binary = build_cached(
-            &system_build(&files, top, &cfg.name, false, defines),
+            &system_build(&files, self.top, &cfg.name, false, defines),
             &cache,
-            progress,
+            self.progress,
         )?;
         Ok(VerilatorSim {
-            top,
+            top: self.top,
             files,
             cache,
-            progress,
+            progress: self.progress,
             binary,
             trace_binary: Mutex::new(None),
             defines,
         })
+    }
+}
+
+impl VerilatorSim {
+    /// A builder for a model of `cfg`: see [`VerilatorBuilder`].
+    pub fn builder(cfg: &ArchConfig) -> VerilatorBuilder<'_> {
+        VerilatorBuilder {
+            cfg,
+            top: SimTop::Core,
+            ecp5: false,
+            cache: None,
+            progress: false,
+        }
+    }
+
+    /// The default model of `cfg` (`eyeriss_top`, the cache under [`cache_root`]): shorthand
+    /// for `VerilatorSim::builder(cfg).progress(progress).build()`.
+    pub fn build(cfg: &ArchConfig, progress: bool) -> Result<VerilatorSim, SimError> {
+        Self::builder(cfg).progress(progress).build()
     }
 
     /// The simulation binary (`Vharness`, see `sim/harness.cpp` or `sim/uart_harness.cpp`
@@ -472,7 +257,7 @@ impl VerilatorSim {
             }
             SimTop::Core if opts.uart != UartFaults::default() => {
                 return Err(SimError::Unsupported(
-                    "UART faults need a UART model (VerilatorSim::build_uart)",
+                    "UART faults need a UART model (VerilatorSim::builder(..).uart(..))",
                 ));
             }
             _ => {}
@@ -529,7 +314,7 @@ impl VerilatorSim {
             .trim()
             .to_string();
         let words = read_words(&out);
-        let link = LinkStats::parse(&stdout);
+        let link = parse_link(&stdout);
         match res.status.code() {
             Some(0) => {
                 let cycles = stdout
@@ -632,6 +417,31 @@ fn run_reporting(
     })
 }
 
+/// The UART harness's `link` line, if it printed one.
+fn parse_link(stdout: &str) -> Option<LinkStats> {
+    let line = stdout.lines().find_map(|l| l.strip_prefix("link "))?;
+    let mut s = LinkStats::default();
+    for kv in line.split_whitespace() {
+        let (k, v) = kv.split_once('=')?;
+        let num = match v.strip_prefix("0x") {
+            Some(hex) => u64::from_str_radix(hex, 16).ok()?,
+            None => v.parse().ok()?,
+        };
+        match k {
+            "bytes_to_board" => s.bytes_to_board = num,
+            "bytes_from_board" => s.bytes_from_board = num,
+            "credit_frames" => s.credit_frames = num,
+            "credits" => s.credits = num,
+            "credit_wait_cycles" => s.credit_wait_cycles = num,
+            "max_credits" => s.max_credits = num,
+            "status" => s.status = u8::try_from(num).ok()?,
+            "breaks" => s.breaks = num,
+            _ => {}
+        }
+    }
+    Some(s)
+}
+
 fn read_words(path: &Path) -> std::io::Result<Vec<u64>> {
     let bytes = fs::read(path)?;
     Ok(bytes
@@ -661,114 +471,4 @@ fn system_build<'a>(
             if trace { " with tracing" } else { "" }
         ),
     }
-}
-
-/// Return the binary for this build, building it into the cache if needed.
-pub(crate) fn build_cached(
-    spec: &BuildSpec,
-    cache: &Path,
-    progress: bool,
-) -> Result<PathBuf, SimError> {
-    let version = verilator_version()?;
-    let key = cache_key(
-        &spec.verilog,
-        &spec.harness,
-        spec.control,
-        &version,
-        &spec.flags,
-    );
-    let entry = cache.join(&key);
-    let binary = entry.join(BINARY);
-    if binary.is_file() {
-        return Ok(binary);
-    }
-    fs::create_dir_all(cache).map_err(io_err("cannot create the cache directory", cache))?;
-
-    // One build per key at a time; the loser of the race finds the entry in place.
-    let lock_path = cache.join(format!("{key}.lock"));
-    let lock = fs::File::create(&lock_path).map_err(io_err("cannot create", &lock_path))?;
-    lock.lock().map_err(io_err("cannot lock", &lock_path))?;
-    if binary.is_file() {
-        return Ok(binary);
-    }
-
-    let tmp = crate::output::StagingDir::new_in(cache, ".build-")
-        .map_err(io_err("cannot create a build directory in", cache))?;
-    for f in &spec.verilog {
-        let p = tmp.path().join(&f.path);
-        if let Some(d) = p.parent() {
-            fs::create_dir_all(d).map_err(io_err("cannot create", d))?;
-        }
-        fs::write(&p, &f.contents).map_err(io_err("cannot write", &p))?;
-    }
-    for (name, src) in &spec.harness {
-        let p = tmp.path().join(name);
-        fs::write(&p, src).map_err(io_err("cannot write", &p))?;
-    }
-    if let Some(src) = spec.control {
-        let p = tmp.path().join(CONTROL_FILE);
-        fs::write(&p, src).map_err(io_err("cannot write", &p))?;
-    }
-    let log_path = tmp.path().join(BUILD_LOG);
-    let log = fs::File::create(&log_path).map_err(io_err("cannot create", &log_path))?;
-    let log_err = log.try_clone().map_err(io_err("cannot open", &log_path))?;
-
-    let mut cmd = Command::new("verilator");
-    cmd.current_dir(tmp.path())
-        .args(&spec.flags)
-        .args(["--Mdir", "obj_dir", "-o", BINARY])
-        .args(spec.control.map(|_| CONTROL_FILE))
-        .args(spec.verilog.iter().map(|f| f.path.as_str()))
-        .arg(spec.harness[0].0)
-        .stdin(Stdio::null())
-        .stdout(log)
-        .stderr(log_err);
-
-    let spinner = progress.then(|| {
-        let pb = indicatif::ProgressBar::new_spinner();
-        pb.set_style(
-            indicatif::ProgressStyle::with_template("{spinner} {msg} [{elapsed}]")
-                .expect("valid spinner template"),
-        );
-        pb.set_message(format!("building {}", spec.label));
-        pb.enable_steady_tick(Duration::from_millis(120));
-        pb
-    });
-    let status = cmd.status();
-    if let Some(pb) = &spinner {
-        pb.finish_and_clear();
-    }
-    let status = match status {
-        Err(e) if e.kind() == ErrorKind::NotFound => return Err(SimError::VerilatorNotFound),
-        other => other.map_err(io_err("cannot run verilator in", tmp.path()))?,
-    };
-    if !status.success() {
-        // Keep the log where the user can read it; the build directory goes away.
-        let kept = cache.join(format!("{key}-failed.log"));
-        fs::copy(&log_path, &kept).map_err(io_err("cannot keep the build log as", &kept))?;
-        return Err(SimError::Build {
-            status: status.to_string(),
-            log: kept,
-        });
-    }
-
-    // Keep the binary, the Verilog and the log; drop the object files.
-    let built = tmp.path().join("obj_dir").join(BINARY);
-    let staged = tmp.path().join(BINARY);
-    fs::rename(&built, &staged).map_err(io_err("cannot move", &built))?;
-    let objs = tmp.path().join("obj_dir");
-    fs::remove_dir_all(&objs).map_err(io_err("cannot remove", &objs))?;
-    let tmp = tmp.keep();
-    if let Err(e) = fs::rename(&tmp, &entry) {
-        // Another process (without the lock, e.g. an older version) put the entry in place.
-        let _ = fs::remove_dir_all(&tmp);
-        if !binary.is_file() {
-            return Err(SimError::Io {
-                what: "cannot move the build into",
-                path: entry,
-                source: e,
-            });
-        }
-    }
-    Ok(binary)
 }

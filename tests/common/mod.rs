@@ -6,7 +6,7 @@ use eyeriss_gen::layer::ConvLayer;
 use eyeriss_gen::program::Counter;
 use eyeriss_gen::run::{self, LayerRun};
 use eyeriss_gen::sim::Backend;
-use eyeriss_gen::sim::verilator::RunOpts;
+use eyeriss_gen::sim::RunOpts;
 
 /// Run `l` with its own data and assert what every run must show: the golden ofmap bit for bit,
 /// MACs equal to the data's non-zero MACs, MACs plus zero-skips equal to the layer's MACs, and
