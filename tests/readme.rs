@@ -44,6 +44,22 @@ fn every_test_file_is_in_the_test_table() {
     }
 }
 
+/// A test crate in a directory (`tests/<dir>/main.rs`) has a row `tests/<dir>/`.
+#[test]
+fn every_test_directory_is_in_the_test_table() {
+    let text = readme();
+    for e in std::fs::read_dir(root().join("tests")).unwrap() {
+        let p = e.unwrap().path();
+        if p.join("main.rs").is_file() {
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            assert!(
+                text.contains(&format!("| `tests/{name}/` |")),
+                "tests/{name}/ has no row in the README's test table"
+            );
+        }
+    }
+}
+
 #[test]
 fn every_verb_is_in_the_command_table() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_eyeriss-gen"))
