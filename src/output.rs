@@ -120,6 +120,28 @@ fn fresh_name(parent: &Path, prefix: &str) -> (PathBuf, Tracked) {
     (p, t)
 }
 
+/// Create something new at a [`fresh_name`] with `make` (which must fail with AlreadyExists
+/// on a name that is taken), trying again with the next name until one is free.
+fn create_fresh(
+    parent: &Path,
+    prefix: &str,
+    make: impl Fn(&Path) -> std::io::Result<()>,
+) -> std::io::Result<(PathBuf, Tracked)> {
+    loop {
+        let (path, tracked) = fresh_name(parent, prefix);
+        match make(&path) {
+            Ok(()) => return Ok((path, tracked)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Whether `dir` is a directory holding the tool's marker file.
+fn is_marked(dir: &Path) -> bool {
+    fs::symlink_metadata(dir.join(MARKER)).is_ok_and(|m| m.is_file())
+}
+
 /// A temporary directory under `parent` that the signal handler knows of from before it
 /// exists; removed on drop unless [`StagingDir::keep`] is called.
 #[derive(Debug)]
@@ -130,19 +152,11 @@ pub struct StagingDir {
 
 impl StagingDir {
     pub fn new_in(parent: &Path, prefix: &str) -> std::io::Result<StagingDir> {
-        loop {
-            let (path, tracked) = fresh_name(parent, prefix);
-            match fs::create_dir(&path) {
-                Ok(()) => {
-                    return Ok(StagingDir {
-                        path,
-                        tracked: Some(tracked),
-                    });
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(e),
-            }
-        }
+        let (path, tracked) = create_fresh(parent, prefix, |p| fs::create_dir(p))?;
+        Ok(StagingDir {
+            path,
+            tracked: Some(tracked),
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -248,7 +262,7 @@ fn check(out: &Path, force: bool) -> Result<Existing, OutputError> {
     {
         return Err(OutputError::HoldsCwd { path });
     }
-    let marked = fs::symlink_metadata(out.join(MARKER)).is_ok_and(|m| m.is_file());
+    let marked = is_marked(out);
     let empty = fs::read_dir(out)
         .map_err(io("cannot read", out))?
         .next()
@@ -373,9 +387,7 @@ impl OutDir {
 
 /// Remove `dir` if it is the tool's output (it holds the marker); leave anything else alone.
 pub fn remove_dir_if_ours(dir: &Path) -> Result<(), OutputError> {
-    let marked = fs::symlink_metadata(dir.join(MARKER)).is_ok_and(|m| m.is_file())
-        && fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir());
-    if marked {
+    if fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) && is_marked(dir) {
         fs::remove_dir_all(dir).map_err(io("cannot remove", dir))?;
     }
     Ok(())
@@ -455,18 +467,11 @@ impl OutFileStaged {
                 why: "its directory does not exist",
             });
         }
-        let (tmp, tracked) = loop {
-            let (p, tracked) = fresh_name(parent, ".eyeriss-gen-");
-            match fs::File::create_new(&p) {
-                Ok(_) => {
-                    let tmp = tempfile::TempPath::try_from_path(p)
-                        .map_err(io("cannot create a file in", parent))?;
-                    break (tmp, tracked);
-                }
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(io("cannot create a file in", parent)(e)),
-            }
-        };
+        let (tmp, tracked) = create_fresh(parent, ".eyeriss-gen-", |p| {
+            fs::File::create_new(p).map(drop)
+        })
+        .and_then(|(p, t)| Ok((tempfile::TempPath::try_from_path(p)?, t)))
+        .map_err(io("cannot create a file in", parent))?;
         Ok(OutFileStaged {
             tmp,
             _tracked: tracked,
@@ -477,11 +482,6 @@ impl OutFileStaged {
     /// Where the run writes the file.
     pub fn path(&self) -> &Path {
         &self.tmp
-    }
-
-    /// The path the file gets on commit.
-    pub fn target(&self) -> &Path {
-        &self.out
     }
 
     /// Move the written file into place (with the permissions of an ordinary new file).
