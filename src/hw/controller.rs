@@ -6,10 +6,7 @@
 use rust_hdl::prelude::*;
 
 use super::fifo::Fifo;
-use super::{
-    HwError, Model, Port, bv, check_param, clock_edge, clock_regs, clog2, hold_regs, mask, settle,
-    u,
-};
+use super::{HwError, bv, check_param, clock_regs, clog2, hold_regs, mask, u};
 
 const OP_NOP: u64 = 0x00;
 const OP_CFG_LAYER: u64 = 0x01;
@@ -45,7 +42,7 @@ const S_HALT: u64 = 13;
 const NCNT: u64 = 22;
 
 /// The template's parameters.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ControllerParams {
     pub addr_w: u32,
     pub psum_w: u32,
@@ -67,151 +64,102 @@ impl ControllerParams {
     }
 }
 
-#[derive(LogicBlock)]
-pub struct Controller {
-    pub clk: Signal<In, Clock>,
-    pub rst: Signal<In, Bit>,
-    pub in_valid: Signal<In, Bit>,
-    pub in_ready: Signal<Out, Bit>,
-    pub in_data: Signal<In, Bits<64>>,
-    pub out_valid: Signal<Out, Bit>,
-    pub out_ready: Signal<In, Bit>,
-    pub out_data: Signal<Out, Bits<64>>,
-    pub cfg_p: Signal<Out, Bits<8>>,
-    pub cfg_q: Signal<Out, Bits<8>>,
-    pub cfg_s: Signal<Out, Bits<8>>,
-    pub cfg_f: Signal<Out, Bits<12>>,
-    pub cfg_u: Signal<Out, Bits<4>>,
-    pub cfg_shift: Signal<Out, Bits<6>>,
-    pub cfg_acc: Signal<Out, Bit>,
-    pub rid_we: Signal<Out, Bit>,
-    pub rid_net: Signal<Out, Bits<2>>,
-    pub rid_row: Signal<Out, Bits<8>>,
-    pub rid_id: Signal<Out, Bits<8>>,
-    pub pec_we: Signal<Out, Bit>,
-    pub pec_row: Signal<Out, Bits<8>>,
-    pub pec_col: Signal<Out, Bits<8>>,
-    pub pec_data: Signal<Out, Bits<36>>,
-    pub st_tag_we: Signal<Out, Bits<3>>,
-    pub st_tag_idx: Signal<Out, Bits<8>>,
-    pub st_tag_data: Signal<Out, Bits<16>>,
-    pub st_cmd_valid: Signal<Out, Bits<3>>,
-    pub st_len: Signal<Out, Bits<32>>,
-    pub st_nrows: Signal<Out, Bits<8>>,
-    pub st_base: Signal<Out, Bits<32>>,
-    pub st_stride: Signal<Out, Bits<32>>,
-    pub st_idle: Signal<In, Bits<3>>,
-    pub dr_cmd_valid: Signal<Out, Bit>,
-    pub dr_total: Signal<Out, Bits<32>>,
-    pub dr_base: Signal<Out, Bits<32>>,
-    pub dr_stride: Signal<Out, Bits<32>>,
-    pub dr_idle: Signal<In, Bit>,
-    pub ld_req: Signal<Out, Bit>,
-    pub ld_addr: Signal<Out, Bits<32>>,
-    pub ld_data: Signal<Out, Bits<64>>,
-    pub ld_gnt: Signal<In, Bit>,
-    pub sr_req: Signal<Out, Bit>,
-    pub sr_addr: Signal<Out, Bits<32>>,
-    pub sr_gnt: Signal<In, Bit>,
-    pub sr_rvalid: Signal<In, Bit>,
-    pub sr_rdata: Signal<In, Bits<64>>,
-    pub pe_start: Signal<Out, Bit>,
-    pub cnt_clear: Signal<Out, Bit>,
-    pub cnt_sel: Signal<Out, Bits<5>>,
-    pub cnt_value: Signal<In, Bits<64>>,
-    pub host_in_wait: Signal<Out, Bit>,
-    pub host_out_wait: Signal<Out, Bit>,
-    u_out_fifo: Fifo<64>,
-    // reset
-    state: DFF<Bits<4>>,
-    lv: DFF<Bit>,
-    rd_inflight: DFF<Bit>,
-    tag_have: DFF<Bit>,
-    halt_after: DFF<Bit>,
-    r_cfg_p: DFF<Bits<8>>,
-    r_cfg_q: DFF<Bits<8>>,
-    r_cfg_s: DFF<Bits<8>>,
-    r_cfg_f: DFF<Bits<12>>,
-    r_cfg_u: DFF<Bits<4>>,
-    r_cfg_shift: DFF<Bits<6>>,
-    r_cfg_acc: DFF<Bit>,
-    // not reset, as in the template:
-    net: DFF<Bits<2>>,
-    count: DFF<Bits<24>>,
-    addr: DFF<Bits<32>>,
-    relu: DFF<Bit>,
-    tag_i: DFF<Bits<8>>,
-    tag_sub: DFF<Bits<2>>,
-    tag_word: DFF<Bits<64>>,
-    cnt_i: DFF<Bits<5>>,
-    push_word: DFF<Bits<64>>,
-    lw: DFF<Bits<64>>,
-    la: DFF<Bits<32>>,
-    r_st_len: DFF<Bits<32>>,
-    r_st_nrows: DFF<Bits<8>>,
-    r_st_base: DFF<Bits<32>>,
-    r_st_stride: DFF<Bits<32>>,
-    r_dr_total: DFF<Bits<32>>,
-    _p: ControllerParams,
-    _ports: Vec<Port>,
-}
-
-/// Every port as (name, width, is output), in the template's order.
-fn port_list(p: &ControllerParams) -> Vec<(&'static str, u32, bool)> {
-    let aw = p.addr_w;
-    vec![
-        ("rst", 1, false),
-        ("in_valid", 1, false),
-        ("in_ready", 1, true),
-        ("in_data", 64, false),
-        ("out_valid", 1, true),
-        ("out_ready", 1, false),
-        ("out_data", 64, true),
-        ("cfg_p", 8, true),
-        ("cfg_q", 8, true),
-        ("cfg_s", 8, true),
-        ("cfg_f", 12, true),
-        ("cfg_u", 4, true),
-        ("cfg_shift", 6, true),
-        ("cfg_acc", 1, true),
-        ("rid_we", 1, true),
-        ("rid_net", 2, true),
-        ("rid_row", 8, true),
-        ("rid_id", 8, true),
-        ("pec_we", 1, true),
-        ("pec_row", 8, true),
-        ("pec_col", 8, true),
-        ("pec_data", 36, true),
-        ("st_tag_we", 3, true),
-        ("st_tag_idx", 8, true),
-        ("st_tag_data", 16, true),
-        ("st_cmd_valid", 3, true),
-        ("st_len", 32, true),
-        ("st_nrows", 8, true),
-        ("st_base", 32, true),
-        ("st_stride", 32, true),
-        ("st_idle", 3, false),
-        ("dr_cmd_valid", 1, true),
-        ("dr_total", 32, true),
-        ("dr_base", 32, true),
-        ("dr_stride", 32, true),
-        ("dr_idle", 1, false),
-        ("ld_req", 1, true),
-        ("ld_addr", aw, true),
-        ("ld_data", 64, true),
-        ("ld_gnt", 1, false),
-        ("sr_req", 1, true),
-        ("sr_addr", aw, true),
-        ("sr_gnt", 1, false),
-        ("sr_rvalid", 1, false),
-        ("sr_rdata", 64, false),
-        ("pe_start", 1, true),
-        ("cnt_clear", 1, true),
-        ("cnt_sel", 5, true),
-        ("cnt_value", 64, false),
-        ("host_in_wait", 1, true),
-        ("host_out_wait", 1, true),
-    ]
+super::model! {
+    pub struct Controller: "controller", clocked;
+    params(b) {
+        ADDR_W: b._p.addr_w,
+        PSUM_W: b._p.psum_w,
+        MAX_ROWS: b._p.max_rows,
+        IFMAP_MAX_ROWS: b._p.ifmap_max_rows,
+        OUT_DEPTH: b._p.out_depth,
+    }
+    ports(b) {
+        rst: Signal<In, Bit> = 1,
+        in_valid: Signal<In, Bit> = 1,
+        in_ready: Signal<Out, Bit> = 1,
+        in_data: Signal<In, Bits<64>> = 64,
+        out_valid: Signal<Out, Bit> = 1,
+        out_ready: Signal<In, Bit> = 1,
+        out_data: Signal<Out, Bits<64>> = 64,
+        cfg_p: Signal<Out, Bits<8>> = 8,
+        cfg_q: Signal<Out, Bits<8>> = 8,
+        cfg_s: Signal<Out, Bits<8>> = 8,
+        cfg_f: Signal<Out, Bits<12>> = 12,
+        cfg_u: Signal<Out, Bits<4>> = 4,
+        cfg_shift: Signal<Out, Bits<6>> = 6,
+        cfg_acc: Signal<Out, Bit> = 1,
+        rid_we: Signal<Out, Bit> = 1,
+        rid_net: Signal<Out, Bits<2>> = 2,
+        rid_row: Signal<Out, Bits<8>> = 8,
+        rid_id: Signal<Out, Bits<8>> = 8,
+        pec_we: Signal<Out, Bit> = 1,
+        pec_row: Signal<Out, Bits<8>> = 8,
+        pec_col: Signal<Out, Bits<8>> = 8,
+        pec_data: Signal<Out, Bits<36>> = 36,
+        st_tag_we: Signal<Out, Bits<3>> = 3,
+        st_tag_idx: Signal<Out, Bits<8>> = 8,
+        st_tag_data: Signal<Out, Bits<16>> = 16,
+        st_cmd_valid: Signal<Out, Bits<3>> = 3,
+        st_len: Signal<Out, Bits<32>> = 32,
+        st_nrows: Signal<Out, Bits<8>> = 8,
+        st_base: Signal<Out, Bits<32>> = 32,
+        st_stride: Signal<Out, Bits<32>> = 32,
+        st_idle: Signal<In, Bits<3>> = 3,
+        dr_cmd_valid: Signal<Out, Bit> = 1,
+        dr_total: Signal<Out, Bits<32>> = 32,
+        dr_base: Signal<Out, Bits<32>> = 32,
+        dr_stride: Signal<Out, Bits<32>> = 32,
+        dr_idle: Signal<In, Bit> = 1,
+        ld_req: Signal<Out, Bit> = 1,
+        ld_addr: Signal<Out, Bits<32>> = b._p.addr_w,
+        ld_data: Signal<Out, Bits<64>> = 64,
+        ld_gnt: Signal<In, Bit> = 1,
+        sr_req: Signal<Out, Bit> = 1,
+        sr_addr: Signal<Out, Bits<32>> = b._p.addr_w,
+        sr_gnt: Signal<In, Bit> = 1,
+        sr_rvalid: Signal<In, Bit> = 1,
+        sr_rdata: Signal<In, Bits<64>> = 64,
+        pe_start: Signal<Out, Bit> = 1,
+        cnt_clear: Signal<Out, Bit> = 1,
+        cnt_sel: Signal<Out, Bits<5>> = 5,
+        cnt_value: Signal<In, Bits<64>> = 64,
+        host_in_wait: Signal<Out, Bit> = 1,
+        host_out_wait: Signal<Out, Bit> = 1,
+    }
+    state {
+        u_out_fifo: Fifo<64>,
+        // reset
+        state: DFF<Bits<4>>,
+        lv: DFF<Bit>,
+        rd_inflight: DFF<Bit>,
+        tag_have: DFF<Bit>,
+        halt_after: DFF<Bit>,
+        r_cfg_p: DFF<Bits<8>>,
+        r_cfg_q: DFF<Bits<8>>,
+        r_cfg_s: DFF<Bits<8>>,
+        r_cfg_f: DFF<Bits<12>>,
+        r_cfg_u: DFF<Bits<4>>,
+        r_cfg_shift: DFF<Bits<6>>,
+        r_cfg_acc: DFF<Bit>,
+        // not reset, as in the template:
+        net: DFF<Bits<2>>,
+        count: DFF<Bits<24>>,
+        addr: DFF<Bits<32>>,
+        relu: DFF<Bit>,
+        tag_i: DFF<Bits<8>>,
+        tag_sub: DFF<Bits<2>>,
+        tag_word: DFF<Bits<64>>,
+        cnt_i: DFF<Bits<5>>,
+        push_word: DFF<Bits<64>>,
+        lw: DFF<Bits<64>>,
+        la: DFF<Bits<32>>,
+        r_st_len: DFF<Bits<32>>,
+        r_st_nrows: DFF<Bits<8>>,
+        r_st_base: DFF<Bits<32>>,
+        r_st_stride: DFF<Bits<32>>,
+        r_dr_total: DFF<Bits<32>>,
+        _p: ControllerParams,
+    }
 }
 
 /// Every register of the controller, handed to `$m` after the tokens given: one list for the
@@ -229,101 +177,12 @@ impl Controller {
         check_param(b, "PSUM_W", p.psum_w as u64, 1, 64)?;
         check_param(b, "MAX_ROWS", p.max_rows as u64, 1, 255)?;
         check_param(b, "IFMAP_MAX_ROWS", p.ifmap_max_rows as u64, 1, 255)?;
-        let ports = port_list(p)
-            .into_iter()
-            .map(|(n, w, out)| {
-                if out {
-                    Port::output(n, w)
-                } else {
-                    Port::input(n, w)
-                }
-            })
-            .collect();
         Ok(Controller {
-            clk: Default::default(),
-            rst: Default::default(),
-            in_valid: Default::default(),
-            in_ready: Default::default(),
-            in_data: Default::default(),
-            out_valid: Default::default(),
-            out_ready: Default::default(),
-            out_data: Default::default(),
-            cfg_p: Default::default(),
-            cfg_q: Default::default(),
-            cfg_s: Default::default(),
-            cfg_f: Default::default(),
-            cfg_u: Default::default(),
-            cfg_shift: Default::default(),
-            cfg_acc: Default::default(),
-            rid_we: Default::default(),
-            rid_net: Default::default(),
-            rid_row: Default::default(),
-            rid_id: Default::default(),
-            pec_we: Default::default(),
-            pec_row: Default::default(),
-            pec_col: Default::default(),
-            pec_data: Default::default(),
-            st_tag_we: Default::default(),
-            st_tag_idx: Default::default(),
-            st_tag_data: Default::default(),
-            st_cmd_valid: Default::default(),
-            st_len: Default::default(),
-            st_nrows: Default::default(),
-            st_base: Default::default(),
-            st_stride: Default::default(),
-            st_idle: Default::default(),
-            dr_cmd_valid: Default::default(),
-            dr_total: Default::default(),
-            dr_base: Default::default(),
-            dr_stride: Default::default(),
-            dr_idle: Default::default(),
-            ld_req: Default::default(),
-            ld_addr: Default::default(),
-            ld_data: Default::default(),
-            ld_gnt: Default::default(),
-            sr_req: Default::default(),
-            sr_addr: Default::default(),
-            sr_gnt: Default::default(),
-            sr_rvalid: Default::default(),
-            sr_rdata: Default::default(),
-            pe_start: Default::default(),
-            cnt_clear: Default::default(),
-            cnt_sel: Default::default(),
-            cnt_value: Default::default(),
-            host_in_wait: Default::default(),
-            host_out_wait: Default::default(),
             u_out_fifo: Fifo::new(64, p.out_depth)?,
-            state: Default::default(),
-            lv: Default::default(),
-            rd_inflight: Default::default(),
-            tag_have: Default::default(),
-            halt_after: Default::default(),
-            r_cfg_p: Default::default(),
-            r_cfg_q: Default::default(),
-            r_cfg_s: Default::default(),
-            r_cfg_f: Default::default(),
-            r_cfg_u: Default::default(),
-            r_cfg_shift: Default::default(),
-            r_cfg_acc: Default::default(),
-            net: Default::default(),
-            count: Default::default(),
-            addr: Default::default(),
-            relu: Default::default(),
-            tag_i: Default::default(),
-            tag_sub: Default::default(),
-            tag_word: Default::default(),
-            cnt_i: Default::default(),
-            push_word: Default::default(),
-            lw: Default::default(),
-            la: Default::default(),
-            r_st_len: Default::default(),
-            r_st_nrows: Default::default(),
-            r_st_base: Default::default(),
-            r_st_stride: Default::default(),
-            r_dr_total: Default::default(),
             _p: p.clone(),
-            _ports: ports,
-        })
+            ..Default::default()
+        }
+        .with_ports())
     }
 }
 
@@ -629,148 +488,6 @@ impl Logic for Controller {
         }
     }
     fn connect(&mut self) {
-        self.in_ready.connect();
-        self.out_valid.connect();
-        self.out_data.connect();
-        self.cfg_p.connect();
-        self.cfg_q.connect();
-        self.cfg_s.connect();
-        self.cfg_f.connect();
-        self.cfg_u.connect();
-        self.cfg_shift.connect();
-        self.cfg_acc.connect();
-        self.rid_we.connect();
-        self.rid_net.connect();
-        self.rid_row.connect();
-        self.rid_id.connect();
-        self.pec_we.connect();
-        self.pec_row.connect();
-        self.pec_col.connect();
-        self.pec_data.connect();
-        self.st_tag_we.connect();
-        self.st_tag_idx.connect();
-        self.st_tag_data.connect();
-        self.st_cmd_valid.connect();
-        self.st_len.connect();
-        self.st_nrows.connect();
-        self.st_base.connect();
-        self.st_stride.connect();
-        self.dr_cmd_valid.connect();
-        self.dr_total.connect();
-        self.dr_base.connect();
-        self.dr_stride.connect();
-        self.ld_req.connect();
-        self.ld_addr.connect();
-        self.ld_data.connect();
-        self.sr_req.connect();
-        self.sr_addr.connect();
-        self.pe_start.connect();
-        self.cnt_clear.connect();
-        self.cnt_sel.connect();
-        self.host_in_wait.connect();
-        self.host_out_wait.connect();
-    }
-}
-
-impl Model for Controller {
-    fn block(&self) -> &'static str {
-        "controller"
-    }
-    fn params(&self) -> Vec<(&'static str, u64)> {
-        let p = &self._p;
-        vec![
-            ("ADDR_W", p.addr_w as u64),
-            ("PSUM_W", p.psum_w as u64),
-            ("MAX_ROWS", p.max_rows as u64),
-            ("IFMAP_MAX_ROWS", p.ifmap_max_rows as u64),
-            ("OUT_DEPTH", p.out_depth as u64),
-        ]
-    }
-    fn ports(&self) -> &[Port] {
-        &self._ports
-    }
-    fn clocked(&self) -> bool {
-        true
-    }
-    fn set(&mut self, port: usize, v: &[u64]) {
-        let (x, bit) = (v[0], v[0] & 1 != 0);
-        match self._ports.get(port).map(|p| p.name) {
-            Some("rst") => self.rst.next = bit,
-            Some("in_valid") => self.in_valid.next = bit,
-            Some("in_data") => self.in_data.next = bv(x),
-            Some("out_ready") => self.out_ready.next = bit,
-            Some("st_idle") => self.st_idle.next = bv(x),
-            Some("dr_idle") => self.dr_idle.next = bit,
-            Some("ld_gnt") => self.ld_gnt.next = bit,
-            Some("sr_gnt") => self.sr_gnt.next = bit,
-            Some("sr_rvalid") => self.sr_rvalid.next = bit,
-            Some("sr_rdata") => self.sr_rdata.next = bv(x),
-            Some("cnt_value") => self.cnt_value.next = bv(x),
-            _ => {}
-        }
-    }
-    fn get(&self, port: usize, v: &mut [u64]) {
-        let b = |s: &Signal<Out, Bit>| s.val() as u64;
-        v[0] = match self._ports.get(port).map(|p| p.name) {
-            Some("in_ready") => b(&self.in_ready),
-            Some("out_valid") => b(&self.out_valid),
-            Some("out_data") => u(self.out_data.val()),
-            Some("cfg_p") => u(self.cfg_p.val()),
-            Some("cfg_q") => u(self.cfg_q.val()),
-            Some("cfg_s") => u(self.cfg_s.val()),
-            Some("cfg_f") => u(self.cfg_f.val()),
-            Some("cfg_u") => u(self.cfg_u.val()),
-            Some("cfg_shift") => u(self.cfg_shift.val()),
-            Some("cfg_acc") => b(&self.cfg_acc),
-            Some("rid_we") => b(&self.rid_we),
-            Some("rid_net") => u(self.rid_net.val()),
-            Some("rid_row") => u(self.rid_row.val()),
-            Some("rid_id") => u(self.rid_id.val()),
-            Some("pec_we") => b(&self.pec_we),
-            Some("pec_row") => u(self.pec_row.val()),
-            Some("pec_col") => u(self.pec_col.val()),
-            Some("pec_data") => u(self.pec_data.val()),
-            Some("st_tag_we") => u(self.st_tag_we.val()),
-            Some("st_tag_idx") => u(self.st_tag_idx.val()),
-            Some("st_tag_data") => u(self.st_tag_data.val()),
-            Some("st_cmd_valid") => u(self.st_cmd_valid.val()),
-            Some("st_len") => u(self.st_len.val()),
-            Some("st_nrows") => u(self.st_nrows.val()),
-            Some("st_base") => u(self.st_base.val()),
-            Some("st_stride") => u(self.st_stride.val()),
-            Some("dr_cmd_valid") => b(&self.dr_cmd_valid),
-            Some("dr_total") => u(self.dr_total.val()),
-            Some("dr_base") => u(self.dr_base.val()),
-            Some("dr_stride") => u(self.dr_stride.val()),
-            Some("ld_req") => b(&self.ld_req),
-            Some("ld_addr") => u(self.ld_addr.val()),
-            Some("ld_data") => u(self.ld_data.val()),
-            Some("sr_req") => b(&self.sr_req),
-            Some("sr_addr") => u(self.sr_addr.val()),
-            Some("pe_start") => b(&self.pe_start),
-            Some("cnt_clear") => b(&self.cnt_clear),
-            Some("cnt_sel") => u(self.cnt_sel.val()),
-            Some("host_in_wait") => b(&self.host_in_wait),
-            Some("host_out_wait") => b(&self.host_out_wait),
-            _ => return,
-        };
-    }
-    fn eval(&mut self) -> Result<(), HwError> {
-        settle(self, "controller")
-    }
-    fn tick(&mut self) -> Result<(), HwError> {
-        clock_edge(self, |b| &mut b.clk, "controller")
-    }
-    fn hdl(&self) -> &dyn Block {
-        self
-    }
-}
-
-impl super::AtRest for Controller {
-    fn inputs_settled(&self) -> bool {
-        super::inputs_settled!(
-            self, clk, rst, in_valid, in_data, out_ready, st_idle, dr_idle, ld_gnt, sr_gnt,
-            sr_rvalid, sr_rdata, cnt_value
-        )
+        self.connect_ports();
     }
 }

@@ -3,27 +3,28 @@
 
 use rust_hdl::prelude::*;
 
-use super::{
-    HwError, Model, Port, bv, check_param, clock_edge, clog2, mask, put128, settle, u, word128,
-};
+use super::{HwError, bv, check_param, clog2, mask, u};
 
-#[derive(LogicBlock)]
-pub struct Fifo<const W: usize> {
-    pub clk: Signal<In, Clock>,
-    pub rst: Signal<In, Bit>,
-    pub in_valid: Signal<In, Bit>,
-    pub in_ready: Signal<Out, Bit>,
-    pub in_data: Signal<In, Bits<W>>,
-    pub out_valid: Signal<Out, Bit>,
-    pub out_ready: Signal<In, Bit>,
-    pub out_data: Signal<Out, Bits<W>>,
-    pub level: Signal<Out, Bits<8>>,
-    rd_ptr: DFF<Bits<8>>,
-    wr_ptr: DFF<Bits<8>>,
-    count: DFF<Bits<8>>,
-    _mem: Vec<Bits<W>>,
-    _width: u32,
-    _ports: Vec<Port>,
+super::model! {
+    pub struct Fifo<W>: "fifo", clocked;
+    params(b) { WIDTH: b._width, DEPTH: b.depth() }
+    ports(b) {
+        rst: Signal<In, Bit> = 1,
+        in_valid: Signal<In, Bit> = 1,
+        in_ready: Signal<Out, Bit> = 1,
+        in_data: Signal<In, Bits<W>> = b._width,
+        out_valid: Signal<Out, Bit> = 1,
+        out_ready: Signal<In, Bit> = 1,
+        out_data: Signal<Out, Bits<W>> = b._width,
+        level: Signal<Out, Bits<8>> = clog2(b.depth()) + 1,
+    }
+    state {
+        rd_ptr: DFF<Bits<8>>,
+        wr_ptr: DFF<Bits<8>>,
+        count: DFF<Bits<8>>,
+        _mem: Vec<Bits<W>>,
+        _width: u32,
+    }
 }
 
 impl<const W: usize> Fifo<W> {
@@ -39,33 +40,12 @@ impl<const W: usize> Fifo<W> {
                 limit: "must be a power of two".into(),
             });
         }
-        let aw = clog2(depth as u64);
         Ok(Fifo {
-            clk: Default::default(),
-            rst: Default::default(),
-            in_valid: Default::default(),
-            in_ready: Default::default(),
-            in_data: Default::default(),
-            out_valid: Default::default(),
-            out_ready: Default::default(),
-            out_data: Default::default(),
-            level: Default::default(),
-            rd_ptr: Default::default(),
-            wr_ptr: Default::default(),
-            count: Default::default(),
             _mem: vec![Bits::default(); depth as usize],
             _width: width,
-            _ports: vec![
-                Port::input("rst", 1),
-                Port::input("in_valid", 1),
-                Port::output("in_ready", 1),
-                Port::input("in_data", width),
-                Port::output("out_valid", 1),
-                Port::input("out_ready", 1),
-                Port::output("out_data", width),
-                Port::output("level", aw + 1),
-            ],
-        })
+            ..Default::default()
+        }
+        .with_ports())
     }
 
     fn depth(&self) -> u64 {
@@ -114,52 +94,6 @@ impl<const W: usize> Logic for Fifo<W> {
     }
 
     fn connect(&mut self) {
-        self.in_ready.connect();
-        self.out_valid.connect();
-        self.out_data.connect();
-        self.level.connect();
-    }
-}
-
-impl<const W: usize> Model for Fifo<W> {
-    fn block(&self) -> &'static str {
-        "fifo"
-    }
-    fn params(&self) -> Vec<(&'static str, u64)> {
-        vec![("WIDTH", self._width as u64), ("DEPTH", self.depth())]
-    }
-    fn ports(&self) -> &[Port] {
-        &self._ports
-    }
-    fn clocked(&self) -> bool {
-        true
-    }
-    fn set(&mut self, port: usize, v: &[u64]) {
-        let bit = v[0] & 1 != 0;
-        match port {
-            0 => self.rst.next = bit,
-            1 => self.in_valid.next = bit,
-            3 => self.in_data.next = super::bv128(word128(v)),
-            5 => self.out_ready.next = bit,
-            _ => {}
-        }
-    }
-    fn get(&self, port: usize, v: &mut [u64]) {
-        match port {
-            2 => v[0] = self.in_ready.val() as u64,
-            4 => v[0] = self.out_valid.val() as u64,
-            6 => put128(v, self.out_data.val().to_u128()),
-            7 => v[0] = u(self.level.val()),
-            _ => {}
-        }
-    }
-    fn eval(&mut self) -> Result<(), HwError> {
-        settle(self, "fifo")
-    }
-    fn tick(&mut self) -> Result<(), HwError> {
-        clock_edge(self, |b| &mut b.clk, "fifo")
-    }
-    fn hdl(&self) -> &dyn Block {
-        self
+        self.connect_ports();
     }
 }

@@ -6,29 +6,31 @@ use rust_hdl::prelude::*;
 
 use super::gin_xbus::GinXbus;
 use super::mc::Mc;
-use super::{
-    HwError, Model, Port, bv, check_param, get_flags, mask, set_fields, set_flags, settle,
-};
+use super::{HwError, check_param, many};
 
-#[derive(LogicBlock)]
-pub struct Gin {
-    pub in_valid: Signal<In, Bit>,
-    pub in_ready: Signal<Out, Bit>,
-    pub row_tag: Signal<In, Bits<8>>,
-    pub col_tag: Signal<In, Bits<8>>,
-    /// `row_ids[r*ROW_ID_W +: ROW_ID_W]`.
-    pub row_ids: Vec<Signal<In, Bits<8>>>,
-    /// `col_ids[(r*COLS+c)*COL_ID_W +: COL_ID_W]`.
-    pub col_ids: Vec<Signal<In, Bits<8>>>,
-    pub pe_ready: Vec<Signal<In, Bit>>,
-    pub pe_valid: Vec<Signal<Out, Bit>>,
-    u_ymc: Vec<Mc>,
-    u_xbus: Vec<GinXbus>,
-    _rows: u32,
-    _cols: u32,
-    _row_id_w: u32,
-    _col_id_w: u32,
-    _ports: Vec<Port>,
+super::model! {
+    pub struct Gin: "gin", combinational;
+    params(b) { ROWS: b._rows, COLS: b._cols, ROW_ID_W: b._row_id_w, COL_ID_W: b._col_id_w }
+    ports(b) {
+        in_valid: Signal<In, Bit> = 1,
+        in_ready: Signal<Out, Bit> = 1,
+        row_tag: Signal<In, Bits<8>> = b._row_id_w,
+        col_tag: Signal<In, Bits<8>> = b._col_id_w,
+        /// `row_ids[r*ROW_ID_W +: ROW_ID_W]`.
+        row_ids: Vec<Signal<In, Bits<8>>> = b._rows * b._row_id_w,
+        /// `col_ids[(r*COLS+c)*COL_ID_W +: COL_ID_W]`.
+        col_ids: Vec<Signal<In, Bits<8>>> = b._rows * b._cols * b._col_id_w,
+        pe_ready: Vec<Signal<In, Bit>> = b._rows * b._cols,
+        pe_valid: Vec<Signal<Out, Bit>> = b._rows * b._cols,
+    }
+    state {
+        u_ymc: Vec<Mc>,
+        u_xbus: Vec<GinXbus>,
+        _rows: u32,
+        _cols: u32,
+        _row_id_w: u32,
+        _col_id_w: u32,
+    }
 }
 
 impl Gin {
@@ -43,31 +45,19 @@ impl Gin {
             .collect::<Result<Vec<_>, _>>()?;
         let (nr, npe) = (rows as usize, (rows * cols) as usize);
         Ok(Gin {
-            in_valid: Default::default(),
-            in_ready: Default::default(),
-            row_tag: Default::default(),
-            col_tag: Default::default(),
-            row_ids: (0..nr).map(|_| Default::default()).collect(),
-            col_ids: (0..npe).map(|_| Default::default()).collect(),
-            pe_ready: (0..npe).map(|_| Default::default()).collect(),
-            pe_valid: (0..npe).map(|_| Default::default()).collect(),
+            row_ids: many(nr),
+            col_ids: many(npe),
+            pe_ready: many(npe),
+            pe_valid: many(npe),
             u_ymc,
             u_xbus,
             _rows: rows,
             _cols: cols,
             _row_id_w: row_id_w,
             _col_id_w: col_id_w,
-            _ports: vec![
-                Port::input("in_valid", 1),
-                Port::output("in_ready", 1),
-                Port::input("row_tag", row_id_w),
-                Port::input("col_tag", col_id_w),
-                Port::input("row_ids", rows * row_id_w).split(rows),
-                Port::input("col_ids", rows * cols * col_id_w).split(rows * cols),
-                Port::input("pe_ready", rows * cols).split(rows * cols),
-                Port::output("pe_valid", rows * cols).split(rows * cols),
-            ],
-        })
+            ..Default::default()
+        }
+        .with_ports())
     }
 }
 
@@ -102,65 +92,6 @@ impl Logic for Gin {
         self.in_ready.next = in_ready;
     }
     fn connect(&mut self) {
-        self.in_ready.connect();
-        for v in &mut self.pe_valid {
-            v.connect();
-        }
-    }
-}
-
-impl Model for Gin {
-    fn block(&self) -> &'static str {
-        "gin"
-    }
-    fn params(&self) -> Vec<(&'static str, u64)> {
-        vec![
-            ("ROWS", self._rows as u64),
-            ("COLS", self._cols as u64),
-            ("ROW_ID_W", self._row_id_w as u64),
-            ("COL_ID_W", self._col_id_w as u64),
-        ]
-    }
-    fn ports(&self) -> &[Port] {
-        &self._ports
-    }
-    fn clocked(&self) -> bool {
-        false
-    }
-    fn set(&mut self, port: usize, v: &[u64]) {
-        match port {
-            0 => self.in_valid.next = v[0] & 1 != 0,
-            2 => self.row_tag.next = bv(v[0] & mask(self._row_id_w)),
-            3 => self.col_tag.next = bv(v[0] & mask(self._col_id_w)),
-            4 => set_fields(&mut self.row_ids, v, self._row_id_w),
-            5 => set_fields(&mut self.col_ids, v, self._col_id_w),
-            6 => set_flags(&mut self.pe_ready, v),
-            _ => {}
-        }
-    }
-    fn get(&self, port: usize, v: &mut [u64]) {
-        match port {
-            1 => v[0] = self.in_ready.val() as u64,
-            7 => get_flags(&self.pe_valid, v),
-            _ => {}
-        }
-    }
-    fn eval(&mut self) -> Result<(), HwError> {
-        settle(self, "gin")
-    }
-    fn tick(&mut self) -> Result<(), HwError> {
-        Ok(())
-    }
-    fn hdl(&self) -> &dyn Block {
-        self
-    }
-}
-
-impl super::AtRest for Gin {
-    fn inputs_settled(&self) -> bool {
-        super::inputs_settled!(self, in_valid, row_tag, col_tag)
-            && super::vec_settled(&self.row_ids)
-            && super::vec_settled(&self.col_ids)
-            && super::vec_settled(&self.pe_ready)
+        self.connect_ports();
     }
 }

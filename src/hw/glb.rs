@@ -5,36 +5,42 @@
 use rust_hdl::prelude::*;
 
 use super::glb_bank::GlbBank;
-use super::{
-    HwError, Model, Port, bv, check_param, clock_edge, clog2, mask, put_field, set_fields, settle,
-    u,
-};
+use super::{HwError, bv, check_param, clog2, many, mask, u};
 
 /// Most ports the model holds (the template's NPORTS is 6 in `eyeriss_top`).
 pub const MAX_PORTS: u32 = 16;
 
-#[derive(LogicBlock)]
-pub struct Glb {
-    pub clk: Signal<In, Clock>,
-    pub rst: Signal<In, Bit>,
-    pub req: Signal<In, Bits<16>>,
-    pub we: Signal<In, Bits<16>>,
-    /// `addr[p*ADDR_W +: ADDR_W]`.
-    pub addr: Vec<Signal<In, Bits<32>>>,
-    /// `wdata[p*W +: W]`.
-    pub wdata: Vec<Signal<In, Bits<64>>>,
-    pub gnt: Signal<Out, Bits<16>>,
-    pub rvalid: Signal<Out, Bits<16>>,
-    /// `rdata[p*W +: W]`.
-    pub rdata: Vec<Signal<Out, Bits<64>>>,
-    u_bank: Vec<GlbBank>,
-    rvalid_r: DFF<Bits<16>>,
-    /// The bank each port read from last cycle (not reset).
-    rbank: Vec<DFF<Bits<16>>>,
-    _banks: u32,
-    _bank_words: u32,
-    _addr_w: u32,
-    _ports: Vec<Port>,
+super::model! {
+    pub struct Glb: "glb", clocked;
+    params(b) {
+        BANKS: b._banks,
+        BANK_WORDS: b._bank_words,
+        W: 64,
+        NPORTS: b.nports(),
+        ADDR_W: b._addr_w,
+    }
+    ports(b) {
+        rst: Signal<In, Bit> = 1,
+        req: Signal<In, Bits<16>> = b.nports() as u32,
+        we: Signal<In, Bits<16>> = b.nports() as u32,
+        /// `addr[p*ADDR_W +: ADDR_W]`.
+        addr: Vec<Signal<In, Bits<32>>> = b.nports() as u32 * b._addr_w,
+        /// `wdata[p*W +: W]`.
+        wdata: Vec<Signal<In, Bits<64>>> = b.nports() as u32 * 64,
+        gnt: Signal<Out, Bits<16>> = b.nports() as u32,
+        rvalid: Signal<Out, Bits<16>> = b.nports() as u32,
+        /// `rdata[p*W +: W]`.
+        rdata: Vec<Signal<Out, Bits<64>>> = b.nports() as u32 * 64,
+    }
+    state {
+        u_bank: Vec<GlbBank>,
+        rvalid_r: DFF<Bits<16>>,
+        /// The bank each port read from last cycle (not reset).
+        rbank: Vec<DFF<Bits<16>>>,
+        _banks: u32,
+        _bank_words: u32,
+        _addr_w: u32,
+    }
 }
 
 impl Glb {
@@ -58,32 +64,17 @@ impl Glb {
             .collect::<Result<Vec<_>, _>>()?;
         let n = nports as usize;
         Ok(Glb {
-            clk: Default::default(),
-            rst: Default::default(),
-            req: Default::default(),
-            we: Default::default(),
-            addr: (0..n).map(|_| Default::default()).collect(),
-            wdata: (0..n).map(|_| Default::default()).collect(),
-            gnt: Default::default(),
-            rvalid: Default::default(),
-            rdata: (0..n).map(|_| Default::default()).collect(),
+            addr: many(n),
+            wdata: many(n),
+            rdata: many(n),
             u_bank,
-            rvalid_r: Default::default(),
-            rbank: (0..n).map(|_| Default::default()).collect(),
+            rbank: many(n),
             _banks: banks,
             _bank_words: bank_words,
             _addr_w: addr_w,
-            _ports: vec![
-                Port::input("rst", 1),
-                Port::input("req", nports),
-                Port::input("we", nports),
-                Port::input("addr", nports * addr_w).split(nports),
-                Port::input("wdata", nports * 64).split(nports),
-                Port::output("gnt", nports),
-                Port::output("rvalid", nports),
-                Port::output("rdata", nports * 64).split(nports),
-            ],
-        })
+            ..Default::default()
+        }
+        .with_ports())
     }
 
     fn nports(&self) -> usize {
@@ -145,74 +136,6 @@ impl Logic for Glb {
         }
     }
     fn connect(&mut self) {
-        self.gnt.connect();
-        self.rvalid.connect();
-        for s in &mut self.rdata {
-            s.connect();
-        }
-    }
-}
-
-impl Model for Glb {
-    fn block(&self) -> &'static str {
-        "glb"
-    }
-    fn params(&self) -> Vec<(&'static str, u64)> {
-        vec![
-            ("BANKS", self._banks as u64),
-            ("BANK_WORDS", self._bank_words as u64),
-            ("W", 64),
-            ("NPORTS", self.nports() as u64),
-            ("ADDR_W", self._addr_w as u64),
-        ]
-    }
-    fn ports(&self) -> &[Port] {
-        &self._ports
-    }
-    fn clocked(&self) -> bool {
-        true
-    }
-    fn set(&mut self, port: usize, v: &[u64]) {
-        match port {
-            0 => self.rst.next = v[0] & 1 != 0,
-            1 => self.req.next = bv(v[0]),
-            2 => self.we.next = bv(v[0]),
-            3 => set_fields(&mut self.addr, v, self._addr_w),
-            4 => {
-                for (p, s) in self.wdata.iter_mut().enumerate() {
-                    s.next = bv(v[p]);
-                }
-            }
-            _ => {}
-        }
-    }
-    fn get(&self, port: usize, v: &mut [u64]) {
-        match port {
-            5 => v[0] = u(self.gnt.val()),
-            6 => v[0] = u(self.rvalid.val()),
-            7 => {
-                for (p, s) in self.rdata.iter().enumerate() {
-                    put_field(v, p, 64, u(s.val()));
-                }
-            }
-            _ => {}
-        }
-    }
-    fn eval(&mut self) -> Result<(), HwError> {
-        settle(self, "glb")
-    }
-    fn tick(&mut self) -> Result<(), HwError> {
-        clock_edge(self, |b| &mut b.clk, "glb")
-    }
-    fn hdl(&self) -> &dyn Block {
-        self
-    }
-}
-
-impl super::AtRest for Glb {
-    fn inputs_settled(&self) -> bool {
-        super::inputs_settled!(self, clk, rst, req, we)
-            && super::vec_settled(&self.addr)
-            && super::vec_settled(&self.wdata)
+        self.connect_ports();
     }
 }

@@ -3,20 +3,23 @@
 
 use rust_hdl::prelude::*;
 
-use super::{HwError, Model, Port, bv, check_param, clock_edge, clog2, settle, u};
+use super::{HwError, bv, check_param, clog2, u};
 
-#[derive(LogicBlock)]
-pub struct GlbBank {
-    pub clk: Signal<In, Clock>,
-    pub en: Signal<In, Bit>,
-    pub we: Signal<In, Bit>,
-    pub addr: Signal<In, Bits<16>>,
-    pub wdata: Signal<In, Bits<64>>,
-    pub rdata: Signal<Out, Bits<64>>,
-    /// The template's `rdata` register (not reset).
-    q: DFF<Bits<64>>,
-    _mem: Vec<u64>,
-    _ports: Vec<Port>,
+super::model! {
+    pub struct GlbBank: "glb_bank", clocked;
+    params(b) { WORDS: b.words(), W: 64 }
+    ports(b) {
+        en: Signal<In, Bit> = 1,
+        we: Signal<In, Bit> = 1,
+        addr: Signal<In, Bits<16>> = clog2(b.words()),
+        wdata: Signal<In, Bits<64>> = 64,
+        rdata: Signal<Out, Bits<64>> = 64,
+    }
+    state {
+        /// The template's `rdata` register (not reset).
+        q: DFF<Bits<64>>,
+        _mem: Vec<u64>,
+    }
 }
 
 impl GlbBank {
@@ -33,22 +36,10 @@ impl GlbBank {
             });
         }
         Ok(GlbBank {
-            clk: Default::default(),
-            en: Default::default(),
-            we: Default::default(),
-            addr: Default::default(),
-            wdata: Default::default(),
-            rdata: Default::default(),
-            q: Default::default(),
             _mem: vec![0; words as usize],
-            _ports: vec![
-                Port::input("en", 1),
-                Port::input("we", 1),
-                Port::input("addr", clog2(words as u64)),
-                Port::input("wdata", 64),
-                Port::output("rdata", 64),
-            ],
-        })
+            ..Default::default()
+        }
+        .with_ports())
     }
 
     fn words(&self) -> u64 {
@@ -72,44 +63,6 @@ impl Logic for GlbBank {
         };
     }
     fn connect(&mut self) {
-        self.rdata.connect();
-    }
-}
-
-impl Model for GlbBank {
-    fn block(&self) -> &'static str {
-        "glb_bank"
-    }
-    fn params(&self) -> Vec<(&'static str, u64)> {
-        vec![("WORDS", self.words()), ("W", 64)]
-    }
-    fn ports(&self) -> &[Port] {
-        &self._ports
-    }
-    fn clocked(&self) -> bool {
-        true
-    }
-    fn set(&mut self, port: usize, v: &[u64]) {
-        match port {
-            0 => self.en.next = v[0] & 1 != 0,
-            1 => self.we.next = v[0] & 1 != 0,
-            2 => self.addr.next = bv(v[0]),
-            3 => self.wdata.next = bv(v[0]),
-            _ => {}
-        }
-    }
-    fn get(&self, port: usize, v: &mut [u64]) {
-        if port == 4 {
-            v[0] = u(self.rdata.val());
-        }
-    }
-    fn eval(&mut self) -> Result<(), HwError> {
-        settle(self, "glb_bank")
-    }
-    fn tick(&mut self) -> Result<(), HwError> {
-        clock_edge(self, |b| &mut b.clk, "glb_bank")
-    }
-    fn hdl(&self) -> &dyn Block {
-        self
+        self.connect_ports();
     }
 }

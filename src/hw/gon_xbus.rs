@@ -5,37 +5,37 @@
 use rust_hdl::prelude::*;
 
 use super::rr_arb::RrArb;
-use super::{
-    HwError, Model, Port, check_param, clock_edge, get_flags, mask, set_fields, set_flags,
-    set_words, settle, to_words, u,
-};
+use super::{HwError, check_param, many};
 
-#[derive(LogicBlock)]
-pub struct GonXbus {
-    pub clk: Signal<In, Clock>,
-    pub rst: Signal<In, Bit>,
-    pub pe_valid: Vec<Signal<In, Bit>>,
-    pub pe_ready: Vec<Signal<Out, Bit>>,
-    /// `pe_data[c*W +: W]`.
-    pub pe_data: Vec<Signal<In, Bits<64>>>,
-    /// `pe_idx[c*IDX_W +: IDX_W]`.
-    pub pe_idx: Vec<Signal<In, Bits<32>>>,
-    /// `col_ids[c*COL_ID_W +: COL_ID_W]`.
-    pub col_ids: Vec<Signal<In, Bits<8>>>,
-    pub x_valid: Signal<Out, Bit>,
-    pub x_taken: Signal<In, Bit>,
-    pub x_data: Signal<Out, Bits<64>>,
-    pub x_idx: Signal<Out, Bits<32>>,
-    pub x_col: Signal<Out, Bits<8>>,
-    u_arb: RrArb<64>,
-    r_valid: DFF<Bit>,
-    r_data: DFF<Bits<64>>,
-    r_idx: DFF<Bits<32>>,
-    r_col: DFF<Bits<8>>,
-    _cols: u32,
-    _idx_w: u32,
-    _col_id_w: u32,
-    _ports: Vec<Port>,
+super::model! {
+    pub struct GonXbus: "gon_xbus", clocked;
+    params(b) { COLS: b._cols, W: 64, IDX_W: b._idx_w, COL_ID_W: b._col_id_w }
+    ports(b) {
+        rst: Signal<In, Bit> = 1,
+        pe_valid: Vec<Signal<In, Bit>> = b._cols,
+        pe_ready: Vec<Signal<Out, Bit>> = b._cols,
+        /// `pe_data[c*W +: W]`.
+        pe_data: Vec<Signal<In, Bits<64>>> = b._cols * 64,
+        /// `pe_idx[c*IDX_W +: IDX_W]`.
+        pe_idx: Vec<Signal<In, Bits<32>>> = b._cols * b._idx_w,
+        /// `col_ids[c*COL_ID_W +: COL_ID_W]`.
+        col_ids: Vec<Signal<In, Bits<8>>> = b._cols * b._col_id_w,
+        x_valid: Signal<Out, Bit> = 1,
+        x_taken: Signal<In, Bit> = 1,
+        x_data: Signal<Out, Bits<64>> = 64,
+        x_idx: Signal<Out, Bits<32>> = b._idx_w,
+        x_col: Signal<Out, Bits<8>> = b._col_id_w,
+    }
+    state {
+        u_arb: RrArb<64>,
+        r_valid: DFF<Bit>,
+        r_data: DFF<Bits<64>>,
+        r_idx: DFF<Bits<32>>,
+        r_col: DFF<Bits<8>>,
+        _cols: u32,
+        _idx_w: u32,
+        _col_id_w: u32,
+    }
 }
 
 impl GonXbus {
@@ -48,40 +48,18 @@ impl GonXbus {
         check_param(b, "COL_ID_W", col_id_w as u64, 1, 8)?;
         let n = cols as usize;
         Ok(GonXbus {
-            clk: Default::default(),
-            rst: Default::default(),
-            pe_valid: (0..n).map(|_| Default::default()).collect(),
-            pe_ready: (0..n).map(|_| Default::default()).collect(),
-            pe_data: (0..n).map(|_| Default::default()).collect(),
-            pe_idx: (0..n).map(|_| Default::default()).collect(),
-            col_ids: (0..n).map(|_| Default::default()).collect(),
-            x_valid: Default::default(),
-            x_taken: Default::default(),
-            x_data: Default::default(),
-            x_idx: Default::default(),
-            x_col: Default::default(),
+            pe_valid: many(n),
+            pe_ready: many(n),
+            pe_data: many(n),
+            pe_idx: many(n),
+            col_ids: many(n),
             u_arb: RrArb::new(cols)?,
-            r_valid: Default::default(),
-            r_data: Default::default(),
-            r_idx: Default::default(),
-            r_col: Default::default(),
             _cols: cols,
             _idx_w: idx_w,
             _col_id_w: col_id_w,
-            _ports: vec![
-                Port::input("rst", 1),
-                Port::input("pe_valid", cols).split(cols),
-                Port::output("pe_ready", cols).split(cols),
-                Port::input("pe_data", cols * 64).split(cols),
-                Port::input("pe_idx", cols * idx_w).split(cols),
-                Port::input("col_ids", cols * col_id_w).split(cols),
-                Port::output("x_valid", 1),
-                Port::input("x_taken", 1),
-                Port::output("x_data", 64),
-                Port::output("x_idx", idx_w),
-                Port::output("x_col", col_id_w),
-            ],
-        })
+            ..Default::default()
+        }
+        .with_ports())
     }
 }
 
@@ -149,72 +127,6 @@ impl Logic for GonXbus {
         }
     }
     fn connect(&mut self) {
-        for s in &mut self.pe_ready {
-            s.connect();
-        }
-        self.x_valid.connect();
-        self.x_data.connect();
-        self.x_idx.connect();
-        self.x_col.connect();
-    }
-}
-
-impl Model for GonXbus {
-    fn block(&self) -> &'static str {
-        "gon_xbus"
-    }
-    fn params(&self) -> Vec<(&'static str, u64)> {
-        vec![
-            ("COLS", self._cols as u64),
-            ("W", 64),
-            ("IDX_W", self._idx_w as u64),
-            ("COL_ID_W", self._col_id_w as u64),
-        ]
-    }
-    fn ports(&self) -> &[Port] {
-        &self._ports
-    }
-    fn clocked(&self) -> bool {
-        true
-    }
-    fn set(&mut self, port: usize, v: &[u64]) {
-        match port {
-            0 => self.rst.next = v[0] & 1 != 0,
-            1 => set_flags(&mut self.pe_valid, v),
-            3 => set_words(&mut self.pe_data, v),
-            4 => set_fields(&mut self.pe_idx, v, self._idx_w),
-            5 => set_fields(&mut self.col_ids, v, self._col_id_w),
-            7 => self.x_taken.next = v[0] & 1 != 0,
-            _ => {}
-        }
-    }
-    fn get(&self, port: usize, v: &mut [u64]) {
-        match port {
-            2 => get_flags(&self.pe_ready, v),
-            6 => v[0] = self.x_valid.val() as u64,
-            8 => to_words(self.x_data.val(), v),
-            9 => v[0] = u(self.x_idx.val()) & mask(self._idx_w),
-            10 => v[0] = u(self.x_col.val()),
-            _ => {}
-        }
-    }
-    fn eval(&mut self) -> Result<(), HwError> {
-        settle(self, "gon_xbus")
-    }
-    fn tick(&mut self) -> Result<(), HwError> {
-        clock_edge(self, |b| &mut b.clk, "gon_xbus")
-    }
-    fn hdl(&self) -> &dyn Block {
-        self
-    }
-}
-
-impl super::AtRest for GonXbus {
-    fn inputs_settled(&self) -> bool {
-        super::inputs_settled!(self, clk, rst, x_taken)
-            && super::vec_settled(&self.pe_valid)
-            && super::vec_settled(&self.pe_data)
-            && super::vec_settled(&self.pe_idx)
-            && super::vec_settled(&self.col_ids)
+        self.connect_ports();
     }
 }

@@ -4,7 +4,8 @@
 //! (the differential harness, `src/sim/diff.rs`).
 //!
 //! How the models use rust-hdl, and why:
-//! - Every block is a `#[derive(LogicBlock)]` struct: ports are `Signal<In|Out, _>`, registers are
+//! - Every block is a `#[derive(LogicBlock)]` struct declared through [`model!`](model) (its
+//!   port list stated once; `src/hw/model.rs`): ports are `Signal<In|Out, _>`, registers are
 //!   `DFF`s clocked by the block's `clk`, submodules are child blocks, and the whole tree is
 //!   evaluated by rust-hdl's own settle-until-stable loop (`simulate`). Memories (spads, FIFO
 //!   storage) are arrays held by the block and written on the clock edge, as rust-hdl's `RAM`
@@ -38,6 +39,7 @@ pub mod gon;
 pub mod gon_xbus;
 pub mod ln;
 pub mod mc;
+pub mod model;
 pub mod pe;
 pub mod rr_arb;
 pub mod stream;
@@ -45,12 +47,10 @@ pub mod top;
 
 use rust_hdl::prelude::*;
 
+pub use model::{AtRest, Dir, Model, Port};
+pub(crate) use model::{MAX_SETTLE_PASSES, model};
 pub use rust_hdl::prelude::AtomKind;
 use thiserror::Error;
-
-/// Settle passes before a model is declared to oscillate. A block settles in a handful of
-/// passes (one per level of combinational logic between registers plus one to see no change).
-const MAX_SETTLE_PASSES: usize = 200;
 
 #[derive(Debug, Error)]
 pub enum HwError {
@@ -65,79 +65,6 @@ pub enum HwError {
         value: u64,
         limit: String,
     },
-}
-
-/// Direction of a port, seen from the block.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum Dir {
-    In,
-    Out,
-}
-
-/// One port of a block as the template declares it (the clock `clk` is not listed: it is
-/// driven by [`Model::tick`] and by the harness).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Port {
-    pub name: &'static str,
-    /// Width in bits, as in the rendered Verilog.
-    pub width: u32,
-    pub dir: Dir,
-    /// 1 for a plain signal; n when the model holds the vector as n signals of `width / n` bits.
-    pub elems: u32,
-}
-
-impl Port {
-    pub fn input(name: &'static str, width: u32) -> Port {
-        Port {
-            name,
-            width,
-            dir: Dir::In,
-            elems: 1,
-        }
-    }
-    pub fn output(name: &'static str, width: u32) -> Port {
-        Port {
-            name,
-            width,
-            dir: Dir::Out,
-            elems: 1,
-        }
-    }
-    /// A vector port held as `elems` signals.
-    pub fn split(mut self, elems: u32) -> Port {
-        self.elems = elems;
-        self
-    }
-    /// 64-bit words of this port's value.
-    pub fn words(&self) -> usize {
-        self.width.div_ceil(64) as usize
-    }
-}
-
-/// A block model the differential tests can drive: ports by index in [`Model::ports`] order,
-/// values as little-endian 64-bit words ([`Port::words`] of them).
-pub trait Model {
-    /// The template's name (`pe` for `templates/pe.v.tera`).
-    fn block(&self) -> &'static str;
-    /// Verilog parameters of the template instance this model stands for.
-    fn params(&self) -> Vec<(&'static str, u64)>;
-    fn ports(&self) -> &[Port];
-    /// Whether the block has a `clk` input.
-    fn clocked(&self) -> bool;
-    fn set(&mut self, port: usize, value: &[u64]);
-    fn get(&self, port: usize, value: &mut [u64]);
-    /// Settle the combinational logic after inputs changed.
-    fn eval(&mut self) -> Result<(), HwError>;
-    /// One rising clock edge, then settle; the clock is low again before the next inputs.
-    fn tick(&mut self) -> Result<(), HwError>;
-    /// The rust-hdl block, for introspection and VCD.
-    fn hdl(&self) -> &dyn Block;
-    /// For a block with instances: its own ports (key "") and each instance's, keyed by the
-    /// Rust field name as rust-hdl reports it (`u_pe$3` for element 3), for waveforms with
-    /// the Verilog widths.
-    fn instance_ports(&self) -> std::collections::HashMap<String, Vec<Port>> {
-        std::collections::HashMap::from([(String::new(), self.ports().to_vec())])
-    }
 }
 
 /// Every atom at the top level of a rust-hdl block, as (name, kind, bits); a `Vec` element
@@ -252,15 +179,6 @@ pub(crate) fn word128(words: &[u64]) -> u128 {
     words.first().copied().unwrap_or(0) as u128 | (words.get(1).copied().unwrap_or(0) as u128) << 64
 }
 
-pub(crate) fn put128(words: &mut [u64], v: u128) {
-    if let Some(x) = words.get_mut(0) {
-        *x = v as u64;
-    }
-    if let Some(x) = words.get_mut(1) {
-        *x = (v >> 64) as u64;
-    }
-}
-
 /// A value of any width from words (bits beyond N dropped).
 pub(crate) fn from_words<const N: usize>(w: &[u64]) -> Bits<N> {
     if N <= 128 {
@@ -293,32 +211,9 @@ pub(crate) fn to_words<const N: usize>(b: Bits<N>, w: &mut [u64]) {
     }
 }
 
-/// A split-vector input port (see [`Port::split`]) into its element signals of `w` bits.
-pub(crate) fn set_fields<const N: usize>(sigs: &mut [Signal<In, Bits<N>>], v: &[u64], w: u32) {
-    for (k, s) in sigs.iter_mut().enumerate() {
-        s.next = bv(field(v, k, w));
-    }
-}
-
-/// A split-vector input port of one-bit elements.
-pub(crate) fn set_flags(sigs: &mut [Signal<In, Bit>], v: &[u64]) {
-    for (k, s) in sigs.iter_mut().enumerate() {
-        s.next = field(v, k, 1) != 0;
-    }
-}
-
-/// A split-vector input port of 64-bit elements, one word each.
-pub(crate) fn set_words<const N: usize>(sigs: &mut [Signal<In, Bits<N>>], v: &[u64]) {
-    for (s, w) in sigs.iter_mut().zip(v) {
-        s.next = from_words(std::slice::from_ref(w));
-    }
-}
-
-/// A split-vector output port of one-bit elements.
-pub(crate) fn get_flags(sigs: &[Signal<Out, Bit>], v: &mut [u64]) {
-    for (k, s) in sigs.iter().enumerate() {
-        put_field(v, k, 1, s.val() as u64);
-    }
+/// `n` default values (the signals of a split vector port, a vector of registers).
+pub(crate) fn many<T: Default>(n: usize) -> Vec<T> {
+    (0..n).map(|_| T::default()).collect()
 }
 
 /// The low `n` bits of a `Bits<N>` set.
@@ -327,27 +222,6 @@ pub(crate) fn ones<const N: usize>(n: u32) -> Bits<N> {
         .map(|i| mask(n.saturating_sub(64 * i as u32)))
         .collect();
     from_words(&words)
-}
-
-pub(crate) fn settle<B: Block>(b: &mut B, block: &'static str) -> Result<(), HwError> {
-    if simulate(b, MAX_SETTLE_PASSES) {
-        Ok(())
-    } else {
-        Err(HwError::NoSettle { block })
-    }
-}
-
-/// Rising edge on `clk`, settle, and take the clock low again (no block acts on the falling
-/// edge, so the low level is settled together with the next cycle's inputs).
-pub(crate) fn clock_edge<B: Block>(
-    b: &mut B,
-    clk: fn(&mut B) -> &mut Signal<In, Clock>,
-    block: &'static str,
-) -> Result<(), HwError> {
-    clk(b).next = Clock { clk: true };
-    settle(b, block)?;
-    clk(b).next = Clock { clk: false };
-    Ok(())
 }
 
 /// Drive every listed register's clock from `$clk`.
@@ -365,28 +239,6 @@ macro_rules! hold_regs {
     };
 }
 pub(crate) use hold_regs;
-
-/// True when none of the named input signals has a new value waiting (`next` == `val`): with a
-/// block that settled in the last pass, its `update` would then only repeat itself.
-macro_rules! inputs_settled {
-    ($s:ident, $($sig:ident),+ $(,)?) => {
-        $( $s.$sig.next == $s.$sig.val() )&&+
-    };
-}
-pub(crate) use inputs_settled;
-
-/// Every element of a split vector input settled (see [`inputs_settled`]).
-pub(crate) fn vec_settled<T: Synth>(v: &[Signal<In, T>]) -> bool {
-    v.iter().all(|s| s.next == s.val())
-}
-
-/// A block whose `update` reads only its inputs and its own state: once a pass changed
-/// nothing in it and no input has a new value waiting, evaluating it again would repeat
-/// itself, so a parent may pass over it (`top::Top` does, for speed).
-pub trait AtRest: Block {
-    /// No input has a new value waiting (`next` == `val`).
-    fn inputs_settled(&self) -> bool;
-}
 
 pub(crate) fn check_param(
     block: &'static str,

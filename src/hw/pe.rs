@@ -6,10 +6,7 @@
 use rust_hdl::prelude::*;
 
 use super::fifo::Fifo;
-use super::{
-    HwError, Model, Port, bv, bv128, check_param, clock_edge, clock_regs, clog2, from_words, mask,
-    settle, to_words, u,
-};
+use super::{HwError, bv, bv128, check_param, clock_regs, clog2, mask, u};
 use crate::config::ArchConfig;
 
 const ST_WAIT: u64 = 0;
@@ -19,7 +16,7 @@ const ST_OUT: u64 = 3;
 const ST_SLIDE: u64 = 4;
 
 /// The template's parameters.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PeParams {
     pub data_w: u32,
     pub psum_w: u32,
@@ -60,7 +57,7 @@ impl PeParams {
 }
 
 /// Widths the template derives from its parameters (its localparams).
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 struct Derived {
     fa_w: u32,
     ia_w: u32,
@@ -94,97 +91,110 @@ impl Derived {
     }
 }
 
-#[derive(LogicBlock)]
-pub struct Pe {
-    pub clk: Signal<In, Clock>,
-    pub rst: Signal<In, Bit>,
-    pub start: Signal<In, Bit>,
-    pub cfg_p: Signal<In, Bits<8>>,
-    pub cfg_q: Signal<In, Bits<8>>,
-    pub cfg_s: Signal<In, Bits<8>>,
-    pub cfg_f: Signal<In, Bits<12>>,
-    pub cfg_u: Signal<In, Bits<4>>,
-    pub cfg_shift: Signal<In, Bits<6>>,
-    pub cfg_en: Signal<In, Bit>,
-    pub pin_used: Signal<In, Bit>,
-    pub filt_valid: Signal<In, Bit>,
-    pub filt_ready: Signal<Out, Bit>,
-    pub filt_data: Signal<In, Bits<64>>,
-    pub filt_count: Signal<In, Bits<8>>,
-    pub ifm_valid: Signal<In, Bit>,
-    pub ifm_ready: Signal<Out, Bit>,
-    pub ifm_data: Signal<In, Bits<64>>,
-    pub ifm_count: Signal<In, Bits<8>>,
-    pub pin_valid: Signal<In, Bit>,
-    pub pin_ready: Signal<Out, Bit>,
-    pub pin_data: Signal<In, Bits<64>>,
-    pub pout_valid: Signal<Out, Bit>,
-    pub pout_ready: Signal<In, Bit>,
-    pub pout_data: Signal<Out, Bits<64>>,
-    pub pout_idx: Signal<Out, Bits<32>>,
-    pub ev_busy: Signal<Out, Bit>,
-    pub ev_mac: Signal<Out, Bit>,
-    pub ev_fwrite: Signal<Out, Bit>,
-    pub ev_iread: Signal<Out, Bit>,
-    pub ev_iwrite: Signal<Out, Bit>,
-    pub ev_pacc: Signal<Out, Bit>,
-    pub ev_pcol: Signal<Out, Bit>,
-    pub ev_pwrite: Signal<Out, Bit>,
-
-    u_filt_fifo: Fifo<128>,
-    u_ifmap_fifo: Fifo<128>,
-    u_psum_in_fifo: Fifo<64>,
-
-    // pass parameters, derived once
-    f_total: DFF<Bits<16>>,
-    sq: DFF<Bits<8>>,
-    uq: DFF<Bits<8>>,
-    wpc: DFF<Bits<8>>,
-    // filter spad
-    fspad_q: DFF<Bits<16>>,
-    f_fill: DFF<Bits<16>>,
-    f_lane: DFF<Bits<8>>,
-    // ifmap spad
-    i_head: DFF<Bits<8>>,
-    i_wptr: DFF<Bits<8>>,
-    i_count: DFF<Bits<8>>,
-    i_drop: DFF<Bits<8>>,
-    i_lane: DFF<Bits<8>>,
-    state: DFF<Bits<3>>,
-    // compute
-    mi: DFF<Bits<8>>,
-    xo: DFF<Bits<8>>,
-    faddr: DFF<Bits<16>>,
-    col: DFF<Bits<12>>,
-    ok: DFF<Bits<8>>,
-    out_idx: DFF<Bits<32>>,
-    s1_valid: DFF<Bit>,
-    s1_zero: DFF<Bit>,
-    s1_first: DFF<Bit>,
-    s1_x: DFF<Bits<16>>,
-    s1_i: DFF<Bits<8>>,
-    s2_valid: DFF<Bit>,
-    s2_zero: DFF<Bit>,
-    s2_first: DFF<Bit>,
-    s2_add: DFF<Bits<32>>,
-    s2_i: DFF<Bits<8>>,
-    // output queue
-    oq_rd: DFF<Bits<8>>,
-    oq_wr: DFF<Bits<8>>,
-    oq_count: DFF<Bits<8>>,
-
-    // memories: fspad, ibuf, psum, oq_data, oq_idx
-    _fspad: Vec<u64>,
-    _ibuf: Vec<u64>,
-    _psum: Vec<u64>,
-    _oq_data: Vec<Bits<64>>,
-    _oq_idx: Vec<u64>,
-    /// The filter and ifmap FIFO heads as integers, refreshed when they change.
-    _ff_word: u128,
-    _if_word: u128,
-    _p: PeParams,
-    _k: Derived,
-    _ports: Vec<Port>,
+super::model! {
+    pub struct Pe: "pe", clocked;
+    params(b) {
+        DATA_W: b._p.data_w,
+        PSUM_W: b._p.psum_w,
+        FILT_DEPTH: b._p.filt_depth,
+        IFMAP_DEPTH: b._p.ifmap_depth,
+        PSUM_DEPTH: b._p.psum_depth,
+        FIFO_DEPTH: b._p.fifo_depth,
+        FILT_LANES: b._p.filt_lanes,
+        IFMAP_LANES: b._p.ifmap_lanes,
+        PSUM_LANES: b._p.psum_lanes,
+        IDX_W: b._p.idx_w,
+        FILT_CNT_W: b._p.filt_cnt_w,
+        IFMAP_CNT_W: b._p.ifmap_cnt_w,
+    }
+    ports(b) {
+        rst: Signal<In, Bit> = 1,
+        start: Signal<In, Bit> = 1,
+        cfg_p: Signal<In, Bits<8>> = 8,
+        cfg_q: Signal<In, Bits<8>> = 8,
+        cfg_s: Signal<In, Bits<8>> = 8,
+        cfg_f: Signal<In, Bits<12>> = 12,
+        cfg_u: Signal<In, Bits<4>> = 4,
+        cfg_shift: Signal<In, Bits<6>> = 6,
+        cfg_en: Signal<In, Bit> = 1,
+        pin_used: Signal<In, Bit> = 1,
+        filt_valid: Signal<In, Bit> = 1,
+        filt_ready: Signal<Out, Bit> = 1,
+        filt_data: Signal<In, Bits<64>> = b._k.fdw,
+        filt_count: Signal<In, Bits<8>> = b._p.filt_cnt_w,
+        ifm_valid: Signal<In, Bit> = 1,
+        ifm_ready: Signal<Out, Bit> = 1,
+        ifm_data: Signal<In, Bits<64>> = b._k.idw,
+        ifm_count: Signal<In, Bits<8>> = b._p.ifmap_cnt_w,
+        pin_valid: Signal<In, Bit> = 1,
+        pin_ready: Signal<Out, Bit> = 1,
+        pin_data: Signal<In, Bits<64>> = 64,
+        pout_valid: Signal<Out, Bit> = 1,
+        pout_ready: Signal<In, Bit> = 1,
+        pout_data: Signal<Out, Bits<64>> = 64,
+        pout_idx: Signal<Out, Bits<32>> = b._p.idx_w,
+        ev_busy: Signal<Out, Bit> = 1,
+        ev_mac: Signal<Out, Bit> = 1,
+        ev_fwrite: Signal<Out, Bit> = 1,
+        ev_iread: Signal<Out, Bit> = 1,
+        ev_iwrite: Signal<Out, Bit> = 1,
+        ev_pacc: Signal<Out, Bit> = 1,
+        ev_pcol: Signal<Out, Bit> = 1,
+        ev_pwrite: Signal<Out, Bit> = 1,
+    }
+    state {
+        u_filt_fifo: Fifo<128>,
+        u_ifmap_fifo: Fifo<128>,
+        u_psum_in_fifo: Fifo<64>,
+        // pass parameters, derived once
+        f_total: DFF<Bits<16>>,
+        sq: DFF<Bits<8>>,
+        uq: DFF<Bits<8>>,
+        wpc: DFF<Bits<8>>,
+        // filter spad
+        fspad_q: DFF<Bits<16>>,
+        f_fill: DFF<Bits<16>>,
+        f_lane: DFF<Bits<8>>,
+        // ifmap spad
+        i_head: DFF<Bits<8>>,
+        i_wptr: DFF<Bits<8>>,
+        i_count: DFF<Bits<8>>,
+        i_drop: DFF<Bits<8>>,
+        i_lane: DFF<Bits<8>>,
+        state: DFF<Bits<3>>,
+        // compute
+        mi: DFF<Bits<8>>,
+        xo: DFF<Bits<8>>,
+        faddr: DFF<Bits<16>>,
+        col: DFF<Bits<12>>,
+        ok: DFF<Bits<8>>,
+        out_idx: DFF<Bits<32>>,
+        s1_valid: DFF<Bit>,
+        s1_zero: DFF<Bit>,
+        s1_first: DFF<Bit>,
+        s1_x: DFF<Bits<16>>,
+        s1_i: DFF<Bits<8>>,
+        s2_valid: DFF<Bit>,
+        s2_zero: DFF<Bit>,
+        s2_first: DFF<Bit>,
+        s2_add: DFF<Bits<32>>,
+        s2_i: DFF<Bits<8>>,
+        // output queue
+        oq_rd: DFF<Bits<8>>,
+        oq_wr: DFF<Bits<8>>,
+        oq_count: DFF<Bits<8>>,
+        // memories: fspad, ibuf, psum, oq_data, oq_idx
+        _fspad: Vec<u64>,
+        _ibuf: Vec<u64>,
+        _psum: Vec<u64>,
+        _oq_data: Vec<Bits<64>>,
+        _oq_idx: Vec<u64>,
+        /// The filter and ifmap FIFO heads as integers, refreshed when they change.
+        _ff_word: u128,
+        _if_word: u128,
+        _p: PeParams,
+        _k: Derived,
+    }
 }
 
 /// Sign-extend the low `w` bits of `v`.
@@ -208,113 +218,10 @@ impl Pe {
         check_param(b, "FILT_CNT_W", p.filt_cnt_w as u64, 1, 8)?;
         check_param(b, "IFMAP_CNT_W", p.ifmap_cnt_w as u64, 1, 8)?;
         let k = Derived::new(p);
-        let i = Port::input;
-        let o = Port::output;
-        let ports = vec![
-            i("rst", 1),
-            i("start", 1),
-            i("cfg_p", 8),
-            i("cfg_q", 8),
-            i("cfg_s", 8),
-            i("cfg_f", 12),
-            i("cfg_u", 4),
-            i("cfg_shift", 6),
-            i("cfg_en", 1),
-            i("pin_used", 1),
-            i("filt_valid", 1),
-            o("filt_ready", 1),
-            i("filt_data", k.fdw),
-            i("filt_count", p.filt_cnt_w),
-            i("ifm_valid", 1),
-            o("ifm_ready", 1),
-            i("ifm_data", k.idw),
-            i("ifm_count", p.ifmap_cnt_w),
-            i("pin_valid", 1),
-            o("pin_ready", 1),
-            i("pin_data", 64),
-            o("pout_valid", 1),
-            i("pout_ready", 1),
-            o("pout_data", 64),
-            o("pout_idx", p.idx_w),
-            o("ev_busy", 1),
-            o("ev_mac", 1),
-            o("ev_fwrite", 1),
-            o("ev_iread", 1),
-            o("ev_iwrite", 1),
-            o("ev_pacc", 1),
-            o("ev_pcol", 1),
-            o("ev_pwrite", 1),
-        ];
         Ok(Pe {
-            clk: Default::default(),
-            rst: Default::default(),
-            start: Default::default(),
-            cfg_p: Default::default(),
-            cfg_q: Default::default(),
-            cfg_s: Default::default(),
-            cfg_f: Default::default(),
-            cfg_u: Default::default(),
-            cfg_shift: Default::default(),
-            cfg_en: Default::default(),
-            pin_used: Default::default(),
-            filt_valid: Default::default(),
-            filt_ready: Default::default(),
-            filt_data: Default::default(),
-            filt_count: Default::default(),
-            ifm_valid: Default::default(),
-            ifm_ready: Default::default(),
-            ifm_data: Default::default(),
-            ifm_count: Default::default(),
-            pin_valid: Default::default(),
-            pin_ready: Default::default(),
-            pin_data: Default::default(),
-            pout_valid: Default::default(),
-            pout_ready: Default::default(),
-            pout_data: Default::default(),
-            pout_idx: Default::default(),
-            ev_busy: Default::default(),
-            ev_mac: Default::default(),
-            ev_fwrite: Default::default(),
-            ev_iread: Default::default(),
-            ev_iwrite: Default::default(),
-            ev_pacc: Default::default(),
-            ev_pcol: Default::default(),
-            ev_pwrite: Default::default(),
             u_filt_fifo: Fifo::new(k.fdw + p.filt_cnt_w, p.fifo_depth)?,
             u_ifmap_fifo: Fifo::new(k.idw + p.ifmap_cnt_w, p.fifo_depth)?,
             u_psum_in_fifo: Fifo::new(64, p.fifo_depth)?,
-            f_total: Default::default(),
-            sq: Default::default(),
-            uq: Default::default(),
-            wpc: Default::default(),
-            fspad_q: Default::default(),
-            f_fill: Default::default(),
-            f_lane: Default::default(),
-            i_head: Default::default(),
-            i_wptr: Default::default(),
-            i_count: Default::default(),
-            i_drop: Default::default(),
-            i_lane: Default::default(),
-            state: Default::default(),
-            mi: Default::default(),
-            xo: Default::default(),
-            faddr: Default::default(),
-            col: Default::default(),
-            ok: Default::default(),
-            out_idx: Default::default(),
-            s1_valid: Default::default(),
-            s1_zero: Default::default(),
-            s1_first: Default::default(),
-            s1_x: Default::default(),
-            s1_i: Default::default(),
-            s2_valid: Default::default(),
-            s2_zero: Default::default(),
-            s2_first: Default::default(),
-            s2_add: Default::default(),
-            s2_i: Default::default(),
-            oq_rd: Default::default(),
-            oq_wr: Default::default(),
-            oq_count: Default::default(),
             _fspad: vec![0; p.filt_depth as usize],
             _ibuf: vec![0; p.ifmap_depth as usize],
             _psum: vec![0; p.psum_depth as usize],
@@ -324,22 +231,13 @@ impl Pe {
             _if_word: 0,
             _p: p.clone(),
             _k: k,
-            _ports: ports,
-        })
+            ..Default::default()
+        }
+        .with_ports())
     }
 
     pub fn params_of(&self) -> &PeParams {
         &self._p
-    }
-}
-
-impl super::AtRest for Pe {
-    fn inputs_settled(&self) -> bool {
-        super::inputs_settled!(
-            self, clk, rst, start, cfg_p, cfg_q, cfg_s, cfg_f, cfg_u, cfg_shift, cfg_en, pin_used,
-            filt_valid, filt_count, ifm_valid, ifm_count, pin_valid, pout_ready, filt_data,
-            ifm_data, pin_data
-        )
     }
 }
 
@@ -746,114 +644,6 @@ impl Logic for Pe {
     }
 
     fn connect(&mut self) {
-        for s in [
-            &mut self.filt_ready,
-            &mut self.ifm_ready,
-            &mut self.pin_ready,
-            &mut self.pout_valid,
-            &mut self.ev_busy,
-            &mut self.ev_mac,
-            &mut self.ev_fwrite,
-            &mut self.ev_iread,
-            &mut self.ev_iwrite,
-            &mut self.ev_pacc,
-            &mut self.ev_pcol,
-            &mut self.ev_pwrite,
-        ] {
-            s.connect();
-        }
-        self.pout_data.connect();
-        self.pout_idx.connect();
-    }
-}
-
-impl Model for Pe {
-    fn block(&self) -> &'static str {
-        "pe"
-    }
-    fn params(&self) -> Vec<(&'static str, u64)> {
-        let p = &self._p;
-        vec![
-            ("DATA_W", p.data_w as u64),
-            ("PSUM_W", p.psum_w as u64),
-            ("FILT_DEPTH", p.filt_depth as u64),
-            ("IFMAP_DEPTH", p.ifmap_depth as u64),
-            ("PSUM_DEPTH", p.psum_depth as u64),
-            ("FIFO_DEPTH", p.fifo_depth as u64),
-            ("FILT_LANES", p.filt_lanes as u64),
-            ("IFMAP_LANES", p.ifmap_lanes as u64),
-            ("PSUM_LANES", p.psum_lanes as u64),
-            ("IDX_W", p.idx_w as u64),
-            ("FILT_CNT_W", p.filt_cnt_w as u64),
-            ("IFMAP_CNT_W", p.ifmap_cnt_w as u64),
-        ]
-    }
-    fn ports(&self) -> &[Port] {
-        &self._ports
-    }
-    fn clocked(&self) -> bool {
-        true
-    }
-    fn set(&mut self, port: usize, v: &[u64]) {
-        let w = self._ports[port].width;
-        let x = v[0] & mask(w);
-        let bit = x != 0;
-        match port {
-            0 => self.rst.next = bit,
-            1 => self.start.next = bit,
-            2 => self.cfg_p.next = bv(x),
-            3 => self.cfg_q.next = bv(x),
-            4 => self.cfg_s.next = bv(x),
-            5 => self.cfg_f.next = bv(x),
-            6 => self.cfg_u.next = bv(x),
-            7 => self.cfg_shift.next = bv(x),
-            8 => self.cfg_en.next = bit,
-            9 => self.pin_used.next = bit,
-            10 => self.filt_valid.next = bit,
-            12 => self.filt_data.next = bv(x),
-            13 => self.filt_count.next = bv(x),
-            14 => self.ifm_valid.next = bit,
-            16 => self.ifm_data.next = bv(x),
-            17 => self.ifm_count.next = bv(x),
-            18 => self.pin_valid.next = bit,
-            20 => self.pin_data.next = from_words(v),
-            22 => self.pout_ready.next = bit,
-            _ => {}
-        }
-    }
-    fn get(&self, port: usize, v: &mut [u64]) {
-        let bit = match port {
-            11 => self.filt_ready.val(),
-            15 => self.ifm_ready.val(),
-            19 => self.pin_ready.val(),
-            21 => self.pout_valid.val(),
-            23 => {
-                to_words(self.pout_data.val(), v);
-                return;
-            }
-            24 => {
-                v[0] = u(self.pout_idx.val());
-                return;
-            }
-            25 => self.ev_busy.val(),
-            26 => self.ev_mac.val(),
-            27 => self.ev_fwrite.val(),
-            28 => self.ev_iread.val(),
-            29 => self.ev_iwrite.val(),
-            30 => self.ev_pacc.val(),
-            31 => self.ev_pcol.val(),
-            32 => self.ev_pwrite.val(),
-            _ => return,
-        };
-        v[0] = bit as u64;
-    }
-    fn eval(&mut self) -> Result<(), HwError> {
-        settle(self, "pe")
-    }
-    fn tick(&mut self) -> Result<(), HwError> {
-        clock_edge(self, |b| &mut b.clk, "pe")
-    }
-    fn hdl(&self) -> &dyn Block {
-        self
+        self.connect_ports();
     }
 }

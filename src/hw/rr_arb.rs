@@ -3,20 +3,23 @@
 
 use rust_hdl::prelude::*;
 
-use super::{HwError, Model, Port, check_param, clock_edge, from_words, ones, settle, to_words};
+use super::{HwError, check_param, ones};
 
-#[derive(LogicBlock)]
-pub struct RrArb<const N: usize> {
-    pub clk: Signal<In, Clock>,
-    pub rst: Signal<In, Bit>,
-    pub req: Signal<In, Bits<N>>,
-    pub advance: Signal<In, Bit>,
-    pub gnt: Signal<Out, Bits<N>>,
-    /// The requesters after the last grant.
-    mask: DFF<Bits<N>>,
-    _n: u32,
-    _all: Bits<N>,
-    _ports: Vec<Port>,
+super::model! {
+    pub struct RrArb<N>: "rr_arb", clocked;
+    params(b) { N: b._n }
+    ports(b) {
+        rst: Signal<In, Bit> = 1,
+        req: Signal<In, Bits<N>> = b._n,
+        advance: Signal<In, Bit> = 1,
+        gnt: Signal<Out, Bits<N>> = b._n,
+    }
+    state {
+        /// The requesters after the last grant.
+        mask: DFF<Bits<N>>,
+        _n: u32,
+        _all: Bits<N>,
+    }
 }
 
 impl<const N: usize> RrArb<N> {
@@ -24,21 +27,11 @@ impl<const N: usize> RrArb<N> {
     pub fn new(n: u32) -> Result<Self, HwError> {
         check_param("rr_arb", "N", n as u64, 1, N as u64)?;
         Ok(RrArb {
-            clk: Default::default(),
-            rst: Default::default(),
-            req: Default::default(),
-            advance: Default::default(),
-            gnt: Default::default(),
-            mask: Default::default(),
             _n: n,
             _all: ones(n),
-            _ports: vec![
-                Port::input("rst", 1),
-                Port::input("req", n),
-                Port::input("advance", 1),
-                Port::output("gnt", n),
-            ],
-        })
+            ..Default::default()
+        }
+        .with_ports())
     }
 }
 
@@ -63,43 +56,6 @@ impl<const N: usize> Logic for RrArb<N> {
         };
     }
     fn connect(&mut self) {
-        self.gnt.connect();
-    }
-}
-
-impl<const N: usize> Model for RrArb<N> {
-    fn block(&self) -> &'static str {
-        "rr_arb"
-    }
-    fn params(&self) -> Vec<(&'static str, u64)> {
-        vec![("N", self._n as u64)]
-    }
-    fn ports(&self) -> &[Port] {
-        &self._ports
-    }
-    fn clocked(&self) -> bool {
-        true
-    }
-    fn set(&mut self, port: usize, v: &[u64]) {
-        match port {
-            0 => self.rst.next = v[0] & 1 != 0,
-            1 => self.req.next = from_words::<N>(v) & self._all,
-            2 => self.advance.next = v[0] & 1 != 0,
-            _ => {}
-        }
-    }
-    fn get(&self, port: usize, v: &mut [u64]) {
-        if port == 3 {
-            to_words(self.gnt.val(), v);
-        }
-    }
-    fn eval(&mut self) -> Result<(), HwError> {
-        settle(self, "rr_arb")
-    }
-    fn tick(&mut self) -> Result<(), HwError> {
-        clock_edge(self, |b| &mut b.clk, "rr_arb")
-    }
-    fn hdl(&self) -> &dyn Block {
-        self
+        self.connect_ports();
     }
 }

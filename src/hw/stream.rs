@@ -7,10 +7,7 @@
 use rust_hdl::prelude::*;
 
 use super::rr_arb::RrArb;
-use super::{
-    HwError, Model, Port, bv, check_param, clock_edge, clog2, from_words, glb_addr_w, mask, settle,
-    to_words, u,
-};
+use super::{HwError, bv, check_param, clog2, from_words, glb_addr_w, mask, to_words, u};
 use crate::config::ArchConfig;
 
 /// Which of `eyeriss_top`'s three stream engines.
@@ -22,7 +19,7 @@ pub enum Engine {
 }
 
 /// The template's parameters.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct StreamParams {
     pub elem_w: u32,
     pub lanes: u32,
@@ -71,7 +68,7 @@ impl StreamParams {
 }
 
 /// The template's localparams.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 struct Derived {
     wl: u64,
     wl_log2: u32,
@@ -79,51 +76,63 @@ struct Derived {
     rx_w: u32,
 }
 
-#[derive(LogicBlock)]
-pub struct Stream<const R: usize> {
-    pub clk: Signal<In, Clock>,
-    pub rst: Signal<In, Bit>,
-    pub tag_we: Signal<In, Bit>,
-    pub tag_idx: Signal<In, Bits<8>>,
-    pub tag_data: Signal<In, Bits<16>>,
-    pub cmd_valid: Signal<In, Bit>,
-    pub cmd_len: Signal<In, Bits<32>>,
-    pub cmd_nrows: Signal<In, Bits<8>>,
-    pub cmd_base: Signal<In, Bits<32>>,
-    pub cmd_stride: Signal<In, Bits<32>>,
-    pub idle: Signal<Out, Bit>,
-    pub rd_req: Signal<Out, Bit>,
-    pub rd_addr: Signal<Out, Bits<32>>,
-    pub rd_gnt: Signal<In, Bit>,
-    pub rd_valid: Signal<In, Bit>,
-    pub rd_data: Signal<In, Bits<64>>,
-    pub out_valid: Signal<Out, Bit>,
-    pub out_ready: Signal<In, Bit>,
-    pub out_data: Signal<Out, Bits<64>>,
-    pub out_count: Signal<Out, Bits<8>>,
-    pub out_row_tag: Signal<Out, Bits<8>>,
-    pub out_col_tag: Signal<Out, Bits<8>>,
-    u_fetch_arb: RrArb<R>,
-    u_send_arb: RrArb<R>,
-    live: DFF<Bits<R>>,
-    hv: DFF<Bits<R>>,
-    hp: DFF<Bits<R>>,
-    initing: DFF<Bit>,
-    // not reset, as in the template:
-    init_i: DFF<Bits<8>>,
-    nrows: DFF<Bits<8>>,
-    init_ea: DFF<Bits<32>>,
-    len: DFF<Bits<32>>,
-    stride: DFF<Bits<32>>,
-    fetch_row: DFF<Bits<8>>,
-    /// The per-row memories (one write port each, read asynchronously).
-    _ea: Vec<u64>,
-    _rem: Vec<u64>,
-    _head: Vec<u64>,
-    _tags: Vec<u64>,
-    _p: StreamParams,
-    _d: Derived,
-    _ports: Vec<Port>,
+super::model! {
+    pub struct Stream<R>: "stream", clocked;
+    params(b) {
+        ELEM_W: b._p.elem_w,
+        LANES: b._p.lanes,
+        CNT_W: b._p.cnt_w,
+        WORD_W: b._p.word_w,
+        ADDR_W: b._p.addr_w,
+        MAX_ROWS: b._p.max_rows,
+        ROW_ID_W: b._p.row_id_w,
+        COL_ID_W: b._p.col_id_w,
+    }
+    ports(b) {
+        rst: Signal<In, Bit> = 1,
+        tag_we: Signal<In, Bit> = 1,
+        tag_idx: Signal<In, Bits<8>> = 8,
+        tag_data: Signal<In, Bits<16>> = 16,
+        cmd_valid: Signal<In, Bit> = 1,
+        cmd_len: Signal<In, Bits<32>> = 32,
+        cmd_nrows: Signal<In, Bits<8>> = 8,
+        cmd_base: Signal<In, Bits<32>> = 32,
+        cmd_stride: Signal<In, Bits<32>> = 32,
+        idle: Signal<Out, Bit> = 1,
+        rd_req: Signal<Out, Bit> = 1,
+        rd_addr: Signal<Out, Bits<32>> = b._p.addr_w,
+        rd_gnt: Signal<In, Bit> = 1,
+        rd_valid: Signal<In, Bit> = 1,
+        rd_data: Signal<In, Bits<64>> = 64,
+        out_valid: Signal<Out, Bit> = 1,
+        out_ready: Signal<In, Bit> = 1,
+        out_data: Signal<Out, Bits<64>> = b._p.lanes * b._p.elem_w,
+        out_count: Signal<Out, Bits<8>> = b._p.cnt_w,
+        out_row_tag: Signal<Out, Bits<8>> = b._p.row_id_w,
+        out_col_tag: Signal<Out, Bits<8>> = b._p.col_id_w,
+    }
+    state {
+        u_fetch_arb: RrArb<R>,
+        u_send_arb: RrArb<R>,
+        live: DFF<Bits<R>>,
+        hv: DFF<Bits<R>>,
+        hp: DFF<Bits<R>>,
+        initing: DFF<Bit>,
+        // not reset, as in the template:
+        init_i: DFF<Bits<8>>,
+        nrows: DFF<Bits<8>>,
+        init_ea: DFF<Bits<32>>,
+        len: DFF<Bits<32>>,
+        stride: DFF<Bits<32>>,
+        fetch_row: DFF<Bits<8>>,
+        /// The per-row memories (one write port each, read asynchronously).
+        _ea: Vec<u64>,
+        _rem: Vec<u64>,
+        _head: Vec<u64>,
+        _tags: Vec<u64>,
+        _p: StreamParams,
+        _d: Derived,
+    }
 }
 
 /// Bit sets of up to 256 rows.
@@ -174,70 +183,17 @@ impl<const R: usize> Stream<R> {
         };
         let n = p.max_rows as usize;
         Ok(Stream {
-            clk: Default::default(),
-            rst: Default::default(),
-            tag_we: Default::default(),
-            tag_idx: Default::default(),
-            tag_data: Default::default(),
-            cmd_valid: Default::default(),
-            cmd_len: Default::default(),
-            cmd_nrows: Default::default(),
-            cmd_base: Default::default(),
-            cmd_stride: Default::default(),
-            idle: Default::default(),
-            rd_req: Default::default(),
-            rd_addr: Default::default(),
-            rd_gnt: Default::default(),
-            rd_valid: Default::default(),
-            rd_data: Default::default(),
-            out_valid: Default::default(),
-            out_ready: Default::default(),
-            out_data: Default::default(),
-            out_count: Default::default(),
-            out_row_tag: Default::default(),
-            out_col_tag: Default::default(),
             u_fetch_arb: RrArb::new(p.max_rows)?,
             u_send_arb: RrArb::new(p.max_rows)?,
-            live: Default::default(),
-            hv: Default::default(),
-            hp: Default::default(),
-            initing: Default::default(),
-            init_i: Default::default(),
-            nrows: Default::default(),
-            init_ea: Default::default(),
-            len: Default::default(),
-            stride: Default::default(),
-            fetch_row: Default::default(),
             _ea: vec![0; n],
             _rem: vec![0; n],
             _head: vec![0; n],
             _tags: vec![0; n],
             _d: d,
             _p: p.clone(),
-            _ports: vec![
-                Port::input("rst", 1),
-                Port::input("tag_we", 1),
-                Port::input("tag_idx", 8),
-                Port::input("tag_data", 16),
-                Port::input("cmd_valid", 1),
-                Port::input("cmd_len", 32),
-                Port::input("cmd_nrows", 8),
-                Port::input("cmd_base", 32),
-                Port::input("cmd_stride", 32),
-                Port::output("idle", 1),
-                Port::output("rd_req", 1),
-                Port::output("rd_addr", p.addr_w),
-                Port::input("rd_gnt", 1),
-                Port::input("rd_valid", 1),
-                Port::input("rd_data", 64),
-                Port::output("out_valid", 1),
-                Port::input("out_ready", 1),
-                Port::output("out_data", p.lanes * p.elem_w),
-                Port::output("out_count", p.cnt_w),
-                Port::output("out_row_tag", p.row_id_w),
-                Port::output("out_col_tag", p.col_id_w),
-            ],
-        })
+            ..Default::default()
+        }
+        .with_ports())
     }
 
     pub fn params_of(&self) -> &StreamParams {
@@ -404,88 +360,6 @@ impl<const R: usize> Logic for Stream<R> {
         self.initing.d.next = initing_n;
     }
     fn connect(&mut self) {
-        self.idle.connect();
-        self.rd_req.connect();
-        self.rd_addr.connect();
-        self.out_valid.connect();
-        self.out_data.connect();
-        self.out_count.connect();
-        self.out_row_tag.connect();
-        self.out_col_tag.connect();
-    }
-}
-
-impl<const R: usize> Model for Stream<R> {
-    fn block(&self) -> &'static str {
-        "stream"
-    }
-    fn params(&self) -> Vec<(&'static str, u64)> {
-        let p = &self._p;
-        vec![
-            ("ELEM_W", p.elem_w as u64),
-            ("LANES", p.lanes as u64),
-            ("CNT_W", p.cnt_w as u64),
-            ("WORD_W", p.word_w as u64),
-            ("ADDR_W", p.addr_w as u64),
-            ("MAX_ROWS", p.max_rows as u64),
-            ("ROW_ID_W", p.row_id_w as u64),
-            ("COL_ID_W", p.col_id_w as u64),
-        ]
-    }
-    fn ports(&self) -> &[Port] {
-        &self._ports
-    }
-    fn clocked(&self) -> bool {
-        true
-    }
-    fn set(&mut self, port: usize, v: &[u64]) {
-        let bit = v[0] & 1 != 0;
-        match port {
-            0 => self.rst.next = bit,
-            1 => self.tag_we.next = bit,
-            2 => self.tag_idx.next = bv(v[0]),
-            3 => self.tag_data.next = bv(v[0]),
-            4 => self.cmd_valid.next = bit,
-            5 => self.cmd_len.next = bv(v[0]),
-            6 => self.cmd_nrows.next = bv(v[0]),
-            7 => self.cmd_base.next = bv(v[0]),
-            8 => self.cmd_stride.next = bv(v[0]),
-            12 => self.rd_gnt.next = bit,
-            13 => self.rd_valid.next = bit,
-            14 => self.rd_data.next = bv(v[0]),
-            16 => self.out_ready.next = bit,
-            _ => {}
-        }
-    }
-    fn get(&self, port: usize, v: &mut [u64]) {
-        v[0] = match port {
-            9 => self.idle.val() as u64,
-            10 => self.rd_req.val() as u64,
-            11 => u(self.rd_addr.val()),
-            15 => self.out_valid.val() as u64,
-            17 => u(self.out_data.val()),
-            18 => u(self.out_count.val()),
-            19 => u(self.out_row_tag.val()),
-            20 => u(self.out_col_tag.val()),
-            _ => return,
-        };
-    }
-    fn eval(&mut self) -> Result<(), HwError> {
-        settle(self, "stream")
-    }
-    fn tick(&mut self) -> Result<(), HwError> {
-        clock_edge(self, |b| &mut b.clk, "stream")
-    }
-    fn hdl(&self) -> &dyn Block {
-        self
-    }
-}
-
-impl<const R: usize> super::AtRest for Stream<R> {
-    fn inputs_settled(&self) -> bool {
-        super::inputs_settled!(
-            self, clk, rst, tag_we, tag_idx, tag_data, cmd_valid, cmd_len, cmd_nrows, cmd_base,
-            cmd_stride, rd_gnt, rd_valid, rd_data, out_ready
-        )
+        self.connect_ports();
     }
 }

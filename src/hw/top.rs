@@ -15,6 +15,8 @@
 //! The stream engines' row state is sized by the const parameter `R` (at least the config's
 //! stream rows; [`TopSim`] picks it).
 
+use std::collections::HashMap;
+
 use rust_hdl::prelude::*;
 
 use super::controller::{Controller, ControllerParams};
@@ -28,7 +30,7 @@ use super::gon_xbus::GonXbus;
 use super::ln::Ln;
 use super::pe::{Pe, PeParams};
 use super::stream::{Engine, Stream, StreamParams};
-use super::{AtRest, HwError, Model, Port, bv, clock_edge, glb_addr_w, mask, settle, u};
+use super::{AtRest, HwError, Model, Port, bv, glb_addr_w, many, mask, u};
 use crate::config::ArchConfig;
 
 /// GLB ports, highest priority first (the template's P_* localparams).
@@ -80,6 +82,7 @@ macro_rules! top_parts {
 
 /// `Block` is written out (not derived) so a settle pass can pass over PEs and LNs that are at
 /// rest; see [`Top::update_all`](Block::update_all).
+#[derive(Default)]
 pub struct Top<const R: usize> {
     pub clk: Signal<In, Clock>,
     pub rst: Signal<In, Bit>,
@@ -144,18 +147,7 @@ impl<const R: usize> Top<R> {
             noc.psum_col_id_bits,
             noc.gon_col_id_bits,
         ];
-        fn many<T: Default>(n: usize) -> Vec<T> {
-            (0..n).map(|_| T::default()).collect()
-        }
         let mut top = Top {
-            clk: Default::default(),
-            rst: Default::default(),
-            in_valid: Default::default(),
-            in_ready: Default::default(),
-            in_data: Default::default(),
-            out_valid: Default::default(),
-            out_ready: Default::default(),
-            out_data: Default::default(),
             u_ctrl: Controller::new(&ControllerParams::from_config(cfg))?,
             u_glb: Glb::new(cfg.glb.banks, cfg.glb.bank_words, WORD_W, NPORTS, aw)?,
             u_filt_stream: Stream::new(&StreamParams::from_config(cfg, Engine::Filter))?,
@@ -180,21 +172,13 @@ impl<const R: usize> Top<R> {
             rid: many(rows as usize),
             cid: many(npe),
             pec: many(npe),
-            _busy: Vec::new(),
             _rows: rows as usize,
             _cols: cols as usize,
             _row_id_w: row_id_w,
             _col_id_w: col_id_w,
-            _ports: vec![
-                Port::input("rst", 1),
-                Port::input("in_valid", 1),
-                Port::output("in_ready", 1),
-                Port::input("in_data", 64),
-                Port::output("out_valid", 1),
-                Port::input("out_ready", 1),
-                Port::output("out_data", 64),
-            ],
-        };
+            ..Default::default()
+        }
+        .with_ports();
         let mut parts = 0;
         macro_rules! count { ($s:ident; $($f:ident),+) => { $( parts += $s.$f.count(); )+ }; }
         top_parts!(count, top);
@@ -288,9 +272,12 @@ trait Part {
     fn count(&self) -> usize;
     /// An input has a new value waiting.
     fn pending(&self) -> bool;
+    /// The part's ports under its name (a vector's element `i` as `name$i`, as rust-hdl
+    /// names it).
+    fn ports_into(&self, name: &str, m: &mut HashMap<String, Vec<Port>>);
 }
 
-impl<B: AtRest> Part for B {
+impl<B: AtRest + Model> Part for B {
     fn eval_part(&mut self, busy: &mut [bool]) {
         eval(self, &mut busy[0]);
     }
@@ -300,9 +287,12 @@ impl<B: AtRest> Part for B {
     fn pending(&self) -> bool {
         !self.inputs_settled()
     }
+    fn ports_into(&self, name: &str, m: &mut HashMap<String, Vec<Port>>) {
+        m.insert(name.to_string(), self.ports().to_vec());
+    }
 }
 
-impl<B: AtRest> Part for Vec<B> {
+impl<B: AtRest + Model> Part for Vec<B> {
     fn eval_part(&mut self, busy: &mut [bool]) {
         eval_all(self, busy);
     }
@@ -311,6 +301,11 @@ impl<B: AtRest> Part for Vec<B> {
     }
     fn pending(&self) -> bool {
         self.iter().any(|b| !b.inputs_settled())
+    }
+    fn ports_into(&self, name: &str, m: &mut HashMap<String, Vec<Port>>) {
+        for (i, b) in self.iter().enumerate() {
+            m.insert(format!("{name}${i}"), b.ports().to_vec());
+        }
     }
 }
 
@@ -741,82 +736,31 @@ impl<const R: usize> Logic for Top<R> {
     }
 
     fn connect(&mut self) {
-        self.in_ready.connect();
-        self.out_valid.connect();
-        self.out_data.connect();
+        self.connect_ports();
     }
 }
 
-impl<const R: usize> Model for Top<R> {
-    fn block(&self) -> &'static str {
-        "top"
+super::model! {
+    Top<R>: "top", clocked;
+    // the top's parameters come from the rendered config, not from the harness
+    params(b) {}
+    ports(b) {
+        rst: 1,
+        in_valid: 1,
+        in_ready: 1,
+        in_data: WORD_W,
+        out_valid: 1,
+        out_ready: 1,
+        out_data: WORD_W,
     }
-    fn params(&self) -> Vec<(&'static str, u64)> {
-        // the top's parameters come from the rendered config, not from the harness
-        Vec::new()
-    }
-    fn ports(&self) -> &[Port] {
-        &self._ports
-    }
-    fn clocked(&self) -> bool {
-        true
-    }
-    fn set(&mut self, port: usize, v: &[u64]) {
-        let b = v[0] & 1 != 0;
-        match port {
-            0 => self.rst.next = b,
-            1 => self.in_valid.next = b,
-            3 => self.in_data.next = bv(v[0]),
-            5 => self.out_ready.next = b,
-            _ => {}
+    extra {
+        fn instance_ports(&self) -> HashMap<String, Vec<Port>> {
+            let mut m = HashMap::from([(String::new(), self._ports.clone())]);
+            macro_rules! add {
+                ($s:ident; $($f:ident),+) => { $( $s.$f.ports_into(stringify!($f), &mut m); )+ };
+            }
+            top_parts!(add, self);
+            m
         }
-    }
-    fn get(&self, port: usize, v: &mut [u64]) {
-        match port {
-            2 => v[0] = self.in_ready.val() as u64,
-            4 => v[0] = self.out_valid.val() as u64,
-            6 => v[0] = u(self.out_data.val()),
-            _ => {}
-        }
-    }
-    fn eval(&mut self) -> Result<(), HwError> {
-        settle(self, "top")
-    }
-    fn tick(&mut self) -> Result<(), HwError> {
-        clock_edge(self, |b| &mut b.clk, "top")
-    }
-    fn hdl(&self) -> &dyn Block {
-        self
-    }
-    fn instance_ports(&self) -> std::collections::HashMap<String, Vec<Port>> {
-        let mut m = std::collections::HashMap::new();
-        m.insert(String::new(), self._ports.clone());
-        let mut add = |name: String, b: &dyn Model| {
-            m.insert(name, b.ports().to_vec());
-        };
-        add("u_ctrl".into(), &self.u_ctrl);
-        add("u_glb".into(), &self.u_glb);
-        add("u_filt_stream".into(), &self.u_filt_stream);
-        add("u_ifmap_stream".into(), &self.u_ifmap_stream);
-        add("u_psum_stream".into(), &self.u_psum_stream);
-        add("u_filt_gin".into(), &self.u_filt_gin);
-        add("u_ifmap_gin".into(), &self.u_ifmap_gin);
-        add("u_psum_gin".into(), &self.u_psum_gin);
-        add("u_gon".into(), &self.u_gon);
-        add("u_drain".into(), &self.u_drain);
-        add("u_counters".into(), &self.u_counters);
-        for (n, pe) in self.u_pe.iter().enumerate() {
-            add(format!("u_pe${n}"), pe);
-        }
-        for (n, ln) in self.u_ln.iter().enumerate() {
-            add(format!("u_ln${n}"), ln);
-        }
-        for (r, x) in self.u_gon_xbus.iter().enumerate() {
-            add(format!("u_gon_xbus${r}"), x);
-        }
-        for (r, c) in self.u_counters_row.iter().enumerate() {
-            add(format!("u_counters_row${r}"), c);
-        }
-        m
     }
 }

@@ -18,14 +18,34 @@ use crate::hw::{HwError, Model};
 /// Reset cycles before the first program word, as in the Verilator harness.
 const RESET_CYCLES: u32 = 3;
 
-/// Ports of [`Top`] by index (its `Model::ports` order).
-const P_RST: usize = 0;
-const P_IN_VALID: usize = 1;
-const P_IN_READY: usize = 2;
-const P_IN_DATA: usize = 3;
-const P_OUT_VALID: usize = 4;
-const P_OUT_READY: usize = 5;
-const P_OUT_DATA: usize = 6;
+/// The host side of [`Top`]: its ports' indices, looked up by the template's names.
+struct HostPorts {
+    rst: usize,
+    in_valid: usize,
+    in_ready: usize,
+    in_data: usize,
+    out_valid: usize,
+    out_ready: usize,
+    out_data: usize,
+}
+
+impl HostPorts {
+    fn of(top: &dyn Model) -> Result<HostPorts, SimError> {
+        let ix = |name: &str| {
+            top.port_index(name)
+                .ok_or_else(|| SimError::Model(format!("the top model has no port `{name}`")))
+        };
+        Ok(HostPorts {
+            rst: ix("rst")?,
+            in_valid: ix("in_valid")?,
+            in_ready: ix("in_ready")?,
+            in_data: ix("in_data")?,
+            out_valid: ix("out_valid")?,
+            out_ready: ix("out_ready")?,
+            out_data: ix("out_data")?,
+        })
+    }
+}
 
 /// The host's stall draws: splitmix64, as `host_io::Rng` in `sim/host_io.h`.
 #[derive(Clone, Debug)]
@@ -110,6 +130,7 @@ impl RustHdlSim {
             ),
             None => None,
         };
+        let p = HostPorts::of(top.as_ref())?;
         let set = |top: &mut Box<dyn Model>, port: usize, v: u64| top.set(port, &[v]);
         let get = |top: &dyn Model, port: usize| {
             let mut v = [0u64];
@@ -134,15 +155,15 @@ impl RustHdlSim {
             Ok(())
         };
 
-        set(&mut top, P_RST, 1);
-        set(&mut top, P_IN_VALID, 0);
-        set(&mut top, P_IN_DATA, 0);
-        set(&mut top, P_OUT_READY, 0);
+        set(&mut top, p.rst, 1);
+        set(&mut top, p.in_valid, 0);
+        set(&mut top, p.in_data, 0);
+        set(&mut top, p.out_ready, 0);
         for _ in 0..RESET_CYCLES {
             step(&mut top, &mut vcd, false)?;
             step(&mut top, &mut vcd, true)?;
         }
-        set(&mut top, P_RST, 0);
+        set(&mut top, p.rst, 0);
 
         let mut rng = HostRng::new(opts.seed);
         let n = program.len();
@@ -154,13 +175,13 @@ impl RustHdlSim {
             let stall_in = rng.chance(opts.stall_in);
             let stall_out = rng.chance(opts.stall_out);
             let in_valid = consumed < n && !stall_in;
-            set(&mut top, P_IN_VALID, in_valid as u64);
-            set(&mut top, P_IN_DATA, program[consumed.min(n - 1)]);
-            set(&mut top, P_OUT_READY, !stall_out as u64);
+            set(&mut top, p.in_valid, in_valid as u64);
+            set(&mut top, p.in_data, program[consumed.min(n - 1)]);
+            set(&mut top, p.out_ready, !stall_out as u64);
             step(&mut top, &mut vcd, false)?;
-            let in_fire = in_valid && get(top.as_ref(), P_IN_READY) != 0;
-            let out_fire = get(top.as_ref(), P_OUT_VALID) != 0 && !stall_out;
-            let word = get(top.as_ref(), P_OUT_DATA);
+            let in_fire = in_valid && get(top.as_ref(), p.in_ready) != 0;
+            let out_fire = get(top.as_ref(), p.out_valid) != 0 && !stall_out;
+            let word = get(top.as_ref(), p.out_data);
             step(&mut top, &mut vcd, true)?;
             cycles += 1;
             if let Some(bar) = &opts.progress
