@@ -5,24 +5,19 @@
 //! widths may be left out: they are then derived from the array size
 //! ([`NocCfg::derived_id_bits`]), so a preset that changes only `[array]` gets IDs that fit it.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
 
+use crate::io_error::io_err;
+use crate::toml_file::{self, Chain, TomlError};
+
 #[derive(Debug, Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path}: {msg}")]
-    Parse { path: PathBuf, msg: String },
-    #[error("{path}: `base` chain includes {path} twice (base files form a cycle)")]
-    BaseCycle { path: PathBuf },
+    #[error(transparent)]
+    File(#[from] TomlError),
     #[error("{field} = {value}: {limit}")]
     Invalid {
         field: &'static str,
@@ -273,92 +268,40 @@ fn default_counter_bits() -> u32 {
     48
 }
 
-fn merge(base: &mut toml::Table, over: toml::Table) {
-    for (k, v) in over {
-        match (base.get_mut(&k), v) {
-            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
-            (_, v) => {
-                base.insert(k, v);
-            }
-        }
-    }
-}
-
-fn load_table(path: &Path, seen: &mut Vec<PathBuf>) -> Result<toml::Table, ConfigError> {
-    let canon = path.canonicalize().map_err(|source| ConfigError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    if seen.contains(&canon) {
-        return Err(ConfigError::BaseCycle {
-            path: path.to_path_buf(),
-        });
-    }
-    // `base` names come from config text: a directory or a device (/dev/zero) is refused
-    // rather than read until memory runs out.
-    if !canon.is_file() {
-        return Err(ConfigError::Io {
-            path: path.to_path_buf(),
-            source: std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
-        });
-    }
-    seen.push(canon);
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+fn load_table(path: &Path, chain: &mut Chain) -> Result<toml::Table, TomlError> {
+    let canon = path.canonicalize().map_err(io_err("cannot read", path))?;
+    chain.enter(canon, path)?;
+    let text = toml_file::read(path)?;
     let dir = path.parent().unwrap_or(Path::new("."));
-    table_from_str(&text, path, dir, seen)
+    table_from_str(&text, path, dir, chain)
 }
 
 fn table_from_str(
     text: &str,
     path: &Path,
     dir: &Path,
-    seen: &mut Vec<PathBuf>,
-) -> Result<toml::Table, ConfigError> {
-    let mut table: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| ConfigError::Parse {
-            path: path.to_path_buf(),
-            msg: e.to_string(),
-        })?;
-    match table.remove("base") {
-        None => Ok(table),
-        Some(toml::Value::String(b)) => {
-            let mut merged = load_table(&dir.join(b), seen)?;
-            merge(&mut merged, table);
-            Ok(merged)
-        }
-        Some(other) => Err(ConfigError::Parse {
-            path: path.to_path_buf(),
-            msg: format!("`base` must be a file name, not {}", other.type_str()),
-        }),
-    }
+    chain: &mut Chain,
+) -> Result<toml::Table, TomlError> {
+    let table = toml_file::table(text, path)?;
+    toml_file::with_base(table, path, |b| load_table(&dir.join(b), chain))
 }
 
 impl ArchConfig {
     /// Read a config file, resolve its `base` chain and validate the result.
     pub fn load(path: &Path) -> Result<ArchConfig, ConfigError> {
-        let table = load_table(path, &mut Vec::new())?;
+        let table = load_table(path, &mut Chain::default())?;
         Self::from_table(table, path)
     }
 
     /// Parse config text; a `base` is resolved relative to `dir`.
     pub fn from_toml_str(text: &str, dir: &Path) -> Result<ArchConfig, ConfigError> {
         let path = dir.join("<string>");
-        let table = table_from_str(text, &path, dir, &mut Vec::new())?;
+        let table = table_from_str(text, &path, dir, &mut Chain::default())?;
         Self::from_table(table, &path)
     }
 
     fn from_table(table: toml::Table, path: &Path) -> Result<ArchConfig, ConfigError> {
-        let raw: RawArchConfig =
-            toml::Value::Table(table)
-                .try_into()
-                .map_err(|e: toml::de::Error| ConfigError::Parse {
-                    path: path.to_path_buf(),
-                    msg: e.to_string(),
-                })?;
+        let raw: RawArchConfig = toml_file::decode(table, path)?;
         let cfg = raw.resolve();
         cfg.validate()?;
         Ok(cfg)

@@ -25,6 +25,8 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::toml_file::{self, TomlError};
+
 use crate::npy;
 
 /// Most elements any one tensor of a layer (ifmap, weights, ofmap) may have: 2^28, 512 MiB
@@ -109,14 +111,8 @@ pub fn quoted(s: &str) -> String {
 
 #[derive(Debug, Error)]
 pub enum LayerError {
-    #[error("cannot read {path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path}: {msg}")]
-    Parse { path: PathBuf, msg: String },
+    #[error(transparent)]
+    File(#[from] TomlError),
     #[error("layer '{layer}': {field} = {value}: {limit}")]
     Invalid {
         layer: String,
@@ -266,10 +262,7 @@ struct RawLayer {
 impl ConvLayer {
     /// Read and validate a layer file.
     pub fn load(path: &Path) -> Result<ConvLayer, LayerError> {
-        let text = std::fs::read_to_string(path).map_err(|source| LayerError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = toml_file::read(path)?;
         let dir = path.parent().unwrap_or(Path::new("."));
         Self::parse(&text, path, dir)
     }
@@ -280,12 +273,7 @@ impl ConvLayer {
     }
 
     fn parse(text: &str, path: &Path, dir: &Path) -> Result<ConvLayer, LayerError> {
-        let table: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| LayerError::Parse {
-                path: path.to_path_buf(),
-                msg: e.to_string(),
-            })?;
+        let table = toml_file::table(text, path)?;
         Self::from_table(table, path, dir)
     }
 
@@ -296,13 +284,7 @@ impl ConvLayer {
         path: &Path,
         dir: &Path,
     ) -> Result<ConvLayer, LayerError> {
-        let raw: RawLayer =
-            toml::Value::Table(table)
-                .try_into()
-                .map_err(|e: toml::de::Error| LayerError::Parse {
-                    path: path.to_path_buf(),
-                    msg: e.to_string(),
-                })?;
+        let raw: RawLayer = toml_file::decode(table, path)?;
         // Before any message names the layer.
         check_name("name", &raw.name)?;
         let invalid = |field: &'static str, value: String, limit: &str| LayerError::Invalid {

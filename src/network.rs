@@ -18,18 +18,14 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
+use crate::toml_file::{self, TomlError};
+
 use crate::layer::{ConvLayer, LayerError, NameError, check_name};
 
 #[derive(Debug, Error)]
 pub enum NetworkError {
-    #[error("cannot read {path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path}: {msg}")]
-    Parse { path: PathBuf, msg: String },
+    #[error(transparent)]
+    File(#[from] TomlError),
     #[error("{path}: layer {index}: {source}")]
     Layer {
         path: PathBuf,
@@ -67,10 +63,7 @@ pub struct Network {
 impl Network {
     /// Read a network file; `.npy` paths in it are resolved against its directory.
     pub fn load(path: &Path) -> Result<Network, NetworkError> {
-        let text = std::fs::read_to_string(path).map_err(|source| NetworkError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = toml_file::read(path)?;
         let dir = path.parent().unwrap_or(Path::new("."));
         Self::parse(&text, path, dir)
     }
@@ -81,13 +74,8 @@ impl Network {
     }
 
     fn parse(text: &str, path: &Path, dir: &Path) -> Result<Network, NetworkError> {
-        let parse = |msg: String| NetworkError::Parse {
-            path: path.to_path_buf(),
-            msg,
-        };
-        let mut top: toml::Table = text
-            .parse()
-            .map_err(|e: toml::de::Error| parse(e.to_string()))?;
+        let parse = |msg: String| NetworkError::File(TomlError::parse(path, msg));
+        let mut top = toml_file::table(text, path)?;
         let name = match top.remove("name") {
             Some(toml::Value::String(s)) => s,
             Some(other) => {

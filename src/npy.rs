@@ -13,14 +13,12 @@ use std::path::{Path, PathBuf};
 use npyz::WriterBuilder;
 use thiserror::Error;
 
+use crate::io_error::{IoError, io_err};
+
 #[derive(Debug, Error)]
 pub enum NpyError {
-    #[error("{path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
     /// Not an `.npy` file, or one whose header cannot be read.
     #[error("{path}: not a readable .npy file: {msg}")]
     Format { path: PathBuf, msg: String },
@@ -53,13 +51,6 @@ pub enum NpyError {
     },
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> NpyError + '_ {
-    move |source| NpyError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
-}
-
 fn write<T: npyz::AutoSerialize + Copy>(
     path: &Path,
     shape: &[u64],
@@ -69,16 +60,17 @@ fn write<T: npyz::AutoSerialize + Copy>(
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io(path))?;
+    let tmp = tempfile::NamedTempFile::new_in(dir).map_err(io_err("cannot write", path))?;
     {
         let mut w = npyz::WriteOptions::new()
             .default_dtype()
             .shape(shape)
             .writer(BufWriter::new(tmp.as_file()))
             .begin_nd()
-            .map_err(io(path))?;
-        w.extend(data.iter().copied()).map_err(io(path))?;
-        w.finish().map_err(io(path))?;
+            .map_err(io_err("cannot write", path))?;
+        w.extend(data.iter().copied())
+            .map_err(io_err("cannot write", path))?;
+        w.finish().map_err(io_err("cannot write", path))?;
     }
     // A temporary file is private; the result should read like any other output file.
     #[cfg(unix)]
@@ -86,12 +78,10 @@ fn write<T: npyz::AutoSerialize + Copy>(
         use std::os::unix::fs::PermissionsExt;
         tmp.as_file()
             .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(io(path))?;
+            .map_err(io_err("cannot write", path))?;
     }
-    tmp.persist(path).map_err(|e| NpyError::Io {
-        path: path.to_path_buf(),
-        source: e.error,
-    })?;
+    tmp.persist(path)
+        .map_err(|e| io_err("cannot write", path)(e.error))?;
     Ok(())
 }
 
@@ -504,13 +494,12 @@ pub struct IntFile<R> {
 /// Open an integer `.npy` file (int8..int64, uint8..uint32, either byte order, C or Fortran
 /// order) and read its header.
 pub fn open_int(path: &Path) -> Result<IntFile<std::io::BufReader<std::fs::File>>, NpyError> {
-    let f = std::fs::File::open(path).map_err(io(path))?;
-    let meta = f.metadata().map_err(io(path))?;
+    let f = std::fs::File::open(path).map_err(io_err("cannot read", path))?;
+    let meta = f.metadata().map_err(io_err("cannot read", path))?;
     // a directory, a device or a pipe has no length to check the header against
     if !meta.is_file() {
-        return Err(io(path)(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            "not a regular file",
+        return Err(NpyError::Io(io_err("cannot read", path)(
+            std::io::Error::new(std::io::ErrorKind::InvalidInput, "not a regular file"),
         )));
     }
     let len = meta.len();
@@ -535,7 +524,7 @@ impl<R: Read + Seek> IntFile<R> {
             msg,
         };
         let mut pre = [0u8; 12];
-        let n = read_up_to(&mut reader, &mut pre).map_err(io(path))?;
+        let n = read_up_to(&mut reader, &mut pre).map_err(io_err("cannot read", path))?;
         if n < 8 || &pre[..6] != b"\x93NUMPY" {
             return Err(format(
                 "it does not start with the .npy magic bytes \\x93NUMPY".into(),
@@ -567,8 +556,12 @@ impl<R: Read + Seek> IntFile<R> {
             )));
         }
         let mut text = vec![0u8; hlen as usize];
-        reader.seek(SeekFrom::Start(at)).map_err(io(path))?;
-        reader.read_exact(&mut text).map_err(io(path))?;
+        reader
+            .seek(SeekFrom::Start(at))
+            .map_err(io_err("cannot read", path))?;
+        reader
+            .read_exact(&mut text)
+            .map_err(io_err("cannot read", path))?;
         let header = parse_header(path, &text)?;
         // Every product of its sizes must fit 64 bits, even with a 0 among them: whoever
         // multiplies them out later (element counts, offsets) must not overflow.
@@ -643,7 +636,9 @@ impl<R: Read + Seek> IntFile<R> {
                 ),
             })?
         ];
-        self.reader.read_exact(&mut bytes).map_err(io(path))?;
+        self.reader
+            .read_exact(&mut bytes)
+            .map_err(io_err("cannot read", path))?;
         let ty = self.header.ty;
         let flat: Vec<i64> = bytes.chunks_exact(ty.bytes).map(|b| ty.decode(b)).collect();
         let shape = self.header.shape;

@@ -19,7 +19,30 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use serde::Serialize;
+use sha2::{Digest, Sha256};
 use thiserror::Error;
+
+use crate::io_error::{IoError, io_err};
+
+/// One generated file, relative to the output directory.
+#[derive(Debug, Clone, Serialize)]
+pub struct OutFile {
+    pub path: String,
+    #[serde(skip)]
+    pub contents: String,
+    pub sha256: String,
+}
+
+impl OutFile {
+    pub fn new(path: impl Into<String>, contents: String) -> OutFile {
+        OutFile {
+            path: path.into(),
+            sha256: hex::encode(Sha256::digest(contents.as_bytes())),
+            contents,
+        }
+    }
+}
 
 /// The file that marks a directory as the tool's output, safe to replace on the next run.
 pub const MARKER: &str = ".eyeriss-gen";
@@ -46,21 +69,8 @@ pub enum OutputError {
     HoldsCwd { path: PathBuf },
     #[error("{path} cannot be an output path: {why}")]
     BadPath { path: PathBuf, why: &'static str },
-    #[error("{what} {path}: {source}")]
-    Io {
-        what: &'static str,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-}
-
-fn io<'a>(what: &'static str, path: &'a Path) -> impl FnOnce(std::io::Error) -> OutputError + 'a {
-    move |source| OutputError::Io {
-        what,
-        path: path.to_path_buf(),
-        source,
-    }
+    #[error(transparent)]
+    Io(#[from] IoError),
 }
 
 /// What the signal handler must undo for one live temporary.
@@ -235,11 +245,11 @@ enum Existing {
 
 /// The absolute form of `out`, without resolving symbolic links in its last component.
 fn absolute(out: &Path) -> Result<PathBuf, OutputError> {
-    let abs = std::path::absolute(out).map_err(io("cannot resolve", out))?;
+    let abs = std::path::absolute(out).map_err(io_err("cannot resolve", out))?;
     // `a/..` and `.` name a directory by another name: resolve them through the parent.
     match abs.file_name() {
         Some(_) if !out.ends_with(".") => Ok(abs),
-        _ => fs::canonicalize(&abs).map_err(io("cannot resolve", out)),
+        _ => Ok(fs::canonicalize(&abs).map_err(io_err("cannot resolve", out))?),
     }
 }
 
@@ -247,7 +257,7 @@ fn check(out: &Path, force: bool) -> Result<Existing, OutputError> {
     let meta = match fs::symlink_metadata(out) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Existing::None),
-        Err(e) => return Err(io("cannot inspect", out)(e)),
+        Err(e) => return Err(io_err("cannot inspect", out)(e).into()),
     };
     let path = out.to_path_buf();
     if meta.file_type().is_symlink() {
@@ -264,7 +274,7 @@ fn check(out: &Path, force: bool) -> Result<Existing, OutputError> {
     }
     let marked = is_marked(out);
     let empty = fs::read_dir(out)
-        .map_err(io("cannot read", out))?
+        .map_err(io_err("cannot read", out))?
         .next()
         .is_none();
     if marked || empty || force {
@@ -302,9 +312,9 @@ impl OutDir {
             })?
             .to_path_buf();
         check(&abs, force)?;
-        fs::create_dir_all(&parent).map_err(io("cannot create", &parent))?;
+        fs::create_dir_all(&parent).map_err(io_err("cannot create", &parent))?;
         let staging = StagingDir::new_in(&parent, ".eyeriss-gen-")
-            .map_err(io("cannot create a staging directory in", &parent))?;
+            .map_err(io_err("cannot create a staging directory in", &parent))?;
         Ok(OutDir {
             staging,
             out: abs,
@@ -319,7 +329,7 @@ impl OutDir {
     }
 
     /// Write `files` (paths relative to the output) into the staging directory.
-    pub fn write_files(&self, files: &[crate::emit::OutFile]) -> Result<(), OutputError> {
+    pub fn write_files(&self, files: &[OutFile]) -> Result<(), OutputError> {
         write_tree(self.path(), files)
     }
 
@@ -340,18 +350,18 @@ impl OutDir {
         let out = &absolute(out)?;
         let staged = self.staging.path().to_path_buf();
         let marker = staged.join(MARKER);
-        fs::write(&marker, MARKER_TEXT).map_err(io("cannot write", &marker))?;
+        fs::write(&marker, MARKER_TEXT).map_err(io_err("cannot write", &marker))?;
         // A temporary directory is private; the output should read like any other directory.
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
             fs::set_permissions(&staged, fs::Permissions::from_mode(0o755))
-                .map_err(io("cannot set permissions on", &staged))?;
+                .map_err(io_err("cannot set permissions on", &staged))?;
         }
         // Look again: something may have appeared at `out` during the run.
         match check(out, self.force)? {
             Existing::None => {
-                fs::rename(&staged, out).map_err(io("cannot move the output to", out))?
+                fs::rename(&staged, out).map_err(io_err("cannot move the output to", out))?
             }
             Existing::Replaceable => {
                 // A fresh empty directory to move the old output into, known to the signal
@@ -363,20 +373,20 @@ impl OutDir {
                 });
                 drop(fresh);
                 fs::create_dir(&old)
-                    .map_err(io("cannot create a staging directory in", &self.parent))?;
+                    .map_err(io_err("cannot create a staging directory in", &self.parent))?;
                 // Renaming a directory onto an empty one replaces it (POSIX rename).
                 fs::rename(out, &old).map_err(|e| {
                     let _ = fs::remove_dir(&old);
-                    io("cannot move aside", out)(e)
+                    io_err("cannot move aside", out)(e)
                 })?;
                 if let Err(e) = fs::rename(&staged, out) {
                     let _ = fs::rename(&old, out);
-                    return Err(io("cannot move the output to", out)(e));
+                    return Err(io_err("cannot move the output to", out)(e).into());
                 }
                 // The new output is in place: from now on `old` is only to be removed.
                 let _tracked = Tracked::remove_on_signal(&old);
                 drop(restore);
-                fs::remove_dir_all(&old).map_err(io("cannot remove the old output", &old))?;
+                fs::remove_dir_all(&old).map_err(io_err("cannot remove the old output", &old))?;
             }
         }
         // The staging directory is now the output: it must not be removed on drop.
@@ -388,19 +398,19 @@ impl OutDir {
 /// Remove `dir` if it is the tool's output (it holds the marker); leave anything else alone.
 pub fn remove_dir_if_ours(dir: &Path) -> Result<(), OutputError> {
     if fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) && is_marked(dir) {
-        fs::remove_dir_all(dir).map_err(io("cannot remove", dir))?;
+        fs::remove_dir_all(dir).map_err(io_err("cannot remove", dir))?;
     }
     Ok(())
 }
 
 /// Write `files` below `dir` (no staging: for a directory that is itself staged).
-pub fn write_tree(dir: &Path, files: &[crate::emit::OutFile]) -> Result<(), OutputError> {
+pub fn write_tree(dir: &Path, files: &[OutFile]) -> Result<(), OutputError> {
     for f in files {
         let p = safe_join(dir, &f.path)?;
         if let Some(d) = p.parent() {
-            fs::create_dir_all(d).map_err(io("cannot create", d))?;
+            fs::create_dir_all(d).map_err(io_err("cannot create", d))?;
         }
-        fs::write(&p, &f.contents).map_err(io("cannot write", &p))?;
+        fs::write(&p, &f.contents).map_err(io_err("cannot write", &p))?;
     }
     Ok(())
 }
@@ -419,11 +429,7 @@ pub fn safe_join(dir: &Path, rel: &str) -> Result<PathBuf, OutputError> {
 }
 
 /// Write the whole directory `out` from `files`, atomically, under the module's rule.
-pub fn write_dir(
-    files: &[crate::emit::OutFile],
-    out: &Path,
-    force: bool,
-) -> Result<(), OutputError> {
+pub fn write_dir(files: &[OutFile], out: &Path, force: bool) -> Result<(), OutputError> {
     let dir = OutDir::create(out, force)?;
     dir.write_files(files)?;
     dir.commit()
@@ -471,7 +477,7 @@ impl OutFileStaged {
             fs::File::create_new(p).map(drop)
         })
         .and_then(|(p, t)| Ok((tempfile::TempPath::try_from_path(p)?, t)))
-        .map_err(io("cannot create a file in", parent))?;
+        .map_err(io_err("cannot create a file in", parent))?;
         Ok(OutFileStaged {
             tmp,
             _tracked: tracked,
@@ -490,11 +496,11 @@ impl OutFileStaged {
         {
             use std::os::unix::fs::PermissionsExt;
             fs::set_permissions(&self.tmp, fs::Permissions::from_mode(0o644))
-                .map_err(io("cannot set permissions on", &self.tmp))?;
+                .map_err(io_err("cannot set permissions on", &self.tmp))?;
         }
         let out = self.out.clone();
         self.tmp
             .persist(&out)
-            .map_err(|e| io("cannot move the output to", &out)(e.error))
+            .map_err(|e| io_err("cannot move the output to", &out)(e.error).into())
     }
 }

@@ -10,19 +10,15 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::toml_file::{self, TomlError};
+
 use crate::config::ArchConfig;
 use crate::program::Counter;
 
 #[derive(Debug, Error)]
 pub enum EnergyError {
-    #[error("cannot read {path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("{path}: {msg}")]
-    Parse { path: PathBuf, msg: String },
+    #[error(transparent)]
+    File(#[from] TomlError),
     #[error("{path}: {field} = {value}: must be a finite number >= 0")]
     Invalid {
         path: PathBuf,
@@ -62,18 +58,12 @@ impl EnergyTable {
     }
 
     pub fn load(path: &Path) -> Result<EnergyTable, EnergyError> {
-        let text = std::fs::read_to_string(path).map_err(|source| EnergyError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = toml_file::read(path)?;
         Self::parse(&text, path)
     }
 
     fn parse(text: &str, path: &Path) -> Result<EnergyTable, EnergyError> {
-        let t: EnergyTable = toml::from_str(text).map_err(|e| EnergyError::Parse {
-            path: path.to_path_buf(),
-            msg: e.to_string(),
-        })?;
+        let t: EnergyTable = toml_file::parse(text, path)?;
         for (field, value) in [
             ("dram", t.dram),
             ("glb", t.glb),

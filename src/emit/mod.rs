@@ -7,10 +7,10 @@
 use std::path::Path;
 
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::config::ArchConfig;
+pub use crate::output::OutFile;
 
 /// Block templates in dependency order (leaves first), as the filelist lists them.
 pub const BLOCKS: &[(&str, &str)] = &[
@@ -61,25 +61,6 @@ pub enum EmitError {
     Output(#[from] crate::output::OutputError),
 }
 
-/// One generated file, relative to the output directory.
-#[derive(Debug, Clone, Serialize)]
-pub struct OutFile {
-    pub path: String,
-    #[serde(skip)]
-    pub contents: String,
-    pub sha256: String,
-}
-
-impl OutFile {
-    pub fn new(path: impl Into<String>, contents: String) -> OutFile {
-        OutFile {
-            path: path.into(),
-            sha256: sha256_hex(&contents),
-            contents,
-        }
-    }
-}
-
 #[derive(Serialize)]
 struct Manifest<'a> {
     generator: String,
@@ -125,10 +106,6 @@ fn tera_error(name: &str, e: tera::Error) -> EmitError {
     }
 }
 
-pub(crate) fn sha256_hex(s: &str) -> String {
-    hex::encode(Sha256::digest(s.as_bytes()))
-}
-
 /// Render every file of the design in memory, in a fixed order.
 pub fn render(cfg: &ArchConfig) -> Result<Vec<OutFile>, EmitError> {
     let hash = cfg.hash();
@@ -153,18 +130,10 @@ pub fn render(cfg: &ArchConfig) -> Result<Vec<OutFile>, EmitError> {
             ),
         );
         let text = tera::Tera::one_off(src, &ctx, false).map_err(|e| tera_error(block, e))?;
-        files.push(OutFile {
-            path: format!("rtl/{module}.v"),
-            sha256: sha256_hex(&text),
-            contents: text,
-        });
+        files.push(OutFile::new(format!("rtl/{module}.v"), text));
     }
     let filelist: String = files.iter().map(|f| format!("{}\n", f.path)).collect();
-    files.push(OutFile {
-        path: "filelist.f".into(),
-        sha256: sha256_hex(&filelist),
-        contents: filelist,
-    });
+    files.push(OutFile::new("filelist.f", filelist));
 
     let mut ctx = tera::Context::new();
     ctx.insert("cfg", cfg);
@@ -178,11 +147,7 @@ pub fn render(cfg: &ArchConfig) -> Result<Vec<OutFile>, EmitError> {
     ctx.insert("rtl", &rtl);
     let core =
         tera::Tera::one_off(CORE_TEMPLATE, &ctx, false).map_err(|e| tera_error("core", e))?;
-    files.push(OutFile {
-        path: format!("{}.core", cfg.name),
-        sha256: sha256_hex(&core),
-        contents: core,
-    });
+    files.push(OutFile::new(format!("{}.core", cfg.name), core));
 
     let manifest = Manifest {
         generator: format!("eyeriss-gen {}", env!("CARGO_PKG_VERSION")),
@@ -194,11 +159,7 @@ pub fn render(cfg: &ArchConfig) -> Result<Vec<OutFile>, EmitError> {
     };
     let mut json = serde_json::to_string_pretty(&manifest).expect("manifest serializes");
     json.push('\n');
-    files.push(OutFile {
-        path: "manifest.json".into(),
-        sha256: sha256_hex(&json),
-        contents: json,
-    });
+    files.push(OutFile::new("manifest.json", json));
     Ok(files)
 }
 

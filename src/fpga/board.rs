@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::FpgaError;
+use crate::io_error::io_err;
+use crate::toml_file::{self, Chain, TomlError};
 
 /// The files under `constraints/`, by their path there.
 const BUILTIN: &[(&str, &str)] = &[
@@ -189,56 +191,38 @@ enum Source {
 }
 
 impl Source {
-    fn read(&self, name: &str) -> Result<(String, String), FpgaError> {
+    /// The file's text and the name to show for it.
+    fn read(&self, name: &str) -> Result<(String, PathBuf), TomlError> {
         match self {
-            Source::Builtin => builtin(name)
-                .map(|t| (t.to_string(), format!("constraints/{name}")))
-                .ok_or_else(|| FpgaError::Board {
-                    board: name.to_string(),
-                    msg: "no such file among the built-in constraints".into(),
-                }),
+            Source::Builtin => {
+                let shown = Path::new("constraints").join(name);
+                match builtin(name) {
+                    Some(t) => Ok((t.to_string(), shown)),
+                    None => Err(io_err("cannot read", &shown)(std::io::Error::new(
+                        std::io::ErrorKind::NotFound,
+                        "no such file among the built-in constraints",
+                    ))
+                    .into()),
+                }
+            }
             Source::Dir(d) => {
                 let p = d.join(name);
-                std::fs::read_to_string(&p)
-                    .map(|t| (t, p.display().to_string()))
-                    .map_err(|source| FpgaError::Io { path: p, source })
+                Ok((toml_file::read(&p)?, p))
             }
         }
     }
 }
 
-fn merge(base: &mut toml::Table, over: toml::Table) {
-    for (k, v) in over {
-        match (base.get_mut(&k), v) {
-            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
-            (_, v) => {
-                base.insert(k, v);
-            }
-        }
-    }
-}
-
-fn board_table(src: &Source, file: &str, depth: u32) -> Result<toml::Table, FpgaError> {
+fn board_table(
+    src: &Source,
+    file: &str,
+    chain: &mut Chain,
+) -> Result<(toml::Table, PathBuf), TomlError> {
     let (text, shown) = src.read(file)?;
-    let bad = |msg: String| FpgaError::Board {
-        board: shown.clone(),
-        msg,
-    };
-    if depth > 8 {
-        return Err(bad("`base` chain deeper than 8 files (a cycle?)".into()));
-    }
-    let mut t: toml::Table = text
-        .parse()
-        .map_err(|e: toml::de::Error| bad(e.to_string()))?;
-    match t.remove("base") {
-        None => Ok(t),
-        Some(toml::Value::String(b)) => {
-            let mut merged = board_table(src, &b, depth + 1)?;
-            merge(&mut merged, t);
-            Ok(merged)
-        }
-        Some(_) => Err(bad("`base` must be a file name".into())),
-    }
+    chain.enter(shown.clone(), &shown)?;
+    let t = toml_file::table(&text, &shown)?;
+    let t = toml_file::with_base(t, &shown, |b| Ok(board_table(src, b, chain)?.0))?;
+    Ok((t, shown))
 }
 
 impl Board {
@@ -266,14 +250,8 @@ impl Board {
                 ),
             });
         };
-        let table = board_table(&src, &file, 0)?;
-        let mut board: Board =
-            toml::Value::Table(table)
-                .try_into()
-                .map_err(|e: toml::de::Error| FpgaError::Board {
-                    board: which.to_string(),
-                    msg: e.to_string(),
-                })?;
+        let (table, shown) = board_table(&src, &file, &mut Chain::default())?;
+        let mut board: Board = toml_file::decode(table, &shown)?;
         board.validate()?;
         board.pin_file = src.read(&board.pins)?.0;
         Ok(board)
@@ -360,10 +338,7 @@ impl Device {
     pub fn load(key: &str) -> Result<Device, FpgaError> {
         let text = builtin("devices.toml").unwrap_or_default();
         let mut all: BTreeMap<String, Device> =
-            toml::from_str(text).map_err(|e| FpgaError::Board {
-                board: "constraints/devices.toml".into(),
-                msg: e.to_string(),
-            })?;
+            toml_file::parse(text, Path::new("constraints/devices.toml"))?;
         let keys: Vec<String> = all.keys().cloned().collect();
         all.remove(key).ok_or_else(|| FpgaError::Board {
             board: key.to_string(),
@@ -376,9 +351,9 @@ impl Toolchain {
     pub fn load(family: Family) -> Result<Toolchain, FpgaError> {
         let name = format!("toolchains/{}.toml", family.as_str());
         let text = builtin(&name).unwrap_or_default();
-        toml::from_str(text).map_err(|e| FpgaError::Board {
-            board: format!("constraints/{name}"),
-            msg: e.to_string(),
-        })
+        Ok(toml_file::parse(
+            text,
+            &Path::new("constraints").join(&name),
+        )?)
     }
 }

@@ -21,6 +21,8 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use thiserror::Error;
 
+use crate::io_error::{IoError, io_err};
+
 use crate::config::ArchConfig;
 use crate::emit::{self, EmitError, OutFile};
 pub use board::{Board, Device, Family, Toolchain};
@@ -61,12 +63,10 @@ pub enum FpgaError {
     Emit(#[from] EmitError),
     #[error(transparent)]
     Output(#[from] crate::output::OutputError),
-    #[error("cannot write {path}: {source}")]
-    Io {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    File(#[from] crate::toml_file::TomlError),
+    #[error(transparent)]
+    Io(#[from] IoError),
 }
 
 /// A tool that exited with an error, with the end of its log.
@@ -81,13 +81,6 @@ pub struct StepFailure {
     pub log: PathBuf,
     pub tail: String,
     pub kept: PathBuf,
-}
-
-fn io_err(path: &Path) -> impl FnOnce(std::io::Error) -> FpgaError + '_ {
-    move |source| FpgaError::Io {
-        path: path.to_path_buf(),
-        source,
-    }
 }
 
 /// Install hint for each family's tools.
@@ -309,8 +302,8 @@ fn run_step(
     label: &str,
     progress: bool,
 ) -> Result<std::process::ExitStatus, FpgaError> {
-    let file = fs::File::create(log).map_err(io_err(log))?;
-    let err_file = file.try_clone().map_err(io_err(log))?;
+    let file = fs::File::create(log).map_err(io_err("cannot create", log))?;
+    let err_file = file.try_clone().map_err(io_err("cannot write", log))?;
     let mut child = Command::new(program)
         .args(args)
         .current_dir(cwd)
@@ -426,11 +419,11 @@ pub fn build(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Report,
     staged.write_files(&files)?;
     for d in ["board", "build", "logs"] {
         let p = work.join(d);
-        fs::create_dir_all(&p).map_err(io_err(&p))?;
+        fs::create_dir_all(&p).map_err(io_err("cannot create", &p))?;
     }
     let pins = format!("board/{}", board.pins);
     let pins_path = work.join(&pins);
-    fs::write(&pins_path, &board.pin_file).map_err(io_err(&pins_path))?;
+    fs::write(&pins_path, &board.pin_file).map_err(io_err("cannot write", &pins_path))?;
 
     let bitstream = format!("{}-{}.{}", cfg.name, board.name, chain.bitstream_ext);
     let report_json = "build/nextpnr-report.json".to_string();
@@ -457,7 +450,7 @@ pub fn build(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Report,
     for step in &chain.step {
         if let Some(script) = &step.script {
             let p = work.join(format!("build/{}.ys", step.name));
-            fs::write(&p, fill(script, &vars)?).map_err(io_err(&p))?;
+            fs::write(&p, fill(script, &vars)?).map_err(io_err("cannot write", &p))?;
         }
         let mut args = Vec::new();
         for a in &step.args {
@@ -536,7 +529,9 @@ pub fn build(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Report,
         .map(|f| (f * 100.0).round() / 100.0);
 
     let bit_path = work.join(&bitstream);
-    let bitstream_bytes = fs::metadata(&bit_path).map_err(io_err(&bit_path))?.len();
+    let bitstream_bytes = fs::metadata(&bit_path)
+        .map_err(io_err("cannot read", &bit_path))?
+        .len();
     let report = Report {
         config: cfg.name.clone(),
         config_hash: cfg.hash(),
@@ -566,7 +561,7 @@ pub fn build(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Report,
     })?;
     json.push('\n');
     let rp = work.join("report.json");
-    fs::write(&rp, json).map_err(io_err(&rp))?;
+    fs::write(&rp, json).map_err(io_err("cannot write", &rp))?;
 
     staged.commit()?;
     crate::output::remove_dir_if_ours(&failed_out)?;

@@ -58,11 +58,7 @@ fn verilator_version() -> Result<String, SimError> {
         }
         Ok(_) => Err(SimError::VerilatorNotFound),
         Err(e) if e.kind() == ErrorKind::NotFound => Err(SimError::VerilatorNotFound),
-        Err(e) => Err(SimError::Io {
-            what: "cannot run",
-            path: "verilator".into(),
-            source: e,
-        }),
+        Err(e) => Err(io_err("cannot run", Path::new("verilator"))(e).into()),
     }
 }
 
@@ -210,11 +206,7 @@ pub(crate) fn build_cached(
         // Another process (without the lock, e.g. an older version) put the entry in place.
         let _ = fs::remove_dir_all(&tmp);
         if !binary.is_file() {
-            return Err(SimError::Io {
-                what: "cannot move the build into",
-                path: entry,
-                source: e,
-            });
+            return Err(io_err("cannot move the build into", &entry)(e).into());
         }
     }
     Ok(binary)

@@ -35,13 +35,8 @@ pub enum DiffError {
     Sim(#[from] SimError),
     #[error("cannot render the design: {0}")]
     Emit(#[from] emit::EmitError),
-    #[error("{what} {path}: {source}")]
-    Io {
-        what: &'static str,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
     #[error("block {block}: the Verilator harness failed ({status}): {output}")]
     Harness {
         block: &'static str,
@@ -65,10 +60,7 @@ pub enum DiffError {
     },
 }
 
-fn io_err(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> DiffError {
-    let path = path.to_path_buf();
-    move |source| DiffError::Io { what, path, source }
-}
+use crate::io_error::{IoError, io_err};
 
 /// Where each port's words sit in a cycle's flat input or output record.
 #[derive(Clone, Debug)]

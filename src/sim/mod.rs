@@ -12,7 +12,7 @@ pub mod rusthdl;
 pub mod vcd;
 pub mod verilator;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use thiserror::Error;
 
@@ -23,13 +23,8 @@ pub enum SimError {
     VerilatorNotFound,
     #[error("cannot render the design: {0}")]
     Emit(#[from] crate::emit::EmitError),
-    #[error("{what} {path}: {source}")]
-    Io {
-        what: &'static str,
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Io(#[from] IoError),
     #[error("Verilator build failed ({status}); see the log {log}")]
     Build { status: String, log: PathBuf },
     #[error(
@@ -168,8 +163,4 @@ impl Backend for rusthdl::RustHdlSim {
     }
 }
 
-/// Map an I/O error on `path` to [`SimError::Io`], saying what was being done.
-pub(crate) fn io_err(what: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> SimError {
-    let path = path.to_path_buf();
-    move |source| SimError::Io { what, path, source }
-}
+pub(crate) use crate::io_error::{IoError, io_err};

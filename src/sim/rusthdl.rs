@@ -10,7 +10,7 @@ use std::io::{BufWriter, Write};
 use std::path::Path;
 
 use super::vcd::VcdWriter;
-use super::{RunOpts, RunResult, SimError, UartFaults};
+use super::{RunOpts, RunResult, SimError, UartFaults, io_err};
 use crate::config::ArchConfig;
 use crate::hw::top::Top;
 use crate::hw::{HwError, Model};
@@ -110,11 +110,7 @@ impl RustHdlSim {
         let mut vcd_file = match &opts.vcd {
             Some(path) => Some((
                 path,
-                BufWriter::new(File::create(path).map_err(|e| SimError::Io {
-                    what: "cannot create",
-                    path: path.clone(),
-                    source: e,
-                })?),
+                BufWriter::new(File::create(path).map_err(io_err("cannot create", path))?),
             )),
             None => None,
         };
@@ -228,12 +224,9 @@ fn model_err(e: HwError) -> SimError {
     SimError::Model(e.to_string())
 }
 
-fn vcd_err(path: &Path) -> impl FnOnce(std::io::Error) -> SimError + '_ {
-    move |e| SimError::Io {
-        what: "cannot write",
-        path: path.to_path_buf(),
-        source: e,
-    }
+fn vcd_err(path: &Path) -> impl FnOnce(std::io::Error) -> SimError + use<> {
+    let f = io_err("cannot write", path);
+    move |e| SimError::Io(f(e))
 }
 
 #[cfg(test)]
