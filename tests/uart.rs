@@ -3,8 +3,9 @@
 //! accelerator's output waits on the UART, loses nothing; a host that ignores the credits, and a
 //! framing error, are reported in the status byte; a break resets the board.
 //!
-//! Every test uses 4 clocks per bit (`SIM_DIVISOR`) and `configs/small.toml`: one build, a few
-//! seconds of simulation each.
+//! Every test uses 4 clocks per bit (`SIM_DIVISOR`) and `configs/small.toml` (one build, a few
+//! seconds of simulation each), except one on the ECP5 form of `configs/ecp5_small.toml`, the
+//! design as the ULX3S runs it.
 
 mod common;
 
@@ -103,6 +104,22 @@ fn a_layer_is_bit_exact_through_the_uart() {
             link.credit_frames
         );
     }
+}
+
+/// The design as it goes onto the ULX3S: the board top with the ECP5 form of the multiply
+/// pipeline (MULT18X18D models, `configs/ecp5_small.toml`), still bit-exact through the UART.
+#[test]
+fn the_ecp5_board_top_is_bit_exact_through_the_uart() {
+    let cfg = ArchConfig::load(&root().join("configs/ecp5_small.toml")).expect("config loads");
+    let sim = VerilatorSim::builder(&cfg)
+        .uart(SIM_DIVISOR)
+        .ecp5()
+        .build()
+        .expect("build");
+    let l = ConvLayer::load(&root().join("layers/kernel3x5.toml")).unwrap();
+    let r = common::run_checked(&cfg, &sim, &l, &RunOpts::default());
+    assert_eq!(r.stats.backend, "verilator-uart");
+    assert_eq!(r.stats.link.as_ref().map(|l| l.status), Some(0));
 }
 
 #[test]

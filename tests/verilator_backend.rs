@@ -132,6 +132,11 @@ fn build_is_cached() {
         .unwrap();
     let second = build(&cfg);
     assert_eq!(second.binary(), first.binary(), "same cache entry");
+    let key = entry.file_name().unwrap().to_string_lossy().into_owned();
+    assert!(
+        !cache().join(format!("{key}.lock")).exists(),
+        "the lock file goes once the entry is in place"
+    );
     assert_eq!(
         std::fs::metadata(second.binary())
             .unwrap()

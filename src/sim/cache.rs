@@ -18,7 +18,8 @@
 //! kept as `<key>-failed.log`) never leaves a half-built entry that a later run would take
 //! for a good one. Builds of one key are serialized with a lock file (`<key>.lock`), since
 //! tests and runs in parallel often want the same build: the one that waited finds the entry
-//! in place and uses it instead of building it twice.
+//! in place and uses it instead of building it twice. The lock file goes once the entry is in
+//! place (a failed build's stays, beside its log).
 
 use std::fs;
 use std::io::ErrorKind;
@@ -122,17 +123,23 @@ pub(crate) fn build_cached(
     );
     let entry = cache.join(&key);
     let binary = entry.join(BINARY);
+    // One build per key at a time; the loser of the race finds the entry in place. Once the
+    // entry exists the lock file has done its work and is removed (also one an older version
+    // left): nobody builds a key whose entry exists, and a run still waiting on the removed
+    // file finds the entry when its lock is granted.
+    let lock_path = cache.join(format!("{key}.lock"));
+    let done = |binary: PathBuf| {
+        let _ = fs::remove_file(&lock_path);
+        Ok(binary)
+    };
     if binary.is_file() {
-        return Ok(binary);
+        return done(binary);
     }
     fs::create_dir_all(cache).map_err(io_err("cannot create the cache directory", cache))?;
-
-    // One build per key at a time; the loser of the race finds the entry in place.
-    let lock_path = cache.join(format!("{key}.lock"));
     let lock = fs::File::create(&lock_path).map_err(io_err("cannot create", &lock_path))?;
     lock.lock().map_err(io_err("cannot lock", &lock_path))?;
     if binary.is_file() {
-        return Ok(binary);
+        return done(binary);
     }
 
     let tmp = crate::output::StagingDir::new_in(cache, ".build-")
@@ -209,5 +216,5 @@ pub(crate) fn build_cached(
             return Err(io_err("cannot move the build into", &entry)(e).into());
         }
     }
-    Ok(binary)
+    done(binary)
 }

@@ -470,14 +470,7 @@ impl VerilatorBlock {
     /// Render `cfg`'s Verilog and build the model's block from it (cached like the system
     /// simulator, under [`cache_root`]).
     pub fn build(cfg: &ArchConfig, model: &dyn Model) -> Result<VerilatorBlock, DiffError> {
-        Self::build_in(cfg, model, &cache_root())
-    }
-
-    pub fn build_in(
-        cfg: &ArchConfig,
-        model: &dyn Model,
-        cache: &Path,
-    ) -> Result<VerilatorBlock, DiffError> {
+        let cache = &cache_root();
         let block = model.block();
         let files = emit::render(cfg)?;
         let verilog = select(&files, block)?;
