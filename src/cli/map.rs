@@ -1,7 +1,6 @@
 //! `eyeriss-gen map`: the chosen mapping of each layer, with `--explain` the limit behind
 //! each choice, as a table or JSON.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Result;
@@ -12,18 +11,12 @@ use eyeriss_gen::layer::ConvLayer;
 use eyeriss_gen::mapper;
 use eyeriss_gen::progress;
 
-use super::{LayerSel, load_config, plan_showing};
+use super::{Target, load_config, plan_showing};
 
 #[derive(clap::Args)]
 pub struct MapArgs {
-    /// Architecture config (TOML), e.g. configs/eyeriss.toml.
-    #[arg(long, short)]
-    pub config: PathBuf,
     #[command(flatten)]
-    pub sel: LayerSel,
-    /// With --network: only these layers (comma-separated names).
-    #[arg(long, requires = "network")]
-    pub layers: Option<String>,
+    pub target: Target,
     /// Say which limit rules out each larger choice of every parameter.
     #[arg(long)]
     pub explain: bool,
@@ -34,9 +27,11 @@ pub struct MapArgs {
 
 pub fn run(a: MapArgs) -> Result<ExitCode> {
     let MapArgs {
-        config,
-        sel,
-        layers,
+        target: Target {
+            config,
+            sel,
+            layers,
+        },
         explain,
         json,
     } = a;

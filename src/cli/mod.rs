@@ -18,6 +18,19 @@ use eyeriss_gen::mapper;
 use eyeriss_gen::network::Network;
 use eyeriss_gen::progress;
 
+/// The config and the layers a verb works on (`map`, `sim`, `report`).
+#[derive(clap::Args)]
+pub struct Target {
+    /// Architecture config (TOML), e.g. configs/eyeriss.toml.
+    #[arg(long, short)]
+    pub config: PathBuf,
+    #[command(flatten)]
+    pub sel: LayerSel,
+    /// With --network: only these layers (comma-separated names).
+    #[arg(long, requires = "network")]
+    pub layers: Option<String>,
+}
+
 /// Which layers to work on: one layer file, or layers of a network file.
 #[derive(clap::Args)]
 #[group(required = true, multiple = false)]

@@ -13,7 +13,7 @@ use eyeriss_gen::network::Network;
 use eyeriss_gen::progress;
 use eyeriss_gen::{compare, report};
 
-use super::{LayerSel, default_out, energy_table, load_config, print_written, select};
+use super::{Target, default_out, energy_table, load_config, print_written, select};
 
 #[derive(clap::Args)]
 pub struct GenerateArgs {
@@ -99,14 +99,8 @@ pub fn fpga(a: FpgaArgs) -> Result<ExitCode> {
 
 #[derive(clap::Args)]
 pub struct ReportArgs {
-    /// Architecture config (TOML), e.g. configs/eyeriss.toml.
-    #[arg(long, short)]
-    pub config: PathBuf,
     #[command(flatten)]
-    pub sel: LayerSel,
-    /// With --network: only these layers (comma-separated names).
-    #[arg(long, requires = "network")]
-    pub layers: Option<String>,
+    pub target: Target,
     /// Energy cost table (TOML, see energy/); default: ISCA 2016 normalized costs.
     #[arg(long)]
     pub energy: Option<PathBuf>,
@@ -120,9 +114,11 @@ pub struct ReportArgs {
 
 pub fn report(a: ReportArgs) -> Result<ExitCode> {
     let ReportArgs {
-        config,
-        sel,
-        layers,
+        target: Target {
+            config,
+            sel,
+            layers,
+        },
         energy,
         out,
         force,

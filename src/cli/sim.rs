@@ -20,18 +20,12 @@ use eyeriss_gen::sim::RunOpts;
 use eyeriss_gen::sim::rusthdl::RustHdlSim;
 use eyeriss_gen::sim::verilator::VerilatorSim;
 
-use super::{LayerSel, load_config, plan_showing};
+use super::{Target, load_config, plan_showing};
 
 #[derive(clap::Args)]
 pub struct SimArgs {
-    /// Architecture config (TOML), e.g. configs/eyeriss.toml.
-    #[arg(long, short)]
-    pub config: PathBuf,
     #[command(flatten)]
-    pub sel: LayerSel,
-    /// With --network: only these layers (comma-separated names).
-    #[arg(long, requires = "network")]
-    pub layers: Option<String>,
+    pub target: Target,
     #[arg(long, value_enum, default_value_t = Backend::Verilator)]
     pub backend: Backend,
     /// Write a waveform (VCD) of the run here, under the same signal names on both
@@ -82,9 +76,11 @@ pub enum Backend {
 
 pub fn run(a: SimArgs) -> Result<ExitCode> {
     let SimArgs {
-        config,
-        sel,
-        layers,
+        target: Target {
+            config,
+            sel,
+            layers,
+        },
         backend,
         vcd,
         dump,
