@@ -29,6 +29,9 @@ enum Cmd {
     Sim(cli::sim::SimArgs),
     /// Build a bitstream for a board: resource check, Yosys, nextpnr, pack, report.json.
     Fpga(cli::outputs::FpgaArgs),
+    /// What each module costs on an FPGA family (LUTs, carry, LUT RAM, flip-flops, block RAM,
+    /// DSPs, per module and per instance), from Yosys; writes nothing.
+    Synth(cli::synth::SynthArgs),
     /// Cycles, active PEs and energy per layer from the mapper and the counter model, without
     /// simulating: a table, report.json, layers.csv and SVG charts.
     Report(cli::outputs::ReportArgs),
@@ -68,6 +71,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Map(a) => cli::map::run(a),
         Cmd::Sim(a) => cli::sim::run(a),
         Cmd::Fpga(a) => cli::outputs::fpga(a),
+        Cmd::Synth(a) => cli::synth::run(a),
         Cmd::Report(a) => cli::outputs::report(a),
         Cmd::Compare(a) => cli::outputs::compare(a),
         Cmd::Boards => {

@@ -518,3 +518,50 @@ fn the_baud_rate_is_checked_against_the_board_clock() {
     assert!(matches!(r, Err(FpgaError::Baud { .. })), "{r:?}");
     assert!(!out.exists());
 }
+
+/// `eyeriss-gen synth`: each module's own cells times its instances, its parameter variants
+/// added up. On the 1 x 1 iCE40 config the PE is there once, its FIFOs three times plus the
+/// controller's, every multicast controller is counted, and the module rows add up to the
+/// total.
+#[test]
+fn synth_costs_each_module_times_its_instances() {
+    if fpga::find_program("yosys").is_none() {
+        println!("note: yosys not installed; skipping the per-module cost");
+        return;
+    }
+    let cfg = config("ice40_1x1.toml");
+    let r = fpga::module_costs(&cfg, fpga::Family::Ice40, false).unwrap_or_else(|e| panic!("{e}"));
+    let module = |name: &str| {
+        r.modules
+            .iter()
+            .find(|m| m.module == name)
+            .unwrap_or_else(|| panic!("no {name} in {}", r.table()))
+    };
+    let pes = u64::from(cfg.pes());
+    assert_eq!(module("eyeriss_top").instances, 1);
+    assert_eq!(module("eyeriss_pe").instances, pes);
+    assert_eq!(
+        module("eyeriss_fifo").instances,
+        3 * pes + 1,
+        "{}",
+        r.table()
+    );
+    // a Y-bus controller per row and an X-bus one per PE, in each of the three GINs
+    let rows = u64::from(cfg.array.rows);
+    assert_eq!(
+        module("eyeriss_mc").instances,
+        3 * (rows + pes),
+        "{}",
+        r.table()
+    );
+    assert!(module("eyeriss_pe").cells["luts"] > 0, "{}", r.table());
+    for res in fpga::cost::RESOURCES {
+        let sum: u64 = r.modules.iter().map(|m| m.cells[res]).sum();
+        assert_eq!(r.total[res], sum, "{res}");
+    }
+    assert!(
+        r.modules.iter().all(|m| m.module.starts_with("eyeriss_")),
+        "only modules, no cell types, are rows: {}",
+        r.table()
+    );
+}

@@ -5,6 +5,7 @@ pub mod info;
 pub mod map;
 pub mod outputs;
 pub mod sim;
+pub mod synth;
 
 use std::path::{Path, PathBuf};
 

@@ -168,10 +168,37 @@ pub struct Step {
 #[serde(deny_unknown_fields)]
 pub struct Cells {
     pub luts: Vec<String>,
+    /// Carry-chain cells (a CCU2C fills two LUT4 positions of a slice).
+    pub carry: Vec<String>,
+    /// Distributed (LUT) RAM cells.
+    pub lutram: Vec<String>,
     pub ffs: Vec<String>,
     pub multipliers: Vec<String>,
     pub bram: Vec<String>,
     pub spram: Vec<String>,
+}
+
+impl Cells {
+    /// The per-module cost's resources ([`super::cost::RESOURCES`]) with their cell lists.
+    pub fn groups(&self) -> [(&'static str, &[String]); 6] {
+        [
+            ("luts", &self.luts),
+            ("carry", &self.carry),
+            ("lutram", &self.lutram),
+            ("ffs", &self.ffs),
+            ("bram", &self.bram),
+            ("multipliers", &self.multipliers),
+        ]
+    }
+}
+
+/// How `eyeriss-gen synth` synthesizes a design to cost it per module.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CostStep {
+    pub program: String,
+    /// A Yosys script: `{sources}`, `{top}`, and `{netlist}` (the JSON netlist to write).
+    pub script: String,
 }
 
 /// A family's flow: command-line templates for synthesis, place and route, packing.
@@ -182,6 +209,7 @@ pub struct Toolchain {
     pub bitstream_ext: String,
     pub step: Vec<Step>,
     pub cells: Cells,
+    pub cost: CostStep,
 }
 
 /// Where a board's files come from.

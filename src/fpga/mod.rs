@@ -9,6 +9,7 @@
 //! removes that directory again.
 
 pub mod board;
+pub mod cost;
 pub mod estimate;
 pub mod uart;
 
@@ -26,6 +27,7 @@ use crate::io_error::{IoError, io_err};
 use crate::config::ArchConfig;
 use crate::emit::{self, EmitError, OutFile};
 pub use board::{Board, Device, Family, Toolchain};
+pub use cost::{CostReport, ModuleCost, module_costs};
 pub use estimate::{Estimate, Shortfall};
 
 /// The board top's module name (`templates/fpga/board_top.v.tera`).
