@@ -11,6 +11,8 @@ const LN_W: u32 = 64;
 
 const SEL_GIN: u64 = 1;
 const SEL_LN: u64 = 2;
+/// The bit of psum_sel that only SEL_GIN has.
+const SEL_DATA_GIN: u64 = 1;
 
 super::model! {
     pub struct Ln: "ln", combinational;
@@ -62,7 +64,8 @@ impl Logic for Ln {
         } else {
             from_ln & self.below_valid.val()
         };
-        self.pin_data.next = if from_gin {
+        // as the template: the data follows psum_sel's low bit alone (see there)
+        self.pin_data.next = if sel & SEL_DATA_GIN != 0 {
             self.gin_data.val()
         } else {
             self.below_data.val()
