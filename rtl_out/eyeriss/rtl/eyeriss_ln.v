@@ -39,7 +39,10 @@ module eyeriss_ln #(
 
     assign pin_used = from_gin | from_ln;
     assign pin_valid = from_gin ? gin_valid : (from_ln & below_valid);
-    assign pin_data = from_gin ? gin_data : below_data;
+    // The data matters only while pin_valid is high, so one bit of psum_sel can choose it
+    // (SEL_GIN is the only choice with bit 0 set): a 3-input function per bit, one LUT4,
+    // where the full condition (psum_sel and acc) took two LUT4 and a PFUMX per bit on ECP5.
+    assign pin_data = psum_sel[0] ? gin_data : below_data;
     // A word for a PE that does not take it stalls its stream rather than vanish.
     assign gin_ready = from_gin & pin_ready;
     assign below_ready = from_ln & pin_ready;

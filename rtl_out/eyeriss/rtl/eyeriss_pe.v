@@ -190,7 +190,11 @@ module eyeriss_pe #(
     reg  [11:0]       col;
     reg  [PA_W-1:0]   ok;          // output word within the column
     reg  [IDX_W-1:0]  out_idx;
-    reg  [PSUM_W-1:0] psum [0:PSUM_DEPTH-1];
+    // The psum spad: PSUM_LANES banks (g_psum_bank below), entry i in bank i % PSUM_LANES.
+    localparam PB_DEPTH = (PSUM_DEPTH + PSUM_LANES - 1) / PSUM_LANES;
+    localparam PB_W = (PB_DEPTH > 1) ? $clog2(PB_DEPTH) : 1;
+    localparam LANE_W = (PSUM_LANES > 1) ? LANE_LOG2 : 1;
+    wire [PSUM_LANES*PSUM_W-1:0] pb_q;  // each bank's entry at its read row
 
     wire [IA_W:0]     xsum = {1'b0, i_head} + {1'b0, xo};
     /* verilator lint_off UNUSEDSIGNAL */
@@ -235,10 +239,41 @@ module eyeriss_pe #(
     wire [31:0]       obase = { {(32-PA_W){1'b0}}, ok} << LANE_LOG2;
     assign pf_pop = out_go & pin_used;
 
+    // ------------------------------------------------------------------ psum spad
+    // Entry i sits in bank i % PSUM_LANES at row i / PSUM_LANES. An output word reads one
+    // entry of every bank (row ok), the accumulator one entry of one bank, and never in the
+    // same cycle (outputs start once the pipeline is empty: ST_PIPE), so each bank has one
+    // read port and is one LUT RAM, where a single array read five ways was five copies.
+    wire              acc_valid = s2_valid, acc_first = s2_first, acc_zero = s2_zero;
+    wire [PIX_W-1:0]  acc_i = s2_i;
+    wire [PSUM_W-1:0] acc_add = s2_add;
+    /* verilator lint_off UNUSEDSIGNAL */
+    wire [PIX_W-1:0]  acc_row_full = acc_i / PSUM_LANES[PIX_W-1:0];
+    wire [PIX_W-1:0]  acc_bank_full = acc_i % PSUM_LANES[PIX_W-1:0];
+    /* verilator lint_on UNUSEDSIGNAL */
+    wire [PB_W-1:0]   acc_row = acc_row_full[PB_W-1:0];
+    wire [LANE_W-1:0] acc_bank = acc_bank_full[LANE_W-1:0];
+    wire [PSUM_W-1:0] acc_old = pb_q[acc_bank*PSUM_W +: PSUM_W];
+    // The first product of a column replaces the entry (zero for a zero operand); later ones
+    // add to it; a zero operand leaves it alone. Nothing is written in reset or at start.
+    wire              acc_we = acc_valid & (acc_first | ~acc_zero) & ~rst & ~start;
+    wire [PSUM_W-1:0] acc_wdata = acc_first ? (acc_zero ? {PSUM_W{1'b0}} : acc_add)
+                                            : acc_old + acc_add;
+    wire              out_phase = (state == ST_OUT);
+    genvar b;
+    generate
+        for (b = 0; b < PSUM_LANES; b = b + 1) begin : g_psum_bank
+            reg  [PSUM_W-1:0] mem [0:PB_DEPTH-1];
+            wire [PB_W-1:0]   raddr = out_phase ? ok[PB_W-1:0] : acc_row;
+            assign pb_q[b*PSUM_W +: PSUM_W] = mem[raddr];
+            always @(posedge clk)
+                if (acc_we && acc_bank == b[LANE_W-1:0]) mem[acc_row] <= acc_wdata;
+        end
+    endgenerate
+
     // The output word and its queue: blocking temporaries in a clocked block, so the lanes are
     // summed only when a word is pushed.
     reg  [PW-1:0]     out_word;
-    reg  [PIX_W-1:0]  pidx;
     integer l;
     /* verilator lint_off BLKSEQ */
     always @(posedge clk) begin
@@ -250,9 +285,8 @@ module eyeriss_pe #(
             if (out_go) begin
                 out_word = {PW{1'b0}};
                 for (l = 0; l < PSUM_LANES; l = l + 1) begin
-                    pidx = obase[PIX_W-1:0] + l[PIX_W-1:0];
                     if (obase + l < {24'd0, cfg_p})
-                        out_word[l*PSUM_W +: PSUM_W] = psum[pidx] +
+                        out_word[l*PSUM_W +: PSUM_W] = pb_q[l*PSUM_W +: PSUM_W] +
                             (pin_used ? pf_word[l*PSUM_W +: PSUM_W] : {PSUM_W{1'b0}});
                 end
                 oq_data[oq_wr] <= out_word;
@@ -324,10 +358,6 @@ module eyeriss_pe #(
             s2_first <= s1_first;
             if (s1_valid & ~s1_zero) s2_add <= shifted[PSUM_W-1:0];
             s2_i <= s1_i;
-            if (s2_valid) begin
-                if (s2_first) psum[s2_i] <= s2_zero ? {PSUM_W{1'b0}} : s2_add;
-                else if (!s2_zero) psum[s2_i] <= psum[s2_i] + s2_add;
-            end
 
             case (state)
                 ST_WAIT: begin
