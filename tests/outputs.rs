@@ -624,3 +624,22 @@ fn compare_defaults_to_alexnet_from_any_directory() {
             .unwrap();
     assert_eq!(v["network"], "alexnet");
 }
+
+/// The committed `rtl_out/eyeriss` is what `generate` makes of `configs/eyeriss.toml` now:
+/// a template change without a regenerated `rtl_out` fails here, naming the stale file.
+#[test]
+fn committed_rtl_out_is_current() {
+    let cfg = eyeriss_gen::config::ArchConfig::load(&root().join("configs/eyeriss.toml"))
+        .expect("config loads");
+    let dir = root().join("rtl_out").join(&cfg.name);
+    let files = eyeriss_gen::emit::render(&cfg).expect("renders");
+    for f in &files {
+        let on_disk = std::fs::read_to_string(dir.join(&f.path)).unwrap_or_default();
+        assert!(
+            on_disk == f.contents,
+            "rtl_out/{}/{} is stale: run `eyeriss-gen generate --config configs/eyeriss.toml`",
+            cfg.name,
+            f.path
+        );
+    }
+}
