@@ -91,7 +91,7 @@ impl Logic for GonXbus {
         self.u_arb.req.next = req;
         self.u_arb.advance.next = load;
         let gnt = self.u_arb.gnt.val();
-        // the granted PE's word, or column 0's with no grant (as the template's index mux)
+        // one-hot AND-OR multiplexer: the granted PE's word, or zero
         let mut pick = None;
         for c in 0..self._cols as usize {
             let g = gnt.get_bit(c);
@@ -107,10 +107,18 @@ impl Logic for GonXbus {
             self.r_col.d.next = self.r_col.q.val();
         } else if load {
             self.r_valid.d.next = any;
-            let c = pick.unwrap_or(0);
-            self.r_data.d.next = self.pe_data[c].val();
-            self.r_idx.d.next = self.pe_idx[c].val();
-            self.r_col.d.next = self.col_ids[c].val();
+            match pick {
+                Some(c) => {
+                    self.r_data.d.next = self.pe_data[c].val();
+                    self.r_idx.d.next = self.pe_idx[c].val();
+                    self.r_col.d.next = self.col_ids[c].val();
+                }
+                None => {
+                    self.r_data.d.next = Bits::default();
+                    self.r_idx.d.next = Bits::default();
+                    self.r_col.d.next = Bits::default();
+                }
+            }
         } else {
             self.r_valid.d.next = x_valid;
             self.r_data.d.next = self.r_data.q.val();

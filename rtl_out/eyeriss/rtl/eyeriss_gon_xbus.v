@@ -24,10 +24,11 @@ module eyeriss_gon_xbus #(
     output reg  [IDX_W-1:0]         x_idx,
     output reg  [COL_ID_W-1:0]      x_col
 );
-    localparam SEL_W = (COLS > 1) ? $clog2(COLS) : 1;
     wire [COLS-1:0]     gnt;
     wire                load = ~x_valid | x_taken;
-    reg  [SEL_W-1:0]    sel;
+    reg  [W-1:0]        mdata;
+    reg  [IDX_W-1:0]    midx;
+    reg  [COL_ID_W-1:0] mcol;
     integer c;
 
     eyeriss_rr_arb #(.N(COLS)) u_arb (
@@ -38,18 +39,17 @@ module eyeriss_gon_xbus #(
         .gnt(gnt)
     );
 
-    // The winner's index (the grant is one-hot: each index bit is an OR of grant bits), then
-    // a COLS:1 multiplexer per bit on it, about COLS/2 LUT4 a bit where a one-hot AND-OR of
-    // COLS data and COLS grant bits took twice that. With no grant the index is 0 and the
-    // register takes column 0's word, which x_valid low marks as empty.
+    // one-hot AND-OR multiplexer
     always @* begin
-        sel = {SEL_W{1'b0}};
-        for (c = 0; c < COLS; c = c + 1)
-            sel = sel | (gnt[c] ? c[SEL_W-1:0] : {SEL_W{1'b0}});
+        mdata = {W{1'b0}};
+        midx = {IDX_W{1'b0}};
+        mcol = {COL_ID_W{1'b0}};
+        for (c = 0; c < COLS; c = c + 1) begin
+            mdata = mdata | (pe_data[c*W +: W] & {W{gnt[c]}});
+            midx = midx | (pe_idx[c*IDX_W +: IDX_W] & {IDX_W{gnt[c]}});
+            mcol = mcol | (col_ids[c*COL_ID_W +: COL_ID_W] & {COL_ID_W{gnt[c]}});
+        end
     end
-    wire [W-1:0]        mdata = pe_data[sel*W +: W];
-    wire [IDX_W-1:0]    midx = pe_idx[sel*IDX_W +: IDX_W];
-    wire [COL_ID_W-1:0] mcol = col_ids[sel*COL_ID_W +: COL_ID_W];
 
     assign pe_ready = load ? gnt : {COLS{1'b0}};
 
