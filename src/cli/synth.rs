@@ -24,6 +24,11 @@ pub struct SynthArgs {
     /// The FPGA family whose cells to count.
     #[arg(long, value_enum, default_value_t = FamilyArg::Ecp5)]
     pub family: FamilyArg,
+    /// Synthesize the design flattened, as the `fpga` verb's synth step does (without the
+    /// board top): whole-design totals, with constants propagated and shared logic merged
+    /// across modules, where the default counts each module once.
+    #[arg(long)]
+    pub flat: bool,
     /// Print the costs as JSON instead of a table.
     #[arg(long)]
     pub json: bool,
@@ -35,7 +40,7 @@ pub fn run(a: SynthArgs) -> Result<ExitCode> {
         FamilyArg::Ecp5 => Family::Ecp5,
         FamilyArg::Ice40 => Family::Ice40,
     };
-    let report = fpga::module_costs(&cfg, family, !a.json)?;
+    let report = fpga::module_costs(&cfg, family, a.flat, !a.json)?;
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {

@@ -197,7 +197,8 @@ impl Cells {
 #[serde(deny_unknown_fields)]
 pub struct CostStep {
     pub program: String,
-    /// A Yosys script: `{sources}`, `{top}`, and `{netlist}` (the JSON netlist to write).
+    /// A Yosys script: `{sources}`, `{top}`, `{flatten}` (`-noflatten`, or empty for a
+    /// flattened build) and `{netlist}` (the JSON netlist to write).
     pub script: String,
 }
 
@@ -209,6 +210,12 @@ pub struct Toolchain {
     pub bitstream_ext: String,
     pub step: Vec<Step>,
     pub cells: Cells,
+    /// Resources (`luts`, `ffs`, `bram`, `multipliers`, `spram`) as nextpnr counts them
+    /// once placed: the name of the nextpnr utilization entry that replaces the netlist's
+    /// count in the report. A placed LUT slot also holds LUT RAM and carry halves, which the
+    /// netlist's LUT4 count leaves out.
+    #[serde(default)]
+    pub placed: std::collections::BTreeMap<String, String>,
     pub cost: CostStep,
 }
 

@@ -49,12 +49,16 @@ pub struct CostReport {
     pub modules: Vec<ModuleCost>,
     pub total: BTreeMap<&'static str, u64>,
     pub yosys_seconds: f64,
+    /// Synthesized flattened: every cell is the top's, so `modules` is the top alone.
+    pub flat: bool,
 }
 
-/// Synthesize `cfg`'s design for `family` unflattened and count each module's cells.
+/// Synthesize `cfg`'s design for `family` and count its cells: unflattened, each module's own
+/// cells times its instances; `flat`, the whole design as the `fpga` verb maps it.
 pub fn module_costs(
     cfg: &ArchConfig,
     family: Family,
+    flat: bool,
     progress: bool,
 ) -> Result<CostReport, FpgaError> {
     let chain = Toolchain::load(family)?;
@@ -76,6 +80,7 @@ pub fn module_costs(
         ("sources", sources.join(" ")),
         ("top", "eyeriss_top".to_string()),
         ("netlist", "netlist.json".to_string()),
+        ("flatten", if flat { "" } else { "-noflatten" }.to_string()),
     ]);
     let script = dir.join("cost.ys");
     fs::write(&script, fill(&chain.cost.script, &vars)?)
@@ -87,7 +92,11 @@ pub fn module_costs(
         &["-s".to_string(), "cost.ys".to_string()],
         dir,
         &log,
-        &format!("synthesizing '{}' per module", cfg.name),
+        &format!(
+            "synthesizing '{}' {}",
+            cfg.name,
+            if flat { "flattened" } else { "per module" }
+        ),
         progress,
     ) {
         Err(FpgaError::Spawn { source, .. }) if source.kind() == std::io::ErrorKind::NotFound => {
@@ -122,6 +131,7 @@ pub fn module_costs(
     report.config_hash = cfg.hash();
     report.family = family.as_str();
     report.yosys_seconds = yosys_seconds;
+    report.flat = flat;
     Ok(report)
 }
 
@@ -229,6 +239,7 @@ pub fn costs_of(
         modules,
         total,
         yosys_seconds: 0.0,
+        flat: false,
     })
 }
 
@@ -278,10 +289,17 @@ fn matches(cell: &str, patterns: &[String]) -> bool {
 impl CostReport {
     /// The table `eyeriss-gen synth` prints.
     pub fn table(&self) -> String {
-        let mut s = format!(
-            "'{}' ({}) per module, synthesized unflattened for {} in {:.1} s (each module's own cells, times its instances)\n",
-            self.config, self.config_hash, self.family, self.yosys_seconds
-        );
+        let mut s = if self.flat {
+            format!(
+                "'{}' ({}) synthesized flattened for {} in {:.1} s (the whole design, as the fpga verb's synth step maps it, without a board top)\n",
+                self.config, self.config_hash, self.family, self.yosys_seconds
+            )
+        } else {
+            format!(
+                "'{}' ({}) per module, synthesized unflattened for {} in {:.1} s (each module's own cells, times its instances)\n",
+                self.config, self.config_hash, self.family, self.yosys_seconds
+            )
+        };
         s.push_str(&format!(
             "{:<22} {:>6} {:>9} {:>7} {:>7} {:>8} {:>5} {:>5} {:>10}\n",
             "module", "inst", "LUTs", "carry", "LUT RAM", "FFs", "BRAM", "DSP", "LUTs/inst"

@@ -40,20 +40,20 @@ const COUNTERS: u64 = 21;
 /// counter and the reset registers.
 pub const BOARD_TOP_FFS: u64 = 251;
 const PE_EXTRA_LUTS: u64 = 700;
-/// ECP5 fit (see [`ecp5_logic`]). LUT4 + 2 x CCU2C: 13,015 at 1 x 1 and 25,585 at 3 x 4 with 8
-/// banks, 20,098 at 1 x 1 and 25,794 at 2 x 3 with 27.
-const ECP5_BASE_LUTS: u64 = 8886;
-const ECP5_BANK_LUTS: u64 = 373;
-const ECP5_PE_LUTS: u64 = 1145;
-/// Flip-flops: 2,803 at 1 x 1 and 5,260 at 3 x 4 (8 banks); 2,860 and 4,055 at 1 x 1 and 2 x 3
-/// (27 banks); the base without the 21 counters.
-const ECP5_BASE_FFS: u64 = 2554 - COUNTERS * 48;
-const ECP5_BANK_FFS: u64 = 3;
-const ECP5_PE_FFS: u64 = 225;
-/// TRELLIS_DPR16X4: 393 at 1 x 1, 1,504 at 3 x 4, 904 at 2 x 3.
+/// ECP5 fit (see [`ecp5_cells`]), from flattened `synth_ecp5 -nowidelut` builds. LUT4 + 2 x
+/// CCU2C: 11,471 at 1 x 1, 14,706 at 2 x 2 and 22,694 at 3 x 4 with 8 banks; 18,061 at 1 x 1
+/// and 23,479 at 2 x 3 with 27 (the fit is within 0.8% of each).
+const ECP5_BASE_LUTS: u64 = 7669;
+const ECP5_BANK_LUTS: u64 = 350;
+const ECP5_PE_LUTS: u64 = 1030;
+/// Flip-flops: 2,795, 3,563 and 5,164 (8 banks); 2,802 and 3,919 (27 banks): the GLB banks
+/// add none that the fit can see. The base is without the 21 counters.
+const ECP5_BASE_FFS: u64 = 2601 - COUNTERS * 48;
+const ECP5_PE_FFS: u64 = 218;
+/// TRELLIS_DPR16X4: 369, 600 and 1,216 (8 banks); 366 and 756 (27 banks).
 const ECP5_BASE_DPR: u64 = 292;
-const ECP5_PE_DPR: u64 = 101;
-pub const ECP5_SLOTS_PER_DPR: f64 = 7.6;
+const ECP5_PE_DPR: u64 = 77;
+pub const ECP5_SLOTS_PER_DPR: f64 = 7.3;
 /// LUT4s of the board top (the UART bridge, 237 in a synthesis of the bridge alone).
 pub const BOARD_TOP_LUTS: u64 = 260;
 /// Flip-flops per GLB bank (arbitration and read-back registers).
@@ -69,14 +69,14 @@ const MULT18X18D_OPERAND_W: u64 = 18;
 const SB_MAC16_OPERAND_W: u64 = 16;
 
 /// LUT4s of one `eyeriss_mult_logic` for `data_width`-bit data, from `synth_ecp5` and
-/// `synth_ice40` of the module alone (Yosys 0.23, docs/fpga.md). On ECP5 a CCU2C carry cell
-/// is counted as the two LUT4s it occupies: 4 bits 31 LUT4 + 7 CCU2C, 8 bits 93 + 25,
-/// 16 bits 313 + 88. On iCE40 the SB_CARRY shares its logic cell with a LUT.
+/// `synth_ice40` of the module alone (Yosys 0.23, docs/fpga.md). On ECP5 (`-nowidelut`, as
+/// the flow runs it) a CCU2C carry cell is counted as the two LUT4s it occupies: 4 bits
+/// 24 LUT4 + 7 CCU2C, 8 bits 80 + 25, 16 bits 282 + 88. On iCE40 the SB_CARRY shares its logic cell with a LUT.
 fn logic_mult_luts(family: Family, data_width: u32) -> u64 {
     match (family, data_width) {
-        (Family::Ecp5, 4) => 31 + 2 * 7,
-        (Family::Ecp5, 8) => 93 + 2 * 25,
-        (Family::Ecp5, _) => 313 + 2 * 88,
+        (Family::Ecp5, 4) => 24 + 2 * 7,
+        (Family::Ecp5, 8) => 80 + 2 * 25,
+        (Family::Ecp5, _) => 282 + 2 * 88,
         (Family::Ice40, 4) => 36,
         (Family::Ice40, 8) => 127,
         (Family::Ice40, _) => 454,
@@ -282,29 +282,46 @@ pub fn estimate(cfg: &ArchConfig, dev: &Device) -> Estimate {
     }
 }
 
-/// ECP5 flip-flops, LUT RAM bits and LUT4 slots, fitted on flattened `synth_ecp5` builds
-/// (Yosys 0.23, without the board top) of arrays 1 x 1, 2 x 2 and 3 x 4 with `small`'s 8-bank
-/// GLB and 1 x 1 and 2 x 3 with the chip's 27 banks (docs/fpga.md, "ECP5 estimate"). On ECP5
-/// the PEs' ifmap and psum spads, their output queues and the stream engines' per-row state
-/// are LUT RAM (TRELLIS_DPR16X4), so the flip-flops are few and the LUT4 slots many: after
-/// place and route, a DPR16X4 took about 7.6 LUT4 slots (the 3 x 4 build on the 85F: 42,050
-/// slots for 22,146 LUT4, 4,121 CCU2C, 1,504 DPR16X4 and the board top). The fit holds for
-/// 16-bit data and the chip's spad, FIFO and stream-row sizes; other settings are not
-/// scaled.
-fn ecp5_logic(cfg: &ArchConfig, dev: &Device) -> (u64, u64, u64) {
+/// ECP5 cells of the generated design without a board top, as a flattened `synth_ecp5`
+/// counts them (what `eyeriss-gen synth --flat` prints).
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+pub struct Ecp5Cells {
+    /// LUT4 plus two per CCU2C (a carry cell fills a slice's two LUT4 positions).
+    pub logic: u64,
+    pub ffs: u64,
+    /// TRELLIS_DPR16X4: 16 x 4 bits of LUT RAM each.
+    pub dpr: u64,
+}
+
+/// ECP5 cells fitted on flattened `synth_ecp5 -nowidelut` builds (Yosys 0.23, without the
+/// board top) of arrays 1 x 1, 2 x 2 and 3 x 4 with `small`'s 8-bank GLB and 1 x 1 and 2 x 3
+/// with the chip's 27 banks (docs/fpga.md, "ECP5 estimate"). On ECP5 the PEs' ifmap and psum
+/// spads, their FIFOs and output queues and the stream engines' per-row state are LUT RAM,
+/// so the flip-flops are few and the DPR16X4 many. The fit holds for 16-bit data and the
+/// chip's spad, FIFO and stream-row sizes; other settings are not scaled. PEs multiplying in
+/// logic add their multipliers' LUTs in [`estimate`].
+pub fn ecp5_cells(cfg: &ArchConfig, dev: &Device) -> Ecp5Cells {
     let pes = cfg.pes() as u64;
     let banks = cfg.glb.banks as u64;
-    let ffs = ECP5_BASE_FFS
-        + COUNTERS * cfg.host.counter_bits as u64
-        + ECP5_BANK_FFS * banks
-        + (ECP5_PE_FFS + pipe_ffs(cfg)) * pes
-        + BOARD_TOP_FFS
-        - dsp_ffs(cfg, dev);
-    let dpr = ECP5_BASE_DPR + ECP5_PE_DPR * pes;
-    // LUT4 plus two per CCU2C (a carry cell fills a slice's two LUT4 positions)
-    let logic = ECP5_BASE_LUTS + ECP5_BANK_LUTS * banks + ECP5_PE_LUTS * pes + BOARD_TOP_LUTS;
-    let luts = logic + (dpr as f64 * ECP5_SLOTS_PER_DPR).round() as u64;
-    (ffs, dpr * 64, luts)
+    Ecp5Cells {
+        logic: ECP5_BASE_LUTS + ECP5_BANK_LUTS * banks + ECP5_PE_LUTS * pes,
+        ffs: ECP5_BASE_FFS
+            + COUNTERS * cfg.host.counter_bits as u64
+            + (ECP5_PE_FFS + pipe_ffs(cfg)) * pes
+            - dsp_ffs(cfg, dev),
+        dpr: ECP5_BASE_DPR + ECP5_PE_DPR * pes,
+    }
+}
+
+/// ECP5 flip-flops, LUT RAM bits and LUT4 slots of the design with the board top. After
+/// place and route a DPR16X4 takes 7.3 LUT4 slots (TRELLIS_COMB) beyond the netlist's LUT4
+/// and CCU2C: `ecp5_small` on the 85F took 33,154 for 18,348 LUT4, 2,966 CCU2C and 1,216
+/// DPR16X4, and 35,817 for 21,009, 2,967 and 1,216 when synthesized with wide-LUT muxes.
+fn ecp5_logic(cfg: &ArchConfig, dev: &Device) -> (u64, u64, u64) {
+    let c = ecp5_cells(cfg, dev);
+    let ffs = c.ffs + BOARD_TOP_FFS;
+    let luts = c.logic + BOARD_TOP_LUTS + (c.dpr as f64 * ECP5_SLOTS_PER_DPR).round() as u64;
+    (ffs, c.dpr * 64, luts)
 }
 
 /// Every resource the estimate exceeds on the device.

@@ -519,6 +519,16 @@ pub fn build(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Report,
             nextpnr_utilization.insert(k.clone(), Usage::new(used, avail));
         }
     }
+    // What the device runs out of is what nextpnr placed, where the toolchain names it.
+    for (res, usage) in resources.iter_mut() {
+        if let Some(placed) = chain
+            .placed
+            .get(*res)
+            .and_then(|k| nextpnr_utilization.get(k))
+        {
+            *usage = placed.clone();
+        }
+    }
     let fmax_mhz = pnr
         .get("fmax")
         .and_then(|f| f.as_object())

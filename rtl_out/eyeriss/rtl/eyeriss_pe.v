@@ -229,8 +229,20 @@ module eyeriss_pe #(
             assign prod_x = prod;
         end
     endgenerate
+    // prod_x >>> cfg_shift, as a logarithmic shifter with the largest step first: stage k
+    // shifts by 2^k when cfg_shift[k] is set. Only the low PSUM_W bits are used, so synthesis
+    // keeps at stage k just the PSUM_W + 2^k - 1 bits the later stages can still select.
+    // Written as one `>>>`, Yosys builds the smallest step first and keeps every stage whole
+    // (ECP5, the shift alone: 156 LUT4 against 109; docs/fpga.md).
+    wire signed [PROD_W-1:0] shift_6 = prod_x;
+    wire signed [PROD_W-1:0] shift_5 = cfg_shift[5] ? shift_6 >>> 32 : shift_6;
+    wire signed [PROD_W-1:0] shift_4 = cfg_shift[4] ? shift_5 >>> 16 : shift_5;
+    wire signed [PROD_W-1:0] shift_3 = cfg_shift[3] ? shift_4 >>> 8 : shift_4;
+    wire signed [PROD_W-1:0] shift_2 = cfg_shift[2] ? shift_3 >>> 4 : shift_3;
+    wire signed [PROD_W-1:0] shift_1 = cfg_shift[1] ? shift_2 >>> 2 : shift_2;
+    wire signed [PROD_W-1:0] shift_0 = cfg_shift[0] ? shift_1 >>> 1 : shift_1;
     /* verilator lint_off UNUSEDSIGNAL */
-    wire signed [PROD_W-1:0]   shifted = prod_x >>> cfg_shift;
+    wire signed [PROD_W-1:0] shifted = shift_0;
     /* verilator lint_on UNUSEDSIGNAL */
 
     // Output words: lane l of word ok is filter ok*PSUM_LANES + l.

@@ -74,15 +74,23 @@ module eyeriss_stream #(
 
     assign idle = ~initing & ~(|live) & ~(|hp);
 
+    // The index of a row from its round-robin grant. A grant is one-hot or zero, so each
+    // index bit is the OR of the rows that have it set: a tree a few LUTs deep. A
+    // last-wins loop over the rows would be a chain of MAX_ROWS multiplexers, and it sat on
+    // the critical path from the fetch arbiter to the GLB read address.
+    function [RX_W-1:0] row_index(input [MAX_ROWS-1:0] onehot);
+        integer r;
+        begin
+            row_index = {RX_W{1'b0}};
+            for (r = 0; r < MAX_ROWS; r = r + 1)
+                row_index = row_index | (onehot[r] ? r[RX_W-1:0] : {RX_W{1'b0}});
+        end
+    endfunction
+
     // ------------------------------------------------------------------- fetch
     wire [MAX_ROWS-1:0] need = live & ~hv & ~hp & {MAX_ROWS{~initing}};
     wire [MAX_ROWS-1:0] fgnt;
-    reg  [RX_W-1:0]     frow;
-    integer k;
-    always @* begin
-        frow = {RX_W{1'b0}};
-        for (k = 0; k < MAX_ROWS; k = k + 1) if (fgnt[k]) frow = k[RX_W-1:0];
-    end
+    wire [RX_W-1:0]     frow = row_index(fgnt);
     eyeriss_rr_arb #(.N(MAX_ROWS)) u_fetch_arb (
         .clk(clk), .rst(rst), .req(need), .advance(rd_gnt), .gnt(fgnt)
     );
@@ -91,11 +99,7 @@ module eyeriss_stream #(
 
     // -------------------------------------------------------------------- send
     wire [MAX_ROWS-1:0] sgnt;
-    reg  [RX_W-1:0]     srow;
-    always @* begin
-        srow = {RX_W{1'b0}};
-        for (k = 0; k < MAX_ROWS; k = k + 1) if (sgnt[k]) srow = k[RX_W-1:0];
-    end
+    wire [RX_W-1:0]     srow = row_index(sgnt);
     // Advance on every cycle with a candidate, taken or not: a row that cannot be delivered
     // now must not block the others.
     eyeriss_rr_arb #(.N(MAX_ROWS)) u_send_arb (
