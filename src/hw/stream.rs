@@ -118,7 +118,12 @@ super::model! {
         hv: DFF<Bits<R>>,
         hp: DFF<Bits<R>>,
         initing: DFF<Bit>,
+        pick_valid: DFF<Bit>,
+        req_valid: DFF<Bit>,
         // not reset, as in the template:
+        pick_row: DFF<Bits<8>>,
+        req_row: DFF<Bits<8>>,
+        req_addr: DFF<Bits<32>>,
         init_i: DFF<Bits<8>>,
         nrows: DFF<Bits<8>>,
         init_ea: DFF<Bits<32>>,
@@ -216,6 +221,11 @@ impl<const R: usize> Logic for Stream<R> {
         self.len.clock.next = clk;
         self.stride.clock.next = clk;
         self.fetch_row.clock.next = clk;
+        self.pick_valid.clock.next = clk;
+        self.req_valid.clock.next = clk;
+        self.pick_row.clock.next = clk;
+        self.req_row.clock.next = clk;
+        self.req_addr.clock.next = clk;
         let rst = self.rst.val();
         self.u_fetch_arb.rst.next = rst;
         self.u_send_arb.rst.next = rst;
@@ -229,7 +239,7 @@ impl<const R: usize> Logic for Stream<R> {
         let any = |s: &Rows| s.iter().any(|&w| w != 0);
         self.idle.next = !initing && !any(&live) && !any(&hp);
 
-        // fetch
+        // fetch: a pick stage (the arbiter's row) and a request stage (its word address)
         let need: Rows = std::array::from_fn(|w| {
             if initing {
                 0
@@ -238,11 +248,42 @@ impl<const R: usize> Logic for Stream<R> {
             }
         });
         let rd_gnt = self.rd_gnt.val();
+        let pick_valid = self.pick_valid.q.val();
+        let req_valid = self.req_valid.q.val();
+        let req_load = !req_valid || rd_gnt;
+        let pick_load = !pick_valid || req_load;
         self.u_fetch_arb.req.next = from_words(&need);
-        self.u_fetch_arb.advance.next = rd_gnt;
-        let frow = last_row(&rows_of(self.u_fetch_arb.gnt.val()));
-        self.rd_req.next = any(&need);
-        self.rd_addr.next = bv(self._ea[frow as usize] >> d.wl_log2 & mask(p.addr_w));
+        self.u_fetch_arb.advance.next = pick_load;
+        let fgnt = rows_of(self.u_fetch_arb.gnt.val());
+        let frow = last_row(&fgnt);
+        self.rd_req.next = req_valid;
+        self.rd_addr.next = self.req_addr.q.val();
+        let pick_row = u(self.pick_row.q.val());
+        if rst {
+            self.pick_valid.d.next = false;
+            self.req_valid.d.next = false;
+        } else {
+            self.pick_valid.d.next = if pick_load { any(&need) } else { pick_valid };
+            self.req_valid.d.next = if req_load { pick_valid } else { req_valid };
+        }
+        let rst_or_hold = rst || !pick_load;
+        self.pick_row.d.next = if rst_or_hold {
+            self.pick_row.q.val()
+        } else {
+            bv(frow)
+        };
+        let rst_or_hold = rst || !req_load;
+        self.req_row.d.next = if rst_or_hold {
+            self.req_row.q.val()
+        } else {
+            self.pick_row.q.val()
+        };
+        self.req_addr.d.next = if rst_or_hold {
+            self.req_addr.q.val()
+        } else {
+            let ea = self._ea.get(pick_row as usize).copied().unwrap_or(0);
+            bv(ea >> d.wl_log2 & mask(p.addr_w))
+        };
 
         // send
         self.u_send_arb.req.next = from_words(&hv);
@@ -302,7 +343,7 @@ impl<const R: usize> Logic for Stream<R> {
 
         // registers
         self.fetch_row.d.next = if rd_gnt {
-            bv(frow)
+            self.req_row.q.val()
         } else {
             self.fetch_row.q.val()
         };
@@ -337,8 +378,10 @@ impl<const R: usize> Logic for Stream<R> {
                     initing_n = false;
                 }
             }
-            if rd_gnt {
-                put(&mut hp_n, frow, true);
+            if pick_load {
+                for (h, g) in hp_n.iter_mut().zip(fgnt) {
+                    *h |= g;
+                }
             }
             let fr = u(self.fetch_row.q.val());
             if self.rd_valid.val() && fr < max_rows {

@@ -88,14 +88,45 @@ module eyeriss_stream #(
     endfunction
 
     // ------------------------------------------------------------------- fetch
+    // Two registered stages between the rows and the GLB, so that neither the round-robin
+    // arbiter over MAX_ROWS rows nor the per-row address memory sits on a path into the
+    // GLB's arbitration: the pick stage holds the arbiter's row, the request stage that
+    // row's word address, which is what the GLB sees. A row is marked pending (hp) when it
+    // is picked, which keeps it out of the arbiter until its word arrives, and makes its
+    // address stable (a pending row has no head word, so it sends no beats). Both stages
+    // move on each grant, so the engine still issues a read every cycle.
     wire [MAX_ROWS-1:0] need = live & ~hv & ~hp & {MAX_ROWS{~initing}};
     wire [MAX_ROWS-1:0] fgnt;
     wire [RX_W-1:0]     frow = row_index(fgnt);
+    reg                 pick_valid;
+    reg  [RX_W-1:0]     pick_row;
+    reg                 req_valid;
+    reg  [RX_W-1:0]     req_row;
+    reg  [ADDR_W-1:0]   req_addr;
+    wire                req_load = ~req_valid | rd_gnt;
+    wire                pick_load = ~pick_valid | req_load;
     eyeriss_rr_arb #(.N(MAX_ROWS)) u_fetch_arb (
-        .clk(clk), .rst(rst), .req(need), .advance(rd_gnt), .gnt(fgnt)
+        .clk(clk), .rst(rst), .req(need), .advance(pick_load), .gnt(fgnt)
     );
-    assign rd_req = |need;
-    assign rd_addr = ea[frow][EA_W-1:WL_LOG2];
+    assign rd_req = req_valid;
+    assign rd_addr = req_addr;
+
+    always @(posedge clk) begin
+        if (rst) begin
+            pick_valid <= 1'b0;
+            req_valid <= 1'b0;
+        end else begin
+            if (pick_load) begin
+                pick_valid <= |need;
+                pick_row <= frow;
+            end
+            if (req_load) begin
+                req_valid <= pick_valid;
+                req_row <= pick_row;
+                req_addr <= ea[pick_row][EA_W-1:WL_LOG2];
+            end
+        end
+    end
 
     // -------------------------------------------------------------------- send
     wire [MAX_ROWS-1:0] sgnt;
@@ -143,7 +174,7 @@ module eyeriss_stream #(
     end
 
     always @(posedge clk) begin
-        if (rd_gnt) fetch_row <= frow;
+        if (rd_gnt) fetch_row <= req_row;
 
         if (rst) begin
             live <= {MAX_ROWS{1'b0}};
@@ -165,7 +196,7 @@ module eyeriss_stream #(
                 if (init_count == {8'd0, nrows}) initing <= 1'b0;
             end
 
-            if (rd_gnt) hp[frow] <= 1'b1;
+            if (pick_load) hp <= hp | fgnt;
             if (rd_valid) begin
                 hp[fetch_row] <= 1'b0;
                 hv[fetch_row] <= 1'b1;
