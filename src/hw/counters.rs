@@ -63,6 +63,8 @@ super::model! {
         p_d: DFF<Bits<8>>,
         /// Registers, not a memory, as in the template: all are cleared at once.
         cnt: Vec<DFF<Bits<64>>>,
+        /// Each counter's increment, registered before it is added.
+        inc_q: Vec<DFF<Bits<32>>>,
         _rows: u32,
         _sum_w: u32,
         _cnt_w: u32,
@@ -91,6 +93,7 @@ impl Counters {
             row_ln: many(n),
             row_enabled: many(n),
             cnt: many(N),
+            inc_q: many(N),
             _rows: rows,
             _sum_w: sum_w,
             _cnt_w: cnt_w,
@@ -104,7 +107,10 @@ impl Logic for Counters {
     fn update(&mut self) {
         let clk = self.clk.val();
         self.p_d.clock.next = clk;
-        for c in &mut self.cnt {
+        for c in self.cnt.iter_mut() {
+            c.clock.next = clk;
+        }
+        for c in self.inc_q.iter_mut() {
             c.clock.next = clk;
         }
         let sw = self._sum_w;
@@ -139,16 +145,19 @@ impl Logic for Counters {
         self.p_d.d.next = self.cfg_p.val();
         let zero = self.rst.val() || self.clear.val();
         let cw = self._cnt_w;
-        for (c, i) in self.cnt.iter_mut().zip(inc) {
+        for ((c, q), i) in self.cnt.iter_mut().zip(self.inc_q.iter_mut()).zip(inc) {
+            let pending = u(q.q.val());
             c.d.next = if zero {
                 bv(0)
             } else {
-                bv(u(c.q.val()).wrapping_add(i) & mask(cw))
+                bv(u(c.q.val()).wrapping_add(pending) & mask(cw))
             };
+            q.d.next = if zero { bv(0) } else { bv(i) };
         }
+        // the count as it would be without the increment stage
         let sel = u(self.sel.val()) as usize;
-        self.value.next = match self.cnt.get(sel) {
-            Some(c) => c.q.val(),
+        self.value.next = match self.cnt.get(sel).zip(self.inc_q.get(sel)) {
+            Some((c, q)) => bv(u(c.q.val()).wrapping_add(u(q.q.val())) & mask(cw)),
             None => bv(total(&self.row_enabled)),
         };
     }

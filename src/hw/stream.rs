@@ -124,6 +124,8 @@ super::model! {
         pick_row: DFF<Bits<8>>,
         req_row: DFF<Bits<8>>,
         req_addr: DFF<Bits<32>>,
+        /// The row that presents a beat this cycle, picked last cycle.
+        srow: DFF<Bits<8>>,
         init_i: DFF<Bits<8>>,
         nrows: DFF<Bits<8>>,
         init_ea: DFF<Bits<32>>,
@@ -226,6 +228,7 @@ impl<const R: usize> Logic for Stream<R> {
         self.pick_row.clock.next = clk;
         self.req_row.clock.next = clk;
         self.req_addr.clock.next = clk;
+        self.srow.clock.next = clk;
         let rst = self.rst.val();
         self.u_fetch_arb.rst.next = rst;
         self.u_send_arb.rst.next = rst;
@@ -286,9 +289,19 @@ impl<const R: usize> Logic for Stream<R> {
         };
 
         // send
-        self.u_send_arb.req.next = from_words(&hv);
+        let mut ready_rows = hv;
+        let fr = u(self.fetch_row.q.val());
+        if self.rd_valid.val() && fr < max_rows {
+            put(&mut ready_rows, fr, true);
+        }
+        self.u_send_arb.req.next = from_words(&ready_rows);
         self.u_send_arb.advance.next = true;
-        let srow = last_row(&rows_of(self.u_send_arb.gnt.val()));
+        self.srow.d.next = if rst {
+            bv(0)
+        } else {
+            bv(last_row(&rows_of(self.u_send_arb.gnt.val())))
+        };
+        let srow = u(self.srow.q.val());
         let nw = d.wl_log2 + 1;
         let s_ea = self._ea[srow as usize];
         let lane0 = s_ea & mask(d.wl_log2);
@@ -298,7 +311,7 @@ impl<const R: usize> Logic for Stream<R> {
         let s_rem = self._rem[srow as usize];
         let n = if s_rem < n_a { s_rem & mask(nw) } else { n_a };
         let shifted = self._head[srow as usize] >> (lane0 * p.elem_w as u64);
-        let out_valid = any(&hv);
+        let out_valid = srow < max_rows && hv[(srow / 64) as usize] >> (srow % 64) & 1 != 0;
         let send = out_valid && self.out_ready.val();
         let last_beat = s_rem == n;
         let word_done = (lane0 + n) & mask(nw) == d.wl & mask(nw) || last_beat;

@@ -92,16 +92,28 @@ module eyeriss_counters #(
     assign inc[19] = { {(SUM_W-1){1'b0}}, host_in_wait};
     assign inc[20] = { {(SUM_W-1){1'b0}}, host_out_wait};
 
+    // Each increment is registered before it is added, so that no path from the events (GLB
+    // grants, network beats, the row sums' adder trees) runs on into a CNT_W-bit counter
+    // adder. A count lands a cycle late; `value` adds the increment still in flight, so a
+    // read sees exactly what it would without the stage, and a clear drops both.
+    (* mem2reg *) reg [SUM_W-1:0] inc_q [0:N-1];
     integer g;
     always @(posedge clk) begin
         for (g = 0; g < N; g = g + 1) begin
-            if (rst | clear) cnt[g] <= {CNT_W{1'b0}};
-            else cnt[g] <= cnt[g] + { {(CNT_W-SUM_W){1'b0}}, inc[g]};
+            if (rst | clear) begin
+                cnt[g] <= {CNT_W{1'b0}};
+                inc_q[g] <= {SUM_W{1'b0}};
+            end else begin
+                cnt[g] <= cnt[g] + { {(CNT_W-SUM_W){1'b0}}, inc_q[g]};
+                inc_q[g] <= inc[g];
+            end
         end
     end
 
+    wire [CNT_W-1:0] sel_count = (sel < N_SEL)
+        ? cnt[sel] + { {(CNT_W-SUM_W){1'b0}}, inc_q[sel]} : {CNT_W{1'b0}};
     always @* begin
-        if (sel < N_SEL) value = { {(64-CNT_W){1'b0}}, cnt[sel]};
+        if (sel < N_SEL) value = { {(64-CNT_W){1'b0}}, sel_count};
         else value = { {(64-SUM_W){1'b0}}, total(row_enabled)};
     end
 endmodule

@@ -129,13 +129,24 @@ module eyeriss_stream #(
     end
 
     // -------------------------------------------------------------------- send
+    // The send arbiter picks the row that presents a beat next cycle (srow, a register), so
+    // the beat the network sees, and the tag its readiness depends on, comes from memories
+    // read at a registered index instead of from the arbiter. A picked row whose head word
+    // is used up meanwhile presents nothing for that cycle (out_valid is its hv bit); its
+    // refill takes longer than that anyway. A row whose word arrives this cycle may be
+    // picked already, so the stage adds no latency to a refill.
     wire [MAX_ROWS-1:0] sgnt;
-    wire [RX_W-1:0]     srow = row_index(sgnt);
+    reg  [RX_W-1:0]     srow;
+    wire [MAX_ROWS-1:0] arriving = { {(MAX_ROWS-1){1'b0}}, rd_valid} << fetch_row;
     // Advance on every cycle with a candidate, taken or not: a row that cannot be delivered
     // now must not block the others.
     eyeriss_rr_arb #(.N(MAX_ROWS)) u_send_arb (
-        .clk(clk), .rst(rst), .req(hv), .advance(1'b1), .gnt(sgnt)
+        .clk(clk), .rst(rst), .req(hv | arriving), .advance(1'b1), .gnt(sgnt)
     );
+    always @(posedge clk) begin
+        if (rst) srow <= {RX_W{1'b0}};
+        else srow <= row_index(sgnt);
+    end
     wire [WL_LOG2-1:0] lane0 = ea[srow][WL_LOG2-1:0];
     wire [WL_LOG2:0]   in_word = WL_N - {1'b0, lane0};
     wire [WL_LOG2:0]   n_a = (in_word < LANES_N) ? in_word : LANES_N;
@@ -148,7 +159,7 @@ module eyeriss_stream #(
     wire               last_beat = (s_rem == { {(32-WL_LOG2-1){1'b0}}, n});
     wire               word_done = ({1'b0, lane0} + n == WL_N) | last_beat;
 
-    assign out_valid = |hv;
+    assign out_valid = hv[srow];
     assign out_data = shifted[LANES*ELEM_W-1:0];
     assign out_count = n[CNT_W-1:0];
     assign out_row_tag = tags[srow][8 +: ROW_ID_W];
