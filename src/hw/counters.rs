@@ -61,6 +61,10 @@ super::model! {
     state {
         /// cfg_p a cycle late, like the row sums it scales (not reset).
         p_d: DFF<Bits<8>>,
+        /// p two cycles late, beside the registered psum-read row totals it scales.
+        p_dd: DFF<Bits<8>>,
+        pacc_q: DFF<Bits<32>>,
+        pcol_q: DFF<Bits<32>>,
         /// Registers, not a memory, as in the template: all are cleared at once.
         cnt: Vec<DFF<Bits<64>>>,
         /// Each counter's increment, registered before it is added.
@@ -107,6 +111,9 @@ impl Logic for Counters {
     fn update(&mut self) {
         let clk = self.clk.val();
         self.p_d.clock.next = clk;
+        self.p_dd.clock.next = clk;
+        self.pacc_q.clock.next = clk;
+        self.pcol_q.clock.next = clk;
         for c in self.cnt.iter_mut() {
             c.clock.next = clk;
         }
@@ -117,7 +124,7 @@ impl Logic for Counters {
         let total =
             |v: &[Signal<In, Bits<32>>]| v.iter().fold(0u64, |a, s| a + u(s.val())) & mask(sw);
         // times p by shifts and adds, as the template does, which is n * p within SUM_W bits
-        let times_p = total(&self.row_pcol).wrapping_mul(u(self.p_d.q.val())) & mask(sw);
+        let times_p = u(self.pcol_q.q.val()).wrapping_mul(u(self.p_dd.q.val())) & mask(sw);
         let bit = |s: &Signal<In, Bit>| s.val() as u64;
         let inc: [u64; N] = [
             1,
@@ -128,7 +135,7 @@ impl Logic for Counters {
             total(&self.row_fwrite),
             total(&self.row_iread),
             total(&self.row_iwrite),
-            (total(&self.row_pacc) + times_p) & mask(sw),
+            (u(self.pacc_q.q.val()) + times_p) & mask(sw),
             total(&self.row_pwrite),
             u(self.glb_reads.val()),
             u(self.glb_writes.val()),
@@ -143,7 +150,11 @@ impl Logic for Counters {
             bit(&self.host_out_wait),
         ];
         self.p_d.d.next = self.cfg_p.val();
+        self.p_dd.d.next = self.p_d.q.val();
         let zero = self.rst.val() || self.clear.val();
+        let stage = |v: u64| if zero { bv(0) } else { bv(v) };
+        self.pacc_q.d.next = stage(total(&self.row_pacc));
+        self.pcol_q.d.next = stage(total(&self.row_pcol));
         let cw = self._cnt_w;
         for ((c, q), i) in self.cnt.iter_mut().zip(self.inc_q.iter_mut()).zip(inc) {
             let pending = u(q.q.val());

@@ -42,29 +42,58 @@ module eyeriss_counters #(
     localparam N = 21;   // counters proper; index 21 is the enabled-PE count
     localparam [4:0] N_SEL = N;
 
+    // The sum of the row sums as a balanced adder tree, ceil(log2(ROWS)) adders deep, where
+    // an accumulating loop would chain ROWS of them.
     function [SUM_W-1:0] total;
         input [ROWS*SUM_W-1:0] v;
-        integer i;
+        reg   [ROWS*SUM_W-1:0] acc;
+        integer step, i;
         begin
-            total = {SUM_W{1'b0}};
-            for (i = 0; i < ROWS; i = i + 1) total = total + v[i*SUM_W +: SUM_W];
+            acc = v;
+            for (step = 1; step < ROWS; step = step * 2)
+                for (i = 0; i + step < ROWS; i = i + 2 * step)
+                    acc[i*SUM_W +: SUM_W] = acc[i*SUM_W +: SUM_W] + acc[(i+step)*SUM_W +: SUM_W];
+            total = acc[0 +: SUM_W];
         end
     endfunction
 
     // Psum spad reads: accumulations plus p per finished output column. Shifts and adds
-    // rather than a multiply, so an FPGA build spends no DSP block on a counter; p is taken
-    // one cycle late, like the row sums it scales.
+    // (summed as a tree) rather than a multiply, so an FPGA build spends no DSP block on a
+    // counter.
     function [SUM_W-1:0] times_p;
         input [SUM_W-1:0] n;
         input [7:0]       p;
-        integer b;
+        reg   [8*SUM_W-1:0] acc;
+        integer step, b;
         begin
-            times_p = {SUM_W{1'b0}};
-            for (b = 0; b < 8; b = b + 1) if (p[b]) times_p = times_p + (n << b);
+            for (b = 0; b < 8; b = b + 1)
+                acc[b*SUM_W +: SUM_W] = p[b] ? (n << b) : {SUM_W{1'b0}};
+            for (step = 1; step < 8; step = step * 2)
+                for (b = 0; b + step < 8; b = b + 2 * step)
+                    acc[b*SUM_W +: SUM_W] = acc[b*SUM_W +: SUM_W] + acc[(b+step)*SUM_W +: SUM_W];
+            times_p = acc[0 +: SUM_W];
         end
     endfunction
-    reg [7:0] p_d;
-    always @(posedge clk) p_d <= cfg_p;
+    // p is taken one cycle late, like the row sums it scales. The psum-read count has a
+    // stage of its own before its increment (the row totals and p, registered), so its
+    // tree of adds is split across two stages; unlike the others, a read of it sees the
+    // events up to two cycles earlier, not one (a READ_COUNTERS follows a BARRIER, after
+    // which the PEs have no events left).
+    reg [7:0]       p_d;
+    reg [7:0]       p_dd;
+    reg [SUM_W-1:0] pacc_q;
+    reg [SUM_W-1:0] pcol_q;
+    always @(posedge clk) begin
+        p_d <= cfg_p;
+        p_dd <= p_d;
+        if (rst | clear) begin
+            pacc_q <= {SUM_W{1'b0}};
+            pcol_q <= {SUM_W{1'b0}};
+        end else begin
+            pacc_q <= total(row_pacc);
+            pcol_q <= total(row_pcol);
+        end
+    end
 
     // registers, not a memory: every counter is cleared at once
     (* mem2reg *) reg [CNT_W-1:0] cnt [0:N-1];
@@ -78,7 +107,7 @@ module eyeriss_counters #(
     assign inc[5] = total(row_fwrite);
     assign inc[6] = total(row_iread);
     assign inc[7] = total(row_iwrite);
-    assign inc[8] = total(row_pacc) + times_p(total(row_pcol), p_d);
+    assign inc[8] = pacc_q + times_p(pcol_q, p_dd);
     assign inc[9] = total(row_pwrite);
     assign inc[10] = { {(SUM_W-4){1'b0}}, glb_reads};
     assign inc[11] = { {(SUM_W-4){1'b0}}, glb_writes};
