@@ -158,6 +158,16 @@ super::model! {
         r_st_base: DFF<Bits<32>>,
         r_st_stride: DFF<Bits<32>>,
         r_dr_total: DFF<Bits<32>>,
+        // the configuration writes and the start, registered (the strobes are reset)
+        r_rid_we: DFF<Bit>,
+        r_rid_net: DFF<Bits<2>>,
+        r_rid_row: DFF<Bits<8>>,
+        r_rid_id: DFF<Bits<8>>,
+        r_pec_we: DFF<Bit>,
+        r_pec_row: DFF<Bits<8>>,
+        r_pec_col: DFF<Bits<8>>,
+        r_pec_data: DFF<Bits<36>>,
+        r_pe_start: DFF<Bit>,
         _p: ControllerParams,
     }
 }
@@ -166,7 +176,7 @@ super::model! {
 /// clocking and the hold, so that neither can miss a register.
 macro_rules! controller_regs {
     ($m:ident, $($pre:tt)*) => {
-        $m!($($pre)* state, lv, rd_inflight, tag_have, halt_after, r_cfg_p, r_cfg_q, r_cfg_s, r_cfg_f, r_cfg_u, r_cfg_shift, r_cfg_acc, net, count, addr, relu, tag_i, tag_sub, tag_word, cnt_i, push_word, lw, la, r_st_len, r_st_nrows, r_st_base, r_st_stride, r_dr_total)
+        $m!($($pre)* state, lv, rd_inflight, tag_have, halt_after, r_cfg_p, r_cfg_q, r_cfg_s, r_cfg_f, r_cfg_u, r_cfg_shift, r_cfg_acc, net, count, addr, relu, tag_i, tag_sub, tag_word, cnt_i, push_word, lw, la, r_st_len, r_st_nrows, r_st_base, r_st_stride, r_dr_total, r_rid_we, r_rid_net, r_rid_row, r_rid_id, r_pec_we, r_pec_row, r_pec_col, r_pec_data, r_pe_start)
     };
 }
 
@@ -255,15 +265,15 @@ impl Logic for Controller {
 
         // configuration writes
         let fetch_take = take && state == S_FETCH;
-        self.rid_we.next = fetch_take && op == OP_CFG_ROW_ID;
-        self.rid_net.next = bv(d >> 48);
-        self.rid_row.next = bv(d >> 8);
-        self.rid_id.next = bv(d);
-        self.pec_we.next = fetch_take && op == OP_CFG_PE;
-        self.pec_row.next = bv(d >> 44);
-        self.pec_col.next = bv(d >> 36);
-        self.pec_data.next = bv(d);
-        self.pe_start.next = fetch_take && op == OP_START;
+        self.rid_we.next = self.r_rid_we.q.val();
+        self.rid_net.next = self.r_rid_net.q.val();
+        self.rid_row.next = self.r_rid_row.q.val();
+        self.rid_id.next = self.r_rid_id.q.val();
+        self.pec_we.next = self.r_pec_we.q.val();
+        self.pec_row.next = self.r_pec_row.q.val();
+        self.pec_col.next = self.r_pec_col.q.val();
+        self.pec_data.next = self.r_pec_data.q.val();
+        self.pe_start.next = self.r_pe_start.q.val();
         self.cnt_clear.next = fetch_take && op == OP_CLEAR_COUNTERS;
         self.cnt_sel.next = bv(cnt_i);
 
@@ -312,6 +322,15 @@ impl Logic for Controller {
         } as u64;
 
         controller_regs!(hold_regs, self,);
+        self.r_rid_we.d.next = !rst && fetch_take && op == OP_CFG_ROW_ID;
+        self.r_pec_we.d.next = !rst && fetch_take && op == OP_CFG_PE;
+        self.r_pe_start.d.next = !rst && fetch_take && op == OP_START;
+        self.r_rid_net.d.next = bv(d >> 48);
+        self.r_rid_row.d.next = bv(d >> 8);
+        self.r_rid_id.d.next = bv(d);
+        self.r_pec_row.d.next = bv(d >> 44);
+        self.r_pec_col.d.next = bv(d >> 36);
+        self.r_pec_data.d.next = bv(d);
         if rst {
             self.state.d.next = bv(S_FETCH);
             self.lv.d.next = false;

@@ -31,14 +31,14 @@ module eyeriss_controller #(
     output reg  [5:0]        cfg_shift,
     output reg               cfg_acc,
     // ID and PE configuration writes
-    output wire              rid_we,
-    output wire [1:0]        rid_net,
-    output wire [7:0]        rid_row,
-    output wire [7:0]        rid_id,
-    output wire              pec_we,
-    output wire [7:0]        pec_row,
-    output wire [7:0]        pec_col,
-    output wire [35:0]       pec_data,
+    output reg               rid_we,
+    output reg  [1:0]        rid_net,
+    output reg  [7:0]        rid_row,
+    output reg  [7:0]        rid_id,
+    output reg               pec_we,
+    output reg  [7:0]        pec_row,
+    output reg  [7:0]        pec_col,
+    output reg  [35:0]       pec_data,
     // stream engines (0 filter, 1 ifmap, 2 psum)
     output wire [2:0]        st_tag_we,
     output wire [7:0]        st_tag_idx,
@@ -66,7 +66,7 @@ module eyeriss_controller #(
     input  wire              sr_rvalid,
     input  wire [63:0]       sr_rdata,
     // PEs and counters
-    output wire              pe_start,
+    output reg               pe_start,
     output wire              cnt_clear,
     output wire [4:0]        cnt_sel,
     input  wire [63:0]       cnt_value,
@@ -161,16 +161,29 @@ module eyeriss_controller #(
 
     // ------------------------------------------------------ configuration writes
     wire fetch_take = take & (state == S_FETCH);
-    assign rid_we = fetch_take & (op == OP_CFG_ROW_ID);
-    assign rid_net = in_data[49:48];
-    assign rid_row = in_data[15:8];
-    assign rid_id = in_data[7:0];
-    assign pec_we = fetch_take & (op == OP_CFG_PE);
-    assign pec_row = in_data[51:44];
-    assign pec_col = in_data[43:36];
-    assign pec_data = in_data[35:0];
-    assign pe_start = fetch_take & (op == OP_START);
+    // The configuration writes and the start fan out to every row and PE. They leave
+    // registered, so that no path runs from the host link's handshake (and the GLB grant a
+    // LOAD's handshake waits on) across the array; each takes effect a cycle later, in the
+    // order of their commands. The counters' clear stays in its command's cycle: it reaches
+    // one module, and it must drop exactly the events before the next command.
     assign cnt_clear = fetch_take & (op == OP_CLEAR_COUNTERS);
+    always @(posedge clk) begin
+        if (rst) begin
+            rid_we <= 1'b0;
+            pec_we <= 1'b0;
+            pe_start <= 1'b0;
+        end else begin
+            rid_we <= fetch_take & (op == OP_CFG_ROW_ID);
+            pec_we <= fetch_take & (op == OP_CFG_PE);
+            pe_start <= fetch_take & (op == OP_START);
+        end
+        rid_net <= in_data[49:48];
+        rid_row <= in_data[15:8];
+        rid_id <= in_data[7:0];
+        pec_row <= in_data[51:44];
+        pec_col <= in_data[43:36];
+        pec_data <= in_data[35:0];
+    end
     assign cnt_sel = cnt_i;
 
     // ------------------------------------------------------------- engines

@@ -137,7 +137,10 @@ module eyeriss_stream #(
     // picked already, so the stage adds no latency to a refill.
     wire [MAX_ROWS-1:0] sgnt;
     reg  [RX_W-1:0]     srow;
-    wire [MAX_ROWS-1:0] arriving = { {(MAX_ROWS-1){1'b0}}, rd_valid} << fetch_row;
+    // (a select, not a shift of rd_valid: fetch_row is not reset, and a simulator that
+    // starts registers at X would shift by X)
+    wire [MAX_ROWS-1:0] arriving = rd_valid ? ({ {(MAX_ROWS-1){1'b0}}, 1'b1} << fetch_row)
+                                            : {MAX_ROWS{1'b0}};
     // Advance on every cycle with a candidate, taken or not: a row that cannot be delivered
     // now must not block the others.
     eyeriss_rr_arb #(.N(MAX_ROWS)) u_send_arb (
