@@ -59,9 +59,10 @@ super::model! {
         value: Signal<Out, Bits<64>> = 64,
     }
     state {
-        /// cfg_p a cycle late, like the row sums it scales (not reset).
+        /// cfg_p a cycle late (not reset).
         p_d: DFF<Bits<8>>,
-        /// p two cycles late, beside the registered psum-read row totals it scales.
+        /// p three cycles late, beside the registered psum-read row totals it scales.
+        p_d2: DFF<Bits<8>>,
         p_dd: DFF<Bits<8>>,
         pacc_q: DFF<Bits<32>>,
         pcol_q: DFF<Bits<32>>,
@@ -111,6 +112,7 @@ impl Logic for Counters {
     fn update(&mut self) {
         let clk = self.clk.val();
         self.p_d.clock.next = clk;
+        self.p_d2.clock.next = clk;
         self.p_dd.clock.next = clk;
         self.pacc_q.clock.next = clk;
         self.pcol_q.clock.next = clk;
@@ -150,7 +152,8 @@ impl Logic for Counters {
             bit(&self.host_out_wait),
         ];
         self.p_d.d.next = self.cfg_p.val();
-        self.p_dd.d.next = self.p_d.q.val();
+        self.p_d2.d.next = self.p_d.q.val();
+        self.p_dd.d.next = self.p_d2.q.val();
         let zero = self.rst.val() || self.clear.val();
         let stage = |v: u64| if zero { bv(0) } else { bv(v) };
         self.pacc_q.d.next = stage(total(&self.row_pacc));

@@ -67,6 +67,8 @@ super::model! {
     state {
         /// The output registers, in [`SUMS`] order; all but `n_enabled` are reset and cleared.
         r: Vec<DFF<Bits<32>>>,
+        /// The events, registered before they are counted (all but pe_enabled).
+        q: Vec<DFF<Bits<64>>>,
         _cols: u32,
         _sum_w: u32,
     }
@@ -80,6 +82,7 @@ impl CountersRow {
         check_param("counters_row", "SUM_W", sum_w as u64, 7, 32)?;
         Ok(CountersRow {
             r: many(SUMS.len()),
+            q: many(9),
             _cols: cols,
             _sum_w: sum_w,
             ..Default::default()
@@ -106,14 +109,26 @@ impl CountersRow {
 impl Logic for CountersRow {
     fn update(&mut self) {
         let clk = self.clk.val();
-        for r in &mut self.r {
+        for r in self.r.iter_mut() {
             r.clock.next = clk;
         }
+        for q in self.q.iter_mut() {
+            q.clock.next = clk;
+        }
         let (cols, sw) = (self._cols, self._sum_w);
-        let ev: [u64; 10] = {
+        let now: [u64; 10] = {
             let e = self.events();
             std::array::from_fn(|i| u(e[i].val()) & mask(cols))
         };
+        let zero = self.rst.val() || self.clear.val();
+        // the counts come from last cycle's events; pe_enabled is counted as it is
+        let ev: [u64; 10] = std::array::from_fn(|i| match self.q.get(i) {
+            Some(q) => u(q.q.val()),
+            None => now[i],
+        });
+        for (q, v) in self.q.iter_mut().zip(now) {
+            q.d.next = bv(if zero { 0 } else { v });
+        }
         let ones = |i: usize| ev[i].count_ones() as u64;
         let (busy, mac) = (ones(0), ones(1));
         // A zero-skipped MAC is a busy cycle without a MAC, and every MAC reads the filter
@@ -131,7 +146,6 @@ impl Logic for CountersRow {
             ones(7),
             ones(8),
         ];
-        let zero = self.rst.val() || self.clear.val();
         for (r, v) in self.r.iter_mut().zip(next) {
             r.d.next = bv(if zero { 0 } else { v });
         }

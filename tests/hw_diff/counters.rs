@@ -21,6 +21,8 @@ struct CounterTraffic {
     cnt_w: u32,
     p: u64,
     p_last: u64,
+    /// cfg_p two cycles back: the row sums are scaled by it
+    p_prev: u64,
     psum_reads: u64,
     /// What the last cycle added to `psum_reads` (0 after a clear).
     last_added: u64,
@@ -49,10 +51,11 @@ impl Stimulus for CounterTraffic {
                 self.psum_reads = 0;
                 self.last_added = 0;
             } else {
-                let inc = (sum(io, "row_pacc") + sum(io, "row_pcol") * self.p_last) & low(SUM_W);
+                let inc = (sum(io, "row_pacc") + sum(io, "row_pcol") * self.p_prev) & low(SUM_W);
                 self.psum_reads = (self.psum_reads + inc) & low(self.cnt_w);
                 self.last_added = inc;
             }
+            self.p_prev = self.p_last;
             self.p_last = io.get(ix("cfg_p"));
         }
         io.set(ix("rst"), reset_at(&mut self.r, c));
@@ -119,6 +122,7 @@ fn counters() {
                 cnt_w,
                 p: 3,
                 p_last: 0,
+                p_prev: 0,
                 psum_reads: 0,
                 last_added: 0,
                 checked: 0,

@@ -74,18 +74,21 @@ module eyeriss_counters #(
             times_p = acc[0 +: SUM_W];
         end
     endfunction
-    // p is taken one cycle late, like the row sums it scales. The psum-read count has a
-    // stage of its own before its increment (the row totals and p, registered), so its
-    // tree of adds is split across two stages; unlike the others, a read of it sees the
-    // events up to two cycles earlier, not one (a READ_COUNTERS follows a BARRIER, after
-    // which the PEs have no events left).
+    // p is taken two cycles late, like the row sums it scales (eyeriss_counters_row
+    // registers the events, then their counts). The psum-read count has a stage of its own
+    // before its increment (the row totals and p, registered), so its tree of adds is split
+    // across two stages; unlike the others, a read of it sees the events up to two cycles
+    // earlier, not one (a READ_COUNTERS follows a BARRIER, after which the PEs have no
+    // events left).
     reg [7:0]       p_d;
+    reg [7:0]       p_d2;
     reg [7:0]       p_dd;
     reg [SUM_W-1:0] pacc_q;
     reg [SUM_W-1:0] pcol_q;
     always @(posedge clk) begin
         p_d <= cfg_p;
-        p_dd <= p_d;
+        p_d2 <= p_d;
+        p_dd <= p_d2;
         if (rst | clear) begin
             pacc_q <= {SUM_W{1'b0}};
             pcol_q <= {SUM_W{1'b0}};

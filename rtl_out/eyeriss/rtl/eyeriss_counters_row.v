@@ -64,8 +64,37 @@ module eyeriss_counters_row #(
         end
     endfunction
 
-    wire [SUM_W-1:0] busy = ones(ev_busy);
-    wire [SUM_W-1:0] mac = ones(ev_mac);
+    // The PEs' events are registered before they are counted: they come out of the PEs'
+    // datapaths (a zero test on a spad read, a FIFO's handshake), and the popcount would
+    // otherwise sit at the end of those paths. Counts land a cycle later; a clear drops the
+    // events of its own cycle here as it drops the ones already counted.
+    reg [COLS-1:0] q_busy, q_mac, q_fwrite, q_iread, q_iwrite, q_pacc, q_pcol, q_pwrite, q_ln;
+    always @(posedge clk) begin
+        if (rst | clear) begin
+            q_busy <= {COLS{1'b0}};
+            q_mac <= {COLS{1'b0}};
+            q_fwrite <= {COLS{1'b0}};
+            q_iread <= {COLS{1'b0}};
+            q_iwrite <= {COLS{1'b0}};
+            q_pacc <= {COLS{1'b0}};
+            q_pcol <= {COLS{1'b0}};
+            q_pwrite <= {COLS{1'b0}};
+            q_ln <= {COLS{1'b0}};
+        end else begin
+            q_busy <= ev_busy;
+            q_mac <= ev_mac;
+            q_fwrite <= ev_fwrite;
+            q_iread <= ev_iread;
+            q_iwrite <= ev_iwrite;
+            q_pacc <= ev_pacc;
+            q_pcol <= ev_pcol;
+            q_pwrite <= ev_pwrite;
+            q_ln <= ln_word;
+        end
+    end
+
+    wire [SUM_W-1:0] busy = ones(q_busy);
+    wire [SUM_W-1:0] mac = ones(q_mac);
 
     always @(posedge clk) begin
         if (rst | clear) begin
@@ -87,13 +116,13 @@ module eyeriss_counters_row #(
             n_mac <= mac;
             n_zero <= busy - mac;
             n_fread <= mac;
-            n_fwrite <= ones(ev_fwrite);
-            n_iread <= ones(ev_iread);
-            n_iwrite <= ones(ev_iwrite);
-            n_pacc <= ones(ev_pacc);
-            n_pcol <= ones(ev_pcol);
-            n_pwrite <= ones(ev_pwrite);
-            n_ln <= ones(ln_word);
+            n_fwrite <= ones(q_fwrite);
+            n_iread <= ones(q_iread);
+            n_iwrite <= ones(q_iwrite);
+            n_pacc <= ones(q_pacc);
+            n_pcol <= ones(q_pcol);
+            n_pwrite <= ones(q_pwrite);
+            n_ln <= ones(q_ln);
         end
         n_enabled <= ones(pe_enabled);
     end
