@@ -172,11 +172,11 @@ fn the_estimate_matches_measured_ecp5_synthesis() {
     // --flat`, Yosys 0.23, docs/fpga.md).
     let dev = fpga::Device::load("85k").unwrap();
     for (base, rows, cols, logic, ffs, dpr) in [
-        ("small.toml", 1, 1, 11_471, 2_795, 369),
-        ("small.toml", 2, 2, 14_706, 3_563, 600),
-        ("small.toml", 3, 4, 22_694, 5_164, 1_216),
-        ("eyeriss.toml", 1, 1, 18_061, 2_802, 366),
-        ("eyeriss.toml", 2, 3, 23_479, 3_919, 756),
+        ("small.toml", 1, 1, 11_253, 3_099, 273),
+        ("small.toml", 2, 2, 14_586, 3_937, 504),
+        ("small.toml", 3, 4, 22_550, 5_697, 1_120),
+        ("eyeriss.toml", 1, 1, 17_780, 3_106, 270),
+        ("eyeriss.toml", 2, 3, 23_004, 4_313, 660),
     ] {
         let mut cfg = config(base);
         cfg.array.rows = rows;

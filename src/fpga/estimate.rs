@@ -41,17 +41,17 @@ const COUNTERS: u64 = 21;
 pub const BOARD_TOP_FFS: u64 = 251;
 const PE_EXTRA_LUTS: u64 = 700;
 /// ECP5 fit (see [`ecp5_cells`]), from flattened `synth_ecp5 -nowidelut` builds. LUT4 + 2 x
-/// CCU2C: 11,471 at 1 x 1, 14,706 at 2 x 2 and 22,694 at 3 x 4 with 8 banks; 18,061 at 1 x 1
-/// and 23,479 at 2 x 3 with 27 (the fit is within 0.8% of each).
-const ECP5_BASE_LUTS: u64 = 7669;
-const ECP5_BANK_LUTS: u64 = 350;
-const ECP5_PE_LUTS: u64 = 1030;
-/// Flip-flops: 2,795, 3,563 and 5,164 (8 banks); 2,802 and 3,919 (27 banks): the GLB banks
+/// CCU2C: 11,253 at 1 x 1, 14,586 at 2 x 2 and 22,550 at 3 x 4 with 8 banks; 17,780 at 1 x 1
+/// and 23,004 at 2 x 3 with 27 (the fit is within 1.2% of each).
+const ECP5_BASE_LUTS: u64 = 7560;
+const ECP5_BANK_LUTS: u64 = 341;
+const ECP5_PE_LUTS: u64 = 1032;
+/// Flip-flops: 3,099, 3,937 and 5,697 (8 banks); 3,106 and 4,313 (27 banks): the GLB banks
 /// add none that the fit can see. The base is without the 21 counters.
-const ECP5_BASE_FFS: u64 = 2601 - COUNTERS * 48;
-const ECP5_PE_FFS: u64 = 218;
-/// TRELLIS_DPR16X4: 369, 600 and 1,216 (8 banks); 366 and 756 (27 banks).
-const ECP5_BASE_DPR: u64 = 292;
+const ECP5_BASE_FFS: u64 = 2885 - COUNTERS * 48;
+const ECP5_PE_FFS: u64 = 239;
+/// TRELLIS_DPR16X4: 273, 504 and 1,120 (8 banks); 270 and 660 (27 banks).
+const ECP5_BASE_DPR: u64 = 194;
 const ECP5_PE_DPR: u64 = 77;
 pub const ECP5_SLOTS_PER_DPR: f64 = 7.3;
 /// LUT4s of the board top (the UART bridge, 237 in a synthesis of the bridge alone).
@@ -236,6 +236,10 @@ pub fn estimate(cfg: &ArchConfig, dev: &Device) -> Estimate {
         pes * bram_blocks(family, cfg.pe.filter_spad as u64, dw)
     };
     let glb_bram = cfg.glb.banks as u64 * bram_blocks(family, cfg.glb.bank_words as u64, 64);
+    let stream_bram = match family {
+        Family::Ecp5 => ifmap_stream_bram(cfg),
+        Family::Ice40 => 0,
+    };
     // The board top's UART receive FIFO.
     let uart_bram = bram_blocks(family, u64::from(super::uart::RX_FIFO_BYTES), 8);
     let (ffs, lutram_bits, mut luts) = match family {
@@ -274,11 +278,31 @@ pub fn estimate(cfg: &ArchConfig, dev: &Device) -> Estimate {
         cols: cfg.array.cols,
         logic_cells,
         multipliers,
-        bram: filter_bram_total + glb_bram + uart_bram,
+        bram: filter_bram_total + glb_bram + uart_bram + stream_bram,
         spram: 0,
         luts,
         ffs,
         lutram_bits,
+    }
+}
+
+/// Rows beyond which Yosys puts the ifmap stream engine's head words and element counts in
+/// block RAM: both are read at the registered send row, so each is a synchronous-read memory,
+/// which at 64 rows costs less as DP16KD than as LUT RAM (measured: 64 rows in block RAM,
+/// the 32-row filter and psum engines' in LUT RAM).
+const STREAM_BRAM_ROWS: u32 = 32;
+
+fn ifmap_stream_in_bram(cfg: &ArchConfig) -> bool {
+    cfg.noc.ifmap_stream_rows > STREAM_BRAM_ROWS
+}
+
+/// DP16KD of the ifmap stream engine's 64-bit head words and 32-bit counts.
+fn ifmap_stream_bram(cfg: &ArchConfig) -> u64 {
+    let rows = cfg.noc.ifmap_stream_rows as u64;
+    if ifmap_stream_in_bram(cfg) {
+        bram_blocks(Family::Ecp5, rows, 64) + bram_blocks(Family::Ecp5, rows, 32)
+    } else {
+        0
     }
 }
 
@@ -309,7 +333,14 @@ pub fn ecp5_cells(cfg: &ArchConfig, dev: &Device) -> Ecp5Cells {
             + COUNTERS * cfg.host.counter_bits as u64
             + (ECP5_PE_FFS + pipe_ffs(cfg)) * pes
             - dsp_ffs(cfg, dev),
-        dpr: ECP5_BASE_DPR + ECP5_PE_DPR * pes,
+        // the fit's base has the ifmap stream's head and counts in block RAM
+        dpr: ECP5_BASE_DPR
+            + ECP5_PE_DPR * pes
+            + if ifmap_stream_in_bram(cfg) {
+                0
+            } else {
+                (cfg.noc.ifmap_stream_rows as u64).div_ceil(16) * (64 + 32) / 4
+            },
     }
 }
 
