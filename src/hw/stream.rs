@@ -151,6 +151,11 @@ fn rows_of<const N: usize>(b: Bits<N>) -> Rows {
     w
 }
 
+fn has(s: &Rows, i: u64) -> bool {
+    s.get((i / 64) as usize)
+        .is_some_and(|w| w >> (i % 64) & 1 != 0)
+}
+
 fn put(s: &mut Rows, i: u64, v: bool) {
     let (w, b) = ((i / 64) as usize, i % 64);
     s[w] = s[w] & !(1 << b) | (v as u64) << b;
@@ -269,19 +274,20 @@ impl<const R: usize> Logic for Stream<R> {
             self.pick_valid.d.next = if pick_load { any(&need) } else { pick_valid };
             self.req_valid.d.next = if req_load { pick_valid } else { req_valid };
         }
-        let rst_or_hold = rst || !pick_load;
-        self.pick_row.d.next = if rst_or_hold {
+        // the stages' rows and address hold during a reset, as in the template
+        let pick_hold = rst || !pick_load;
+        self.pick_row.d.next = if pick_hold {
             self.pick_row.q.val()
         } else {
             bv(frow)
         };
-        let rst_or_hold = rst || !req_load;
-        self.req_row.d.next = if rst_or_hold {
+        let req_hold = rst || !req_load;
+        self.req_row.d.next = if req_hold {
             self.req_row.q.val()
         } else {
             self.pick_row.q.val()
         };
-        self.req_addr.d.next = if rst_or_hold {
+        self.req_addr.d.next = if req_hold {
             self.req_addr.q.val()
         } else {
             let ea = self._ea.get(pick_row as usize).copied().unwrap_or(0);
@@ -311,7 +317,7 @@ impl<const R: usize> Logic for Stream<R> {
         let s_rem = self._rem[srow as usize];
         let n = if s_rem < n_a { s_rem & mask(nw) } else { n_a };
         let shifted = self._head[srow as usize] >> (lane0 * p.elem_w as u64);
-        let out_valid = srow < max_rows && hv[(srow / 64) as usize] >> (srow % 64) & 1 != 0;
+        let out_valid = srow < max_rows && has(&hv, srow);
         let send = out_valid && self.out_ready.val();
         let last_beat = s_rem == n;
         let word_done = (lane0 + n) & mask(nw) == d.wl & mask(nw) || last_beat;
