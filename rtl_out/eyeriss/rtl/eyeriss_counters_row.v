@@ -68,30 +68,22 @@ module eyeriss_counters_row #(
     // datapaths (a zero test on a spad read, a FIFO's handshake), and the popcount would
     // otherwise sit at the end of those paths. Counts land a cycle later; a clear drops the
     // events of its own cycle here as it drops the ones already counted.
-    reg [COLS-1:0] q_busy, q_mac, q_fwrite, q_iread, q_iwrite, q_pacc, q_pcol, q_pwrite, q_ln;
+    localparam N_EV = 9;   // the events counted (all inputs but pe_enabled)
+    reg  [N_EV*COLS-1:0] q_ev;
     always @(posedge clk) begin
-        if (rst | clear) begin
-            q_busy <= {COLS{1'b0}};
-            q_mac <= {COLS{1'b0}};
-            q_fwrite <= {COLS{1'b0}};
-            q_iread <= {COLS{1'b0}};
-            q_iwrite <= {COLS{1'b0}};
-            q_pacc <= {COLS{1'b0}};
-            q_pcol <= {COLS{1'b0}};
-            q_pwrite <= {COLS{1'b0}};
-            q_ln <= {COLS{1'b0}};
-        end else begin
-            q_busy <= ev_busy;
-            q_mac <= ev_mac;
-            q_fwrite <= ev_fwrite;
-            q_iread <= ev_iread;
-            q_iwrite <= ev_iwrite;
-            q_pacc <= ev_pacc;
-            q_pcol <= ev_pcol;
-            q_pwrite <= ev_pwrite;
-            q_ln <= ln_word;
-        end
+        if (rst | clear) q_ev <= {(N_EV*COLS){1'b0}};
+        else q_ev <= {ln_word, ev_pwrite, ev_pcol, ev_pacc, ev_iwrite, ev_iread, ev_fwrite,
+                      ev_mac, ev_busy};
     end
+    wire [COLS-1:0] q_busy = q_ev[0*COLS +: COLS];
+    wire [COLS-1:0] q_mac = q_ev[1*COLS +: COLS];
+    wire [COLS-1:0] q_fwrite = q_ev[2*COLS +: COLS];
+    wire [COLS-1:0] q_iread = q_ev[3*COLS +: COLS];
+    wire [COLS-1:0] q_iwrite = q_ev[4*COLS +: COLS];
+    wire [COLS-1:0] q_pacc = q_ev[5*COLS +: COLS];
+    wire [COLS-1:0] q_pcol = q_ev[6*COLS +: COLS];
+    wire [COLS-1:0] q_pwrite = q_ev[7*COLS +: COLS];
+    wire [COLS-1:0] q_ln = q_ev[8*COLS +: COLS];
 
     wire [SUM_W-1:0] busy = ones(q_busy);
     wire [SUM_W-1:0] mac = ones(q_mac);
