@@ -248,13 +248,8 @@ impl<const R: usize> Logic for Stream<R> {
         self.idle.next = !initing && !any(&live) && !any(&hp);
 
         // fetch: a pick stage (the arbiter's row) and a request stage (its word address)
-        let need: Rows = std::array::from_fn(|w| {
-            if initing {
-                0
-            } else {
-                live[w] & !hv[w] & !hp[w]
-            }
-        });
+        // (fetching starts during a command's initialisation, as in the template)
+        let need: Rows = std::array::from_fn(|w| live[w] & !hv[w] & !hp[w]);
         let rd_gnt = self.rd_gnt.val();
         let pick_valid = self.pick_valid.q.val();
         let req_valid = self.req_valid.q.val();
@@ -301,7 +296,7 @@ impl<const R: usize> Logic for Stream<R> {
             put(&mut ready_rows, fr, true);
         }
         self.u_send_arb.req.next = from_words(&ready_rows);
-        self.u_send_arb.advance.next = true;
+        self.u_send_arb.advance.next = !initing;
         self.srow.d.next = if rst {
             bv(0)
         } else {
@@ -317,7 +312,7 @@ impl<const R: usize> Logic for Stream<R> {
         let s_rem = self._rem[srow as usize];
         let n = if s_rem < n_a { s_rem & mask(nw) } else { n_a };
         let shifted = self._head[srow as usize] >> (lane0 * p.elem_w as u64);
-        let out_valid = srow < max_rows && has(&hv, srow);
+        let out_valid = !initing && srow < max_rows && has(&hv, srow);
         let send = out_valid && self.out_ready.val();
         let last_beat = s_rem == n;
         let word_done = (lane0 + n) & mask(nw) == d.wl & mask(nw) || last_beat;

@@ -94,8 +94,11 @@ module eyeriss_stream #(
     // row's word address, which is what the GLB sees. A row is marked pending (hp) when it
     // is picked, which keeps it out of the arbiter until its word arrives, and makes its
     // address stable (a pending row has no head word, so it sends no beats). Both stages
-    // move on each grant, so the engine still issues a read every cycle.
-    wire [MAX_ROWS-1:0] need = live & ~hv & ~hp & {MAX_ROWS{~initing}};
+    // move on each grant, so the engine still issues a read every cycle. A row is fetched
+    // as soon as its initialisation has written its address, while later rows are still
+    // being initialised, so the two stages' latency hides behind the initialisation of a
+    // command of several rows.
+    wire [MAX_ROWS-1:0] need = live & ~hv & ~hp;
     wire [MAX_ROWS-1:0] fgnt;
     wire [RX_W-1:0]     frow = row_index(fgnt);
     reg                 pick_valid;
@@ -142,9 +145,11 @@ module eyeriss_stream #(
     wire [MAX_ROWS-1:0] arriving = rd_valid ? ({ {(MAX_ROWS-1){1'b0}}, 1'b1} << fetch_row)
                                             : {MAX_ROWS{1'b0}};
     // Advance on every cycle with a candidate, taken or not: a row that cannot be delivered
-    // now must not block the others.
+    // now must not block the others. Not during initialisation, when no beat goes out:
+    // the rows then start in order from where the last command left off, as the PEs expect
+    // them, whichever of their words came first.
     eyeriss_rr_arb #(.N(MAX_ROWS)) u_send_arb (
-        .clk(clk), .rst(rst), .req(hv | arriving), .advance(1'b1), .gnt(sgnt)
+        .clk(clk), .rst(rst), .req(hv | arriving), .advance(~initing), .gnt(sgnt)
     );
     always @(posedge clk) begin
         if (rst) srow <= {RX_W{1'b0}};
@@ -162,7 +167,9 @@ module eyeriss_stream #(
     wire               last_beat = (s_rem == { {(32-WL_LOG2-1){1'b0}}, n});
     wire               word_done = ({1'b0, lane0} + n == WL_N) | last_beat;
 
-    assign out_valid = hv[srow];
+    // No beat during initialisation: the row memories' one write port is the
+    // initialisation's then.
+    assign out_valid = hv[srow] & ~initing;
     assign out_data = shifted[LANES*ELEM_W-1:0];
     assign out_count = n[CNT_W-1:0];
     assign out_row_tag = tags[srow][8 +: ROW_ID_W];
