@@ -480,6 +480,31 @@ fn ice40_1x1_builds_a_bitstream_on_the_hx8k_breakout() {
     let fmax = json["timing"]["fmax_mhz"].as_f64().unwrap();
     assert!(fmax > 1.0 && fmax < 500.0, "Fmax {fmax}");
     assert_eq!(json["timing"]["requested_mhz"].as_f64(), Some(12.0));
+    // nextpnr's slowest paths, worst first, each placed in a generated module; the worst
+    // is the one Fmax is made of, and the summary names its module.
+    let paths = json["timing"]["critical_paths"].as_array().unwrap();
+    assert!(!paths.is_empty() && paths.len() <= fpga::timing::PATHS_KEPT);
+    let total = |p: &serde_json::Value| p["total_ns"].as_f64().unwrap();
+    assert!(paths.windows(2).all(|w| total(&w[0]) >= total(&w[1])));
+    let worst = &paths[0];
+    for end in ["start_module", "end_module"] {
+        let m = worst[end].as_str().unwrap();
+        assert!(m.starts_with("eyeriss_"), "{end}: {m}");
+    }
+    let sum = worst["logic_ns"].as_f64().unwrap() + worst["routing_ns"].as_f64().unwrap();
+    assert!((sum - total(worst)).abs() < 0.01);
+    assert!(
+        (1000.0 / total(worst) - fmax).abs() / fmax < 0.05,
+        "{worst} vs {fmax} MHz"
+    );
+    assert!(
+        r.summary().contains(&format!(
+            "worst path   in {}",
+            worst["start_module"].as_str().unwrap()
+        )) || r.summary().contains("worst path   from "),
+        "{}",
+        r.summary()
+    );
     let steps: Vec<&str> = r.steps.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(steps, ["synth", "pnr", "pack"]);
     for s in &r.steps {
@@ -518,6 +543,76 @@ fn board_tops_lint_clean_with_and_without_a_reset_button() {
         assert!(
             out.status.success() && !text.contains("%Warning"),
             "{name}:\n{text}"
+        );
+    }
+}
+
+/// Above the oscillator of an ECP5 board the board top makes its clock with an EHXPLLL: the
+/// dividers are in the Verilog, the UART divisor follows the PLL's rate, Verilator lints the
+/// simulation form clean, and Yosys elaborates the synthesis form against its ECP5 cells.
+#[test]
+fn an_ecp5_board_top_above_the_oscillator_runs_on_the_pll() {
+    let cfg = config("ice40_1x1.toml");
+    let board = Board::load("ulx3s").unwrap();
+    let (files, p) = fpga::board_top_at(&cfg, &board, None, Some(100.0)).unwrap();
+    let pll = p.pll.expect("100 MHz from 25 needs the PLL");
+    assert_eq!((pll.clki_div, pll.clkfb_div, pll.clkop_div), (1, 4, 6));
+    assert_eq!(p.clk_hz, 100_000_000);
+    let top = &files[0].contents;
+    assert!(top.contains("EHXPLLL #("), "{top}");
+    assert!(top.contains(".CLKFB_DIV(4)") && top.contains(".CLKOP_DIV(6)"));
+    assert!(top.contains("parameter CLK_HZ = 100000000"));
+    // 100 MHz / 115200 baud
+    assert!(top.contains("= 868 clocks per bit"), "{top}");
+    // at or below the oscillator, and on iCE40 boards, the oscillator is the clock
+    for (b, f) in [
+        ("ulx3s", Some(25.0)),
+        ("ulx3s", None),
+        ("icebreaker", Some(50.0)),
+    ] {
+        let (files, p) = fpga::board_top_at(&cfg, &Board::load(b).unwrap(), None, f).unwrap();
+        assert!(
+            p.pll.is_none() && !files[0].contents.contains("EHXPLLL"),
+            "{b} {f:?}"
+        );
+    }
+    let e = fpga::board_top_at(&cfg, &board, None, Some(450.0)).unwrap_err();
+    assert!(e.to_string().contains("--freq 450"), "{e}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let mut all = eyeriss_gen::emit::render(&cfg).unwrap();
+    all.extend(files);
+    let mut paths = Vec::new();
+    for f in all.iter().filter(|f| f.path.ends_with(".v")) {
+        let p = dir.path().join(f.path.trim_start_matches("rtl/"));
+        std::fs::write(&p, &f.contents).unwrap();
+        paths.push(p);
+    }
+    if fpga::find_program("verilator").is_some() {
+        let out = std::process::Command::new("verilator")
+            .args(["--lint-only", "-Wall", "--top-module", fpga::BOARD_TOP])
+            .args(&paths)
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() && !text.contains("%Warning"), "{text}");
+    }
+    if fpga::find_program("yosys").is_some() {
+        let files: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
+        let script = format!(
+            "read_verilog -lib +/ecp5/cells_bb.v; read_verilog -DSYNTHESIS {}; hierarchy -check -top {}; select -assert-count 1 t:EHXPLLL",
+            files.join(" "),
+            fpga::BOARD_TOP
+        );
+        let out = std::process::Command::new("yosys")
+            .args(["-q", "-p", &script])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
         );
     }
 }

@@ -11,6 +11,8 @@
 pub mod board;
 pub mod cost;
 pub mod estimate;
+pub mod pll;
+pub mod timing;
 pub mod uart;
 
 use std::collections::BTreeMap;
@@ -57,6 +59,12 @@ pub enum FpgaError {
     Report { what: String, msg: String },
     #[error("baud rate {baud} with a {clk_hz} Hz clock: {why}")]
     Baud { baud: u32, clk_hz: u64, why: String },
+    #[error("--freq {want_mhz} from the board's {in_mhz} MHz clock: {why}")]
+    Pll {
+        in_mhz: f64,
+        want_mhz: f64,
+        why: String,
+    },
     #[error("--freq {0}: must be a frequency in MHz in (0, 1000)")]
     BadFreq(f64),
     #[error("template {0}")]
@@ -177,6 +185,8 @@ pub struct Timing {
     /// The lowest Fmax over the design's clocks, from nextpnr's report.
     pub fmax_mhz: Option<f64>,
     pub met: Option<bool>,
+    /// nextpnr's slowest paths, worst first (`timing::PATHS_KEPT` of them).
+    pub critical_paths: Vec<timing::CriticalPath>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -228,6 +238,17 @@ impl Report {
             )),
             None => s.push_str("  Fmax         not reported by nextpnr\n"),
         }
+        if let Some(p) = self.timing.critical_paths.first() {
+            let within = if p.start_module == p.end_module {
+                format!("in {}", p.start_module)
+            } else {
+                format!("from {} to {}", p.start_module, p.end_module)
+            };
+            s.push_str(&format!(
+                "  worst path   {within}: {:.2} ns ({:.2} in {} cells, {:.2} routing), {} -> {}\n",
+                p.total_ns, p.logic_ns, p.logic_cells, p.routing_ns, p.start_cell, p.end_cell
+            ));
+        }
         for st in &self.steps {
             s.push_str(&format!(
                 "  {:<12} {:>7.1} s  ({}, {})\n",
@@ -266,6 +287,18 @@ pub fn board_top(
     baud: Option<u32>,
 ) -> Result<Vec<OutFile>, FpgaError> {
     uart::render(cfg, &uart::TopParams::for_board(board, baud))
+}
+
+/// The board top clocked at `freq_mhz` (a PLL where the board's oscillator is slower; see
+/// [`uart::TopParams::for_board_at`]).
+pub fn board_top_at(
+    cfg: &ArchConfig,
+    board: &Board,
+    baud: Option<u32>,
+    freq_mhz: Option<f64>,
+) -> Result<(Vec<OutFile>, uart::TopParams), FpgaError> {
+    let p = uart::TopParams::for_board_at(board, baud, freq_mhz)?;
+    Ok((uart::render(cfg, &p)?, p))
 }
 
 /// Fill `{name}` placeholders; an unknown name is an error.
@@ -387,7 +420,10 @@ pub fn build(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Report,
     }
     crate::output::check_dir(&opts.out, opts.force)?;
     let chain = Toolchain::load(board.family)?;
-    let top = board_top(cfg, board, opts.baud)?;
+    let (top, top_params) = board_top_at(cfg, board, opts.baud, opts.freq_mhz)?;
+    // With a PLL the design runs at what its dividers make, and nextpnr derives that
+    // clock's constraint from them.
+    let freq = top_params.pll.map_or(freq, |p| p.out_mhz);
 
     // Everything that can be refused is refused before anything is written or run.
     let est = if opts.ignore_fit {
@@ -539,6 +575,15 @@ pub fn build(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Report,
                 .reduce(f64::min)
         })
         .map(|f| (f * 100.0).round() / 100.0);
+    let netlist = work.join(&vars["json"]);
+    let modules = timing::Modules::from_netlist(&netlist)?;
+    let report_path = work.join(&report_json);
+    let report_bytes = fs::read(&report_path).map_err(io_err("cannot read", &report_path))?;
+    let critical_paths =
+        timing::critical_paths(&report_bytes, &modules).map_err(|msg| FpgaError::Report {
+            what: report_path.display().to_string(),
+            msg,
+        })?;
 
     let bit_path = work.join(&bitstream);
     let bitstream_bytes = fs::metadata(&bit_path)
@@ -561,6 +606,7 @@ pub fn build(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Report,
             requested_mhz: freq,
             fmax_mhz,
             met: fmax_mhz.map(|f| f >= freq),
+            critical_paths,
         },
         bitstream,
         bitstream_bytes,

@@ -7,7 +7,8 @@
 use crate::config::ArchConfig;
 use crate::emit::OutFile;
 
-use super::{Board, FpgaError};
+use super::pll::{self, EcpPll};
+use super::{Board, Family, FpgaError};
 
 /// The baud rate when neither the board file nor `--baud` gives one: every board's clock
 /// divides to it within 0.2%, and every USB-serial adapter and terminal program supports it.
@@ -73,10 +74,14 @@ pub struct TopParams {
     /// A reset button exists (port `btn`), and whether it reads 0 when pressed.
     pub has_reset: bool,
     pub reset_active_low: bool,
+    /// The PLL that makes `clk_hz` from the board's oscillator, when it is not the
+    /// oscillator itself.
+    pub pll: Option<EcpPll>,
 }
 
 impl TopParams {
-    /// For `board` at `baud` (default: the board file's, else [`DEFAULT_BAUD`]).
+    /// For `board` at `baud` (default: the board file's, else [`DEFAULT_BAUD`]), clocked
+    /// by its oscillator.
     pub fn for_board(board: &Board, baud: Option<u32>) -> TopParams {
         TopParams {
             board: board.name.clone(),
@@ -84,7 +89,28 @@ impl TopParams {
             baud: baud.or(board.uart.baud).unwrap_or(DEFAULT_BAUD),
             has_reset: board.reset.is_some(),
             reset_active_low: board.reset.as_ref().is_some_and(|r| r.active_low),
+            pll: None,
         }
+    }
+
+    /// As [`for_board`](Self::for_board), with the design clock at `freq_mhz`: above the
+    /// oscillator of an ECP5 board, an EHXPLLL derives it (the nearest rate its dividers
+    /// make); otherwise the design runs on the oscillator.
+    pub fn for_board_at(
+        board: &Board,
+        baud: Option<u32>,
+        freq_mhz: Option<f64>,
+    ) -> Result<TopParams, FpgaError> {
+        let mut p = Self::for_board(board, baud);
+        if let Some(f) = freq_mhz
+            && board.family == Family::Ecp5
+            && f > board.clock.mhz
+        {
+            let pll = pll::ecp5_pll(board.clock.mhz, f)?;
+            p.clk_hz = (pll.out_mhz * 1e6).round() as u64;
+            p.pll = Some(pll);
+        }
+        Ok(p)
     }
 
     /// For the Verilator harness: an active-high button it drives, and a clock of exactly
@@ -96,6 +122,7 @@ impl TopParams {
             baud: DEFAULT_BAUD,
             has_reset: true,
             reset_active_low: false,
+            pll: None,
         }
     }
 
@@ -151,6 +178,8 @@ pub fn render(cfg: &ArchConfig, p: &TopParams) -> Result<Vec<OutFile>, FpgaError
         ctx.insert("fifo_bytes", &RX_FIFO_BYTES);
         ctx.insert("has_reset", &p.has_reset);
         ctx.insert("reset_active_low", &p.reset_active_low);
+        ctx.insert("pll", &p.pll);
+        ctx.insert("osc_hz", &p.pll.map(|q| (q.in_mhz * 1e6).round() as u64));
         ctx.insert(
             "header",
             &format!(
