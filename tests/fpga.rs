@@ -172,11 +172,11 @@ fn the_estimate_matches_measured_ecp5_synthesis() {
     // --flat`, Yosys 0.23, docs/fpga.md).
     let dev = fpga::Device::load("85k").unwrap();
     for (base, rows, cols, logic, ffs, dpr) in [
-        ("small.toml", 1, 1, 11_253, 3_099, 273),
-        ("small.toml", 2, 2, 14_586, 3_937, 504),
-        ("small.toml", 3, 4, 22_550, 5_697, 1_120),
-        ("eyeriss.toml", 1, 1, 17_780, 3_106, 270),
-        ("eyeriss.toml", 2, 3, 23_004, 4_313, 660),
+        ("small.toml", 1, 1, 11_396, 3_118, 270),
+        ("small.toml", 2, 2, 14_689, 3_956, 492),
+        ("small.toml", 3, 4, 22_638, 5_708, 1_084),
+        ("eyeriss.toml", 1, 1, 17_869, 3_104, 266),
+        ("eyeriss.toml", 2, 3, 23_005, 4_308, 636),
     ] {
         let mut cfg = config(base);
         cfg.array.rows = rows;

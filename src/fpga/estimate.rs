@@ -41,18 +41,18 @@ const COUNTERS: u64 = 21;
 pub const BOARD_TOP_FFS: u64 = 251;
 const PE_EXTRA_LUTS: u64 = 700;
 /// ECP5 fit (see [`ecp5_cells`]), from flattened `synth_ecp5 -nowidelut` builds. LUT4 + 2 x
-/// CCU2C: 11,253 at 1 x 1, 14,586 at 2 x 2 and 22,550 at 3 x 4 with 8 banks; 17,780 at 1 x 1
-/// and 23,004 at 2 x 3 with 27 (the fit is within 1.2% of each).
+/// CCU2C: 11,396 at 1 x 1, 14,689 at 2 x 2 and 22,638 at 3 x 4 with 8 banks; 17,869 at 1 x 1
+/// and 23,005 at 2 x 3 with 27 (the fit is within 2% of each).
 const ECP5_BASE_LUTS: u64 = 7560;
 const ECP5_BANK_LUTS: u64 = 341;
 const ECP5_PE_LUTS: u64 = 1032;
-/// Flip-flops: 3,099, 3,937 and 5,697 (8 banks); 3,106 and 4,313 (27 banks): the GLB banks
+/// Flip-flops: 3,118, 3,956 and 5,708 (8 banks); 3,104 and 4,308 (27 banks): the GLB banks
 /// add none that the fit can see. The base is without the 21 counters.
 const ECP5_BASE_FFS: u64 = 2885 - COUNTERS * 48;
 const ECP5_PE_FFS: u64 = 239;
-/// TRELLIS_DPR16X4: 273, 504 and 1,120 (8 banks); 270 and 660 (27 banks).
+/// TRELLIS_DPR16X4: 270, 492 and 1,084 (8 banks); 266 and 636 (27 banks).
 const ECP5_BASE_DPR: u64 = 194;
-const ECP5_PE_DPR: u64 = 77;
+const ECP5_PE_DPR: u64 = 74;
 pub const ECP5_SLOTS_PER_DPR: f64 = 7.3;
 /// LUT4s of the board top (the UART bridge, 237 in a synthesis of the bridge alone).
 pub const BOARD_TOP_LUTS: u64 = 260;

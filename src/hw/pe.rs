@@ -183,12 +183,11 @@ super::model! {
         oq_rd: DFF<Bits<8>>,
         oq_wr: DFF<Bits<8>>,
         oq_count: DFF<Bits<8>>,
-        // memories: fspad, ibuf, psum, oq_data, oq_idx
+        // memories: fspad, ibuf, psum, oq_data
         _fspad: Vec<u64>,
         _ibuf: Vec<u64>,
         _psum: Vec<u64>,
         _oq_data: Vec<Bits<64>>,
-        _oq_idx: Vec<u64>,
         /// The filter and ifmap FIFO heads as integers, refreshed when they change.
         _ff_word: u128,
         _if_word: u128,
@@ -226,7 +225,6 @@ impl Pe {
             _ibuf: vec![0; p.ifmap_depth as usize],
             _psum: vec![0; p.psum_depth as usize],
             _oq_data: vec![Bits::default(); p.fifo_depth as usize],
-            _oq_idx: vec![0; p.fifo_depth as usize],
             _ff_word: 0,
             _if_word: 0,
             _p: p.clone(),
@@ -343,7 +341,8 @@ impl Logic for Pe {
         let pout_valid = oq_count != 0;
         self.pout_valid.next = pout_valid;
         self.pout_data.next = self._oq_data[oq_rd as usize];
-        self.pout_idx.next = bv(self._oq_idx[oq_rd as usize]);
+        // a word's index is counted where words leave (the template's out_idx)
+        self.pout_idx.next = bv(out_idx);
         let of_ready = oq_count != p.fifo_depth as u64;
         let oq_pop = pout_valid & self.pout_ready.val();
 
@@ -548,7 +547,6 @@ impl Logic for Pe {
                 }
                 ST_OUT => {
                     if out_go {
-                        n_out_idx = (out_idx + 1) & mask(p.idx_w);
                         n_ok = (ok + 1) & mask(k.pa_w);
                         if out_last {
                             n_state = ST_SLIDE;
@@ -573,6 +571,9 @@ impl Logic for Pe {
             self.faddr.d.next = bv(n_faddr);
             self.col.d.next = bv(n_col);
             self.ok.d.next = bv(n_ok);
+            if oq_pop {
+                n_out_idx = (out_idx + 1) & mask(p.idx_w);
+            }
             self.out_idx.d.next = bv(n_out_idx);
             self.i_head.d.next = bv(n_i_head);
             self.i_drop.d.next = bv(n_i_drop);
@@ -638,7 +639,6 @@ impl Logic for Pe {
                     }
                 }
                 self._oq_data[oq_wr as usize] = bv(word);
-                self._oq_idx[oq_wr as usize] = out_idx;
             }
         }
     }

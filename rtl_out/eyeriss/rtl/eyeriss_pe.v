@@ -116,18 +116,21 @@ module eyeriss_pe #(
     // Output queue: an eyeriss_fifo written in place. The output word is built only in the
     // cycle it is pushed, inside the clocked block below; as a combinational input to a FIFO
     // instance it would be rebuilt every cycle in every PE (a tenth of the simulation time).
+    // A word's index is its place in the pass's output, so it is counted where words leave
+    // (out_idx) instead of stored with each (4 DPR16X4 a PE on ECP5): the queue is empty
+    // when a pass starts, as the program drains every word before the next START.
     localparam OQ_AW = $clog2(FIFO_DEPTH);
     localparam [OQ_AW:0] OQ_FULL = FIFO_DEPTH[OQ_AW:0];
     reg  [PW-1:0]    oq_data [0:FIFO_DEPTH-1];
-    reg  [IDX_W-1:0] oq_idx [0:FIFO_DEPTH-1];
     reg  [OQ_AW-1:0] oq_rd;
     reg  [OQ_AW-1:0] oq_wr;
     reg  [OQ_AW:0]   oq_count;
+    reg  [IDX_W-1:0] out_idx;      // index of the word at the head of the queue
     wire             of_ready = (oq_count != OQ_FULL);
     wire             oq_pop = pout_valid & pout_ready;
     assign pout_valid = (oq_count != {(OQ_AW+1){1'b0}});
     assign pout_data = oq_data[oq_rd];
-    assign pout_idx = oq_idx[oq_rd];
+    assign pout_idx = out_idx;
 
     // ------------------------------------------------ pass parameters, derived once
     reg [FA_W-1:0] f_total;    // p*q*S weights
@@ -189,7 +192,6 @@ module eyeriss_pe #(
     reg  [FI_W-1:0]   faddr;       // read address: below the depth
     reg  [11:0]       col;
     reg  [PA_W-1:0]   ok;          // output word within the column
-    reg  [IDX_W-1:0]  out_idx;
     // The psum spad: PSUM_LANES banks (g_psum_bank below), entry i in bank i % PSUM_LANES.
     localparam PB_DEPTH = (PSUM_DEPTH + PSUM_LANES - 1) / PSUM_LANES;
     localparam PB_W = (PB_DEPTH > 1) ? $clog2(PB_DEPTH) : 1;
@@ -302,7 +304,6 @@ module eyeriss_pe #(
                             (pin_used ? pf_word[l*PSUM_W +: PSUM_W] : {PSUM_W{1'b0}});
                 end
                 oq_data[oq_wr] <= out_word;
-                oq_idx[oq_wr] <= out_idx;
                 oq_wr <= oq_wr + 1'b1;
             end
             if (oq_pop) oq_rd <= oq_rd + 1'b1;
@@ -398,7 +399,6 @@ module eyeriss_pe #(
                 end
                 ST_OUT: begin
                     if (out_go) begin
-                        out_idx <= out_idx + 1'b1;
                         ok <= ok + 1'b1;
                         if (out_last) state <= ST_SLIDE;
                     end
@@ -415,6 +415,7 @@ module eyeriss_pe #(
             endcase
 
             i_count <= i_count + { {(IA_W-1){1'b0}}, i_we} - ((state == ST_SLIDE) ? removed : {IA_W{1'b0}});
+            if (oq_pop) out_idx <= out_idx + 1'b1;
         end
     end
 
