@@ -153,8 +153,8 @@ fn the_estimate_matches_measured_ice40_builds() {
     let board = Board::load("icebreaker").unwrap();
     let dev = fpga::Device::load(&board.device).unwrap();
     for (name, luts, ffs) in [
-        ("ice40_1x1.toml", 4867, 3209),
-        ("ice40_2x2.toml", 9694, 5369),
+        ("ice40_1x1.toml", 4476, 3152),
+        ("ice40_2x2.toml", 7512, 5264),
     ] {
         let e = fpga::estimate::estimate(&config(name), &dev);
         let close = |est: u64, real: u64| (est as f64 - real as f64).abs() <= 0.05 * real as f64;
@@ -172,11 +172,11 @@ fn the_estimate_matches_measured_ecp5_synthesis() {
     // --flat`, Yosys 0.23, docs/fpga.md).
     let dev = fpga::Device::load("85k").unwrap();
     for (base, rows, cols, logic, ffs, dpr) in [
-        ("small.toml", 1, 1, 11_396, 3_118, 270),
-        ("small.toml", 2, 2, 14_689, 3_956, 492),
-        ("small.toml", 3, 4, 22_638, 5_708, 1_084),
-        ("eyeriss.toml", 1, 1, 17_869, 3_104, 266),
-        ("eyeriss.toml", 2, 3, 23_005, 4_308, 636),
+        ("small.toml", 1, 1, 10_960, 2_994, 270),
+        ("small.toml", 2, 2, 14_322, 3_832, 492),
+        ("small.toml", 3, 4, 22_348, 5_603, 1_084),
+        ("eyeriss.toml", 1, 1, 17_550, 3_011, 274),
+        ("eyeriss.toml", 2, 3, 22_724, 4_208, 644),
     ] {
         let mut cfg = config(base);
         cfg.array.rows = rows;

@@ -770,6 +770,7 @@ fn npy_that_is_not_a_regular_file_is_refused() {
 const LIMITS: RowLimits = RowLimits {
     rows: 32,
     ifmap_rows: 64,
+    len_bits: 17,
 };
 
 fn sample_program() -> Vec<u64> {

@@ -8,6 +8,7 @@ use eyeriss_gen::program::{self, Cmd, Net, ProgramError, RowLimits};
 const LIMITS: RowLimits = RowLimits {
     rows: 32,
     ifmap_rows: 64,
+    len_bits: 17,
 };
 
 #[test]
@@ -79,6 +80,26 @@ fn stream_rows_beyond_the_engine_are_refused() {
     assert!(
         err.to_string()
             .contains("nrows = 70: must be in 1..=64 (noc.ifmap_stream_rows)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn stream_rows_longer_than_the_glb_are_refused() {
+    let stream = |len| {
+        program::encode(&[Cmd::Stream {
+            net: Net::Filter,
+            len,
+            base: 0,
+            stride: 4,
+            tags: vec![(0, 0); 2],
+        }])
+    };
+    assert!(program::decode(&stream((1 << 17) - 1), LIMITS).is_ok());
+    let err = program::decode(&stream(1 << 17), LIMITS).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("len = 131072: must be below 131072 (2^17 elements"),
         "{err}"
     );
 }

@@ -23,11 +23,11 @@ use serde::Serialize;
 use super::board::{Device, Family};
 use crate::config::ArchConfig;
 
-/// LUT4s per flip-flop, and per PE beyond that (`PE_EXTRA_LUTS`: the per-row GON X-bus and
-/// counter stage are more logic than register). Fitted on flattened `synth_ice40 -dsp` builds
-/// with the UART board top and 24-bit counters: ice40_1x1 4,867 LUT4 and 3,209 flip-flops,
-/// ice40_2x2 9,694 and 5,369 (Yosys 0.23).
-const LUTS_PER_FF: f64 = 1.31;
+/// LUT4s per flip-flop. Fitted on flattened `synth_ice40 -dsp` builds with the UART board
+/// top and 24-bit counters: ice40_1x1 4,476 LUT4 and 3,152 flip-flops, ice40_2x2 7,512 and
+/// 5,264 (Yosys 0.23). With the stream engines' counts at STREAM_LEN_W bits the logic per PE
+/// beyond this ratio, which the fit had as a term of its own, is gone.
+const LUTS_PER_FF: f64 = 1.46;
 /// Share of the flip-flops that need a logic cell of their own on iCE40.
 const LC_FFS_UNPAIRED: f64 = 0.6;
 /// Flip-flops outside the PEs that do not scale with the array, GLB, stream rows or counter
@@ -39,19 +39,20 @@ const COUNTERS: u64 = 21;
 /// mostly the 64-bit word being assembled and the 9-byte frame being sent), the break
 /// counter and the reset registers.
 pub const BOARD_TOP_FFS: u64 = 251;
-const PE_EXTRA_LUTS: u64 = 700;
 /// ECP5 fit (see [`ecp5_cells`]), from flattened `synth_ecp5 -nowidelut` builds. LUT4 + 2 x
-/// CCU2C: 11,396 at 1 x 1, 14,689 at 2 x 2 and 22,638 at 3 x 4 with 8 banks; 17,869 at 1 x 1
-/// and 23,005 at 2 x 3 with 27 (the fit is within 2% of each).
-const ECP5_BASE_LUTS: u64 = 7560;
+/// CCU2C: 10,960 at 1 x 1, 14,322 at 2 x 2 and 22,348 at 3 x 4 with 8 banks; 17,550 at 1 x 1
+/// and 22,724 at 2 x 3 with 27 (the fit is within 2% of each).
+const ECP5_BASE_LUTS: u64 = 7200;
 const ECP5_BANK_LUTS: u64 = 341;
 const ECP5_PE_LUTS: u64 = 1032;
-/// Flip-flops: 3,118, 3,956 and 5,708 (8 banks); 3,104 and 4,308 (27 banks): the GLB banks
+/// Flip-flops: 2,994, 3,832 and 5,603 (8 banks); 3,011 and 4,208 (27 banks): the GLB banks
 /// add none that the fit can see. The base is without the 21 counters.
-const ECP5_BASE_FFS: u64 = 2885 - COUNTERS * 48;
-const ECP5_PE_FFS: u64 = 239;
-/// TRELLIS_DPR16X4: 270, 492 and 1,084 (8 banks); 266 and 636 (27 banks).
-const ECP5_BASE_DPR: u64 = 194;
+const ECP5_BASE_FFS: u64 = 2755 - COUNTERS * 48;
+const ECP5_PE_FFS: u64 = 245;
+/// TRELLIS_DPR16X4: 270, 492 and 1,084 (8 banks); 274 and 644 (27 banks). The base is
+/// without the stream engines' per-row counts (STREAM_LEN_W bits: 14 with 8 banks of 256
+/// words, 17 with the chip's GLB), counted apart.
+const ECP5_BASE_DPR: u64 = 164;
 const ECP5_PE_DPR: u64 = 74;
 pub const ECP5_SLOTS_PER_DPR: f64 = 7.3;
 /// LUT4s of the board top (the UART bridge, 237 in a synthesis of the bridge alone).
@@ -210,9 +211,10 @@ fn pe_reg_ffs(cfg: &ArchConfig) -> u64 {
 /// Flip-flops outside the PE array.
 fn fixed_ffs(cfg: &ArchConfig) -> u64 {
     let glb_addr_w = clog2(cfg.glb.bank_words as u64) + clog2(cfg.glb.banks as u64).max(1);
-    // Each stream engine keeps per row: element address, elements left (32), the fetched
-    // word (64) and the tag (16).
-    let row_bits = |elem_w: u32| glb_addr_w + clog2(64 / elem_w as u64) + 32 + 64 + 16;
+    // Each stream engine keeps per row: element address, elements left (STREAM_LEN_W), the
+    // fetched word (64) and the tag (16).
+    let len_w = crate::hw::stream_len_w(cfg) as u64;
+    let row_bits = |elem_w: u32| glb_addr_w + clog2(64 / elem_w as u64) + len_w + 64 + 16;
     let (rows, ifmap_rows) = (cfg.noc.stream_rows as u64, cfg.noc.ifmap_stream_rows as u64);
     let streams = rows * (row_bits(cfg.data.data_width) + row_bits(cfg.data.psum_width))
         + ifmap_rows * row_bits(cfg.data.data_width);
@@ -246,7 +248,7 @@ pub fn estimate(cfg: &ArchConfig, dev: &Device) -> Estimate {
         Family::Ice40 => {
             let ffs =
                 fixed_ffs(cfg) + pes * (pe_reg_ffs(cfg) + pe_fifo_bits(cfg)) - dsp_ffs(cfg, dev);
-            let luts = (ffs as f64 * LUTS_PER_FF).round() as u64 + pes * PE_EXTRA_LUTS;
+            let luts = (ffs as f64 * LUTS_PER_FF).round() as u64;
             (ffs, 0, luts)
         }
         Family::Ecp5 => ecp5_logic(cfg, dev),
@@ -296,14 +298,21 @@ fn ifmap_stream_in_bram(cfg: &ArchConfig) -> bool {
     cfg.noc.ifmap_stream_rows > STREAM_BRAM_ROWS
 }
 
-/// DP16KD of the ifmap stream engine's 64-bit head words and 32-bit counts.
+/// DP16KD of the ifmap stream engine's 64-bit head words (its counts, STREAM_LEN_W bits,
+/// stay in LUT RAM: Yosys maps them there since they are 17 bits instead of 32).
 fn ifmap_stream_bram(cfg: &ArchConfig) -> u64 {
     let rows = cfg.noc.ifmap_stream_rows as u64;
     if ifmap_stream_in_bram(cfg) {
-        bram_blocks(Family::Ecp5, rows, 64) + bram_blocks(Family::Ecp5, rows, 32)
+        bram_blocks(Family::Ecp5, rows, 64)
     } else {
         0
     }
+}
+
+/// DPR16X4 of the three stream engines' per-row counts: 16 rows of 4 bits each.
+fn stream_count_dpr(cfg: &ArchConfig) -> u64 {
+    let rows = 2 * cfg.noc.stream_rows as u64 + cfg.noc.ifmap_stream_rows as u64;
+    rows.div_ceil(16) * (crate::hw::stream_len_w(cfg) as u64).div_ceil(4)
 }
 
 /// ECP5 cells of the generated design without a board top, as a flattened `synth_ecp5`
@@ -333,13 +342,14 @@ pub fn ecp5_cells(cfg: &ArchConfig, dev: &Device) -> Ecp5Cells {
             + COUNTERS * cfg.host.counter_bits as u64
             + (ECP5_PE_FFS + pipe_ffs(cfg)) * pes
             - dsp_ffs(cfg, dev),
-        // the fit's base has the ifmap stream's head and counts in block RAM
+        // the fit's base has the ifmap stream's head in block RAM
         dpr: ECP5_BASE_DPR
             + ECP5_PE_DPR * pes
+            + stream_count_dpr(cfg)
             + if ifmap_stream_in_bram(cfg) {
                 0
             } else {
-                (cfg.noc.ifmap_stream_rows as u64).div_ceil(16) * (64 + 32) / 4
+                (cfg.noc.ifmap_stream_rows as u64).div_ceil(16) * 64 / 4
             },
     }
 }

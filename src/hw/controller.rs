@@ -48,6 +48,7 @@ pub struct ControllerParams {
     pub psum_w: u32,
     pub max_rows: u32,
     pub ifmap_max_rows: u32,
+    pub len_w: u32,
     pub out_depth: u32,
 }
 
@@ -59,6 +60,7 @@ impl ControllerParams {
             psum_w: cfg.data.psum_width,
             max_rows: cfg.noc.stream_rows,
             ifmap_max_rows: cfg.noc.ifmap_stream_rows,
+            len_w: super::stream_len_w(cfg),
             out_depth: 4,
         }
     }
@@ -71,6 +73,7 @@ super::model! {
         PSUM_W: b._p.psum_w,
         MAX_ROWS: b._p.max_rows,
         IFMAP_MAX_ROWS: b._p.ifmap_max_rows,
+        LEN_W: b._p.len_w,
         OUT_DEPTH: b._p.out_depth,
     }
     ports(b) {
@@ -187,6 +190,7 @@ impl Controller {
         check_param(b, "PSUM_W", p.psum_w as u64, 1, 64)?;
         check_param(b, "MAX_ROWS", p.max_rows as u64, 1, 255)?;
         check_param(b, "IFMAP_MAX_ROWS", p.ifmap_max_rows as u64, 1, 255)?;
+        check_param(b, "LEN_W", p.len_w as u64, 2, 31)?;
         Ok(Controller {
             u_out_fifo: Fifo::new(64, p.out_depth)?,
             _p: p.clone(),
@@ -393,7 +397,8 @@ impl Logic for Controller {
                             self.net.d.next = bv(nt);
                             self.r_st_nrows.d.next = bv(nr);
                             self.r_st_len.d.next = bv(d);
-                            if nr == 0 || nr > max_rows || nt == 3 {
+                            let len_over = (d & mask(32)) >> p.len_w != 0;
+                            if nr == 0 || nr > max_rows || nt == 3 || len_over {
                                 error(self);
                             } else {
                                 go(self, S_ST_WAIT);

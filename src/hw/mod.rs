@@ -97,6 +97,12 @@ pub fn top_atoms(block: &dyn Block) -> Vec<(String, AtomKind, usize)> {
 }
 
 /// `eyeriss_top`'s GLB_ADDR_W: word-address bits of the global buffer (at least one bank bit).
+/// Bits of a STREAM row's length (the template's STREAM_LEN_W): every element of the GLB's
+/// address space in the smallest element, and one more. The controller refuses longer rows.
+pub fn stream_len_w(cfg: &crate::config::ArchConfig) -> u32 {
+    glb_addr_w(cfg) + clog2(64 / cfg.data.data_width as u64) + 1
+}
+
 pub fn glb_addr_w(cfg: &crate::config::ArchConfig) -> u32 {
     clog2(cfg.glb.bank_words as u64)
         + if cfg.glb.banks > 1 {

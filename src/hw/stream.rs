@@ -26,6 +26,7 @@ pub struct StreamParams {
     pub cnt_w: u32,
     pub word_w: u32,
     pub addr_w: u32,
+    pub len_w: u32,
     pub max_rows: u32,
     pub row_id_w: u32,
     pub col_id_w: u32,
@@ -60,6 +61,7 @@ impl StreamParams {
             cnt_w: clog2(lanes as u64 + 1),
             word_w: 64,
             addr_w: glb_addr_w(cfg),
+            len_w: super::stream_len_w(cfg),
             max_rows,
             row_id_w: cfg.noc.row_id_bits,
             col_id_w,
@@ -84,6 +86,7 @@ super::model! {
         CNT_W: b._p.cnt_w,
         WORD_W: b._p.word_w,
         ADDR_W: b._p.addr_w,
+        LEN_W: b._p.len_w,
         MAX_ROWS: b._p.max_rows,
         ROW_ID_W: b._p.row_id_w,
         COL_ID_W: b._p.col_id_w,
@@ -183,6 +186,8 @@ impl<const R: usize> Stream<R> {
         check_param(b, "ROW_ID_W", p.row_id_w as u64, 1, 8)?;
         check_param(b, "COL_ID_W", p.col_id_w as u64, 1, 8)?;
         let wl_log2 = clog2(wl);
+        // the template zero-extends a beat's count (WL_LOG2 + 1 bits) to LEN_W
+        check_param(b, "LEN_W", p.len_w as u64, wl_log2 as u64 + 2, 31)?;
         let d = Derived {
             wl,
             wl_log2,
@@ -338,7 +343,7 @@ impl<const R: usize> Logic for Stream<R> {
         let rem_wd = if init_wr {
             u(self.len.q.val())
         } else {
-            s_rem.wrapping_sub(n) & mask(32)
+            s_rem.wrapping_sub(n) & mask(p.len_w)
         };
         if self.clk.pos_edge() {
             let ti = u(self.tag_idx.val()) & mask(d.rx_w);
@@ -379,7 +384,7 @@ impl<const R: usize> Logic for Stream<R> {
                 self.init_i.d.next = bv(0);
                 self.nrows.d.next = self.cmd_nrows.val();
                 self.init_ea.d.next = bv(u(self.cmd_base.val()) & mask(d.ea_w));
-                self.len.d.next = self.cmd_len.val();
+                self.len.d.next = bv(u(self.cmd_len.val()) & mask(p.len_w));
                 self.stride.d.next = self.cmd_stride.val();
             } else if initing {
                 if init_i < max_rows {

@@ -328,13 +328,15 @@ pub fn encode(cmds: &[Cmd]) -> Vec<u64> {
     out
 }
 
-/// Rows a STREAM may name, per engine.
+/// Rows a STREAM may name, per engine, and how long they may be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RowLimits {
     /// Filter and psum engines (`noc.stream_rows`).
     pub rows: u32,
     /// The ifmap engine (`noc.ifmap_stream_rows`).
     pub ifmap_rows: u32,
+    /// Bits of a row's length: the engines count up to every element of the GLB.
+    pub len_bits: u32,
 }
 
 impl RowLimits {
@@ -342,6 +344,7 @@ impl RowLimits {
         RowLimits {
             rows: cfg.noc.stream_rows,
             ifmap_rows: cfg.noc.ifmap_stream_rows,
+            len_bits: crate::hw::stream_len_w(cfg),
         }
     }
 }
@@ -450,6 +453,20 @@ pub fn decode(words: &[u64], limits: RowLimits) -> Result<Vec<Cmd>, ProgramError
                         field: "nrows",
                         value: nrows as u64,
                         limit: format!("must be in 1..={max_rows} ({field})"),
+                    });
+                }
+                let row_len = bits(w, 0, 32);
+                if row_len >> limits.len_bits != 0 {
+                    return Err(ProgramError::Field {
+                        index: i,
+                        cmd: "STREAM",
+                        field: "len",
+                        value: row_len,
+                        limit: format!(
+                            "must be below {} (2^{} elements: more than the GLB holds)",
+                            1u64 << limits.len_bits,
+                            limits.len_bits
+                        ),
                     });
                 }
                 if net == Net::Gon {

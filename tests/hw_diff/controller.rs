@@ -126,10 +126,16 @@ impl HostTraffic {
                 } else {
                     r.random_range(1..=max)
                 };
-                let len = r.random_range(0..100u64);
+                // now and then a row longer than the engines count
+                let len_over = r.random_bool(0.03);
+                let len = if len_over {
+                    r.random_range(1u64 << self.cp.len_w..1 << 32)
+                } else {
+                    r.random_range(0..100u64)
+                };
                 let w = 0x06 << 56 | net << 48 | nrows << 32 | len;
                 self.queue.push_back(w);
-                if nrows == 0 || nrows > max || net == 3 {
+                if nrows == 0 || nrows > max || net == 3 || len_over {
                     self.resp.push_back(Resp::Exact(0xEE << 56 | w & low(56)));
                     return false;
                 }

@@ -11,6 +11,7 @@ module eyeriss_controller #(
     parameter PSUM_W = 16,
     parameter MAX_ROWS = 32,          // rows of the filter and psum stream engines
     parameter IFMAP_MAX_ROWS = 64,    // rows of the ifmap stream engine
+    parameter LEN_W = 17,             // bits of a STREAM row's length (the engines' counts)
     parameter OUT_DEPTH = 4
 ) (
     input  wire              clk,
@@ -213,6 +214,8 @@ module eyeriss_controller #(
     // With 255 rows in every engine, any 8-bit row count fits (and the comparison would be a
     // constant, which lint flags).
     wire       rows_over;
+    // A row longer than the engines count (more elements than the GLB holds) is refused.
+    wire       len_over = |in_data[31:LEN_W];
     generate
         if (MAX_ROWS < 255 || IFMAP_MAX_ROWS < 255) begin : g_rows_check
             assign rows_over = in_data[39:32] > max_rows;
@@ -274,7 +277,7 @@ module eyeriss_controller #(
                             net <= in_data[49:48];
                             st_nrows <= in_data[39:32];
                             st_len <= in_data[31:0];
-                            if (in_data[39:32] == 8'd0 || rows_over ||
+                            if (in_data[39:32] == 8'd0 || rows_over || len_over ||
                                 in_data[49:48] == 2'd3) begin
                                 push_word <= {OP_ERROR, in_data[55:0]};
                                 halt_after <= 1'b1;

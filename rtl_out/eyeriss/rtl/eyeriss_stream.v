@@ -13,6 +13,8 @@ module eyeriss_stream #(
     parameter CNT_W = 3,
     parameter WORD_W = 64,
     parameter ADDR_W = 14,
+    // bits of a row's length: the controller refuses a STREAM whose length needs more
+    parameter LEN_W = 17,
     parameter MAX_ROWS = 32,
     parameter ROW_ID_W = 4,
     parameter COL_ID_W = 4
@@ -56,7 +58,7 @@ module eyeriss_stream #(
     // Per-row state in memories of one write port each, read asynchronously: an FPGA build
     // puts them in LUT RAM instead of flip-flops (ECP5: they are most of the engine).
     reg  [EA_W-1:0]   ea   [0:MAX_ROWS-1];     // next element to send, per row
-    reg  [31:0]       rem  [0:MAX_ROWS-1];     // elements left, per row
+    reg  [LEN_W-1:0]  rem  [0:MAX_ROWS-1];     // elements left, per row
     reg  [WORD_W-1:0] head [0:MAX_ROWS-1];     // fetched word, per row
     reg  [15:0]       tags [0:MAX_ROWS-1];
     reg  [MAX_ROWS-1:0] live;                  // row has elements left
@@ -67,7 +69,7 @@ module eyeriss_stream #(
     /* verilator lint_off UNUSEDSIGNAL */
     reg  [7:0]        nrows;
     reg  [EA_W-1:0]   init_ea;
-    reg  [31:0]       len;
+    reg  [LEN_W-1:0]  len;
     reg  [31:0]       stride;
     reg  [RX_W-1:0]   fetch_row;               // row of the read granted last cycle
     /* verilator lint_on UNUSEDSIGNAL */
@@ -158,13 +160,13 @@ module eyeriss_stream #(
     wire [WL_LOG2-1:0] lane0 = ea[srow][WL_LOG2-1:0];
     wire [WL_LOG2:0]   in_word = WL_N - {1'b0, lane0};
     wire [WL_LOG2:0]   n_a = (in_word < LANES_N) ? in_word : LANES_N;
-    wire [31:0]        s_rem = rem[srow];
-    wire [WL_LOG2:0]   n = (s_rem < { {(32-WL_LOG2-1){1'b0}}, n_a}) ? s_rem[WL_LOG2:0] : n_a;
+    wire [LEN_W-1:0]   s_rem = rem[srow];
+    wire [WL_LOG2:0]   n = (s_rem < { {(LEN_W-WL_LOG2-1){1'b0}}, n_a}) ? s_rem[WL_LOG2:0] : n_a;
     /* verilator lint_off UNUSEDSIGNAL */
     wire [WORD_W-1:0]  shifted = head[srow] >> ({ {(32-WL_LOG2){1'b0}}, lane0} * ELEM_W);
     /* verilator lint_on UNUSEDSIGNAL */
     wire               send = out_valid & out_ready;
-    wire               last_beat = (s_rem == { {(32-WL_LOG2-1){1'b0}}, n});
+    wire               last_beat = (s_rem == { {(LEN_W-WL_LOG2-1){1'b0}}, n});
     wire               word_done = ({1'b0, lane0} + n == WL_N) | last_beat;
 
     // No beat during initialisation: the row memories' one write port is the
@@ -183,7 +185,7 @@ module eyeriss_stream #(
     wire              row_we = init_wr | (~rst & send);
     wire [RX_W-1:0]   row_wa = init_wr ? init_i : srow;
     wire [EA_W-1:0]   ea_wd = init_wr ? init_ea : ea[srow] + { {(EA_W-WL_LOG2-1){1'b0}}, n};
-    wire [31:0]       rem_wd = init_wr ? len : s_rem - { {(32-WL_LOG2-1){1'b0}}, n};
+    wire [LEN_W-1:0]  rem_wd = init_wr ? len : s_rem - { {(LEN_W-WL_LOG2-1){1'b0}}, n};
 
     always @(posedge clk) begin
         if (tag_we) tags[tag_idx[RX_W-1:0]] <= tag_data;
@@ -208,10 +210,10 @@ module eyeriss_stream #(
                 init_i <= {RX_W{1'b0}};
                 nrows <= cmd_nrows;
                 init_ea <= cmd_base[EA_W-1:0];
-                len <= cmd_len;
+                len <= cmd_len[LEN_W-1:0];
                 stride <= cmd_stride;
             end else if (initing) begin
-                live[init_i] <= (len != 32'd0);
+                live[init_i] <= (len != {LEN_W{1'b0}});
                 init_ea <= init_ea + stride[EA_W-1:0];
                 init_i <= init_i + 1'b1;
                 if (init_count == {8'd0, nrows}) initing <= 1'b0;

@@ -40,6 +40,9 @@ module eyeriss_top #(
     localparam NPE = ROWS * COLS;
     localparam WORD_W = 64;
     localparam GLB_ADDR_W = $clog2(GLB_BANK_WORDS) + ((GLB_BANKS > 1) ? $clog2(GLB_BANKS) : 1);
+    // Bits of a STREAM row's length: every element the GLB's address space holds, counted
+    // in the smallest element (DATA_W), and one more, so a whole GLB fits.
+    localparam STREAM_LEN_W = GLB_ADDR_W + $clog2(WORD_W / DATA_W) + 1;
     localparam FILT_LANES = FILT_GIN_W / DATA_W;
     localparam FILT_CNT_W = $clog2(FILT_LANES + 1);
     localparam IFMAP_LANES = IFMAP_GIN_W / DATA_W;
@@ -81,7 +84,7 @@ module eyeriss_top #(
 
     eyeriss_controller #(
         .ADDR_W(GLB_ADDR_W), .PSUM_W(PSUM_W), .MAX_ROWS(STREAM_ROWS), .IFMAP_MAX_ROWS(IFMAP_STREAM_ROWS),
-        .OUT_DEPTH(4)
+        .LEN_W(STREAM_LEN_W), .OUT_DEPTH(4)
     ) u_ctrl (
         .clk(clk), .rst(rst),
         .in_valid(in_valid), .in_ready(in_ready), .in_data(in_data),
@@ -195,7 +198,7 @@ module eyeriss_top #(
 
     eyeriss_stream #(
         .ELEM_W(DATA_W), .LANES(FILT_LANES), .CNT_W(FILT_CNT_W), .WORD_W(WORD_W),
-        .ADDR_W(GLB_ADDR_W), .MAX_ROWS(STREAM_ROWS), .ROW_ID_W(ROW_ID_W), .COL_ID_W(FILT_COL_ID_W)
+        .ADDR_W(GLB_ADDR_W), .LEN_W(STREAM_LEN_W), .MAX_ROWS(STREAM_ROWS), .ROW_ID_W(ROW_ID_W), .COL_ID_W(FILT_COL_ID_W)
     ) u_filt_stream (
         .clk(clk), .rst(rst),
         .tag_we(st_tag_we[0]), .tag_idx(st_tag_idx), .tag_data(st_tag_data),
@@ -217,7 +220,7 @@ module eyeriss_top #(
 
     eyeriss_stream #(
         .ELEM_W(DATA_W), .LANES(IFMAP_LANES), .CNT_W(IFMAP_CNT_W), .WORD_W(WORD_W),
-        .ADDR_W(GLB_ADDR_W), .MAX_ROWS(IFMAP_STREAM_ROWS), .ROW_ID_W(ROW_ID_W), .COL_ID_W(IFMAP_COL_ID_W)
+        .ADDR_W(GLB_ADDR_W), .LEN_W(STREAM_LEN_W), .MAX_ROWS(IFMAP_STREAM_ROWS), .ROW_ID_W(ROW_ID_W), .COL_ID_W(IFMAP_COL_ID_W)
     ) u_ifmap_stream (
         .clk(clk), .rst(rst),
         .tag_we(st_tag_we[1]), .tag_idx(st_tag_idx), .tag_data(st_tag_data),
@@ -243,7 +246,7 @@ module eyeriss_top #(
     /* verilator lint_on UNUSEDSIGNAL */
     eyeriss_stream #(
         .ELEM_W(PSUM_W), .LANES(PSUM_LANES), .CNT_W(PSUM_CNT_W), .WORD_W(WORD_W),
-        .ADDR_W(GLB_ADDR_W), .MAX_ROWS(STREAM_ROWS), .ROW_ID_W(ROW_ID_W), .COL_ID_W(PSUM_COL_ID_W)
+        .ADDR_W(GLB_ADDR_W), .LEN_W(STREAM_LEN_W), .MAX_ROWS(STREAM_ROWS), .ROW_ID_W(ROW_ID_W), .COL_ID_W(PSUM_COL_ID_W)
     ) u_psum_stream (
         .clk(clk), .rst(rst),
         .tag_we(st_tag_we[2]), .tag_idx(st_tag_idx), .tag_data(st_tag_data),
