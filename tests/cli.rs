@@ -197,6 +197,8 @@ fn sim_on_the_rust_hdl_backend_writes_a_waveform() {
         "--backend",
         "rust-hdl",
     ]);
-    assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("mult_pipeline"));
+    // the rust-hdl model covers the ECP5 options (mult_pipeline, logic_mult_pes) too
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("rust-hdl): MATCH"), "{stdout}");
 }

@@ -126,15 +126,16 @@ fn shared_filter_spads_agree_with_the_model() {
     agree(&cfg, &v, &r, "groups2", &stalls(9));
 }
 
+/// ecp5_small's `[fpga]` options, the multiply in two register stages (eyeriss_mult_pipe)
+/// and three PEs multiplying in logic, are in the model too: it agrees cycle for cycle.
 #[test]
-fn a_config_the_model_does_not_cover_is_refused_by_name() {
+fn the_ecp5_options_agree_with_the_model() {
     let cfg = config("ecp5_small.toml");
-    let e = RustHdlSim::new(&cfg).expect_err("mult_pipeline is not modelled");
-    let msg = e.to_string();
-    assert!(
-        msg.contains("mult_pipeline") && msg.contains("--backend verilator"),
-        "{msg}"
-    );
+    assert!(cfg.fpga.mult_pipeline && cfg.fpga.logic_mult_pes > 0);
+    let v = VerilatorSim::build(&cfg, false).expect("verilator build");
+    let r = RustHdlSim::new(&cfg).expect("model");
+    agree(&cfg, &v, &r, "kernel3x5", &RunOpts::default());
+    agree(&cfg, &v, &r, "groups2", &stalls(7));
 }
 
 /// A VCD's variables as full dotted names, and each variable's value changes as (time, value).

@@ -30,6 +30,9 @@ pub struct PeParams {
     pub idx_w: u32,
     pub filt_cnt_w: u32,
     pub ifmap_cnt_w: u32,
+    /// `[fpga] mult_pipeline`: the multiply's operand and product registers (eyeriss_mult_pipe)
+    /// between the spad reads and the accumulator, one stage more.
+    pub mult_pipeline: bool,
 }
 
 impl PeParams {
@@ -52,6 +55,7 @@ impl PeParams {
             idx_w: glb_addr_w.max(16),
             filt_cnt_w: clog2(filt_lanes as u64 + 1),
             ifmap_cnt_w: clog2(ifmap_lanes as u64 + 1),
+            mult_pipeline: cfg.fpga.mult_pipeline,
         }
     }
 }
@@ -179,6 +183,15 @@ super::model! {
         s2_first: DFF<Bit>,
         s2_add: DFF<Bits<32>>,
         s2_i: DFF<Bits<8>>,
+        // with mult_pipeline: eyeriss_mult_pipe's operand and product registers, and the
+        // accumulate stage behind them
+        mp_a: DFF<Bits<16>>,
+        mp_b: DFF<Bits<16>>,
+        mp_p: DFF<Bits<32>>,
+        s3_valid: DFF<Bit>,
+        s3_zero: DFF<Bit>,
+        s3_first: DFF<Bit>,
+        s3_i: DFF<Bits<8>>,
         // output queue
         oq_rd: DFF<Bits<8>>,
         oq_wr: DFF<Bits<8>>,
@@ -245,7 +258,8 @@ impl Logic for Pe {
         clock_regs!(
             self, clk, f_total, sq, uq, wpc, fspad_q, f_fill, f_lane, i_head, i_wptr, i_count,
             i_drop, i_lane, state, mi, xo, faddr, col, ok, out_idx, s1_valid, s1_zero, s1_first,
-            s1_x, s1_i, s2_valid, s2_zero, s2_first, s2_add, s2_i, oq_rd, oq_wr, oq_count
+            s1_x, s1_i, s2_valid, s2_zero, s2_first, s2_add, s2_i, mp_a, mp_b, mp_p, s3_valid,
+            s3_zero, s3_first, s3_i, oq_rd, oq_wr, oq_count
         );
         let p = &self._p;
         let k = &self._k;
@@ -333,6 +347,8 @@ impl Logic for Pe {
         let s2_first = self.s2_first.q.val();
         let s2_add = u(self.s2_add.q.val());
         let s2_i = u(self.s2_i.q.val());
+        let s3_valid = self.s3_valid.q.val();
+        let mp = p.mult_pipeline;
         let oq_rd = u(self.oq_rd.q.val());
         let oq_wr = u(self.oq_wr.q.val());
         let oq_count = u(self.oq_count.q.val());
@@ -400,6 +416,21 @@ impl Logic for Pe {
         let prod = sext(s1_x, p.data_w) * sext(fspad_q, p.data_w);
         let shifted = prod >> cfg_shift.min(63);
         let add = (shifted as u64) & mask(p.psum_w);
+        // The accumulate stage: stage 2 (the shifted product registered), or with
+        // mult_pipeline stage 3, whose product register is shifted on the way in.
+        let pw = 2 * p.data_w;
+        let (acc_valid, acc_first, acc_zero, acc_i, acc_add) = if mp {
+            let mp_p = u(self.mp_p.q.val());
+            (
+                s3_valid,
+                self.s3_first.q.val(),
+                self.s3_zero.q.val(),
+                u(self.s3_i.q.val()),
+                ((sext(mp_p, pw) >> cfg_shift.min(63)) as u64) & mask(p.psum_w),
+            )
+        } else {
+            (s2_valid, s2_first, s2_zero, s2_i, s2_add)
+        };
 
         let out_go = (state == ST_OUT) & of_ready & (!pin_used | pf_valid);
         let out_last = (ok + 1) & mask(k.pa_w) == wpc;
@@ -448,6 +479,18 @@ impl Logic for Pe {
         self.s2_first.d.next = s2_first;
         self.s2_add.d.next = bv(s2_add);
         self.s2_i.d.next = bv(s2_i);
+        self.s3_zero.d.next = self.s3_zero.q.val();
+        self.s3_first.d.next = self.s3_first.q.val();
+        self.s3_i.d.next = self.s3_i.q.val();
+        // eyeriss_mult_pipe's registers are data, never reset: loaded on their enables
+        let (mp_a, mp_b) = (u(self.mp_a.q.val()), u(self.mp_b.q.val()));
+        self.mp_a.d.next = bv(if s1_valid & !s1_zero { s1_x } else { mp_a });
+        self.mp_b.d.next = bv(if s1_valid & !s1_zero { fspad_q } else { mp_b });
+        self.mp_p.d.next = if s2_valid & !s2_zero {
+            bv((sext(mp_a, p.data_w) * sext(mp_b, p.data_w)) as u64 & mask(pw))
+        } else {
+            self.mp_p.q.val()
+        };
         if rst | start {
             for r in [
                 &mut self.i_head,
@@ -469,6 +512,7 @@ impl Logic for Pe {
             self.out_idx.d.next = bv(0);
             self.s1_valid.d.next = false;
             self.s2_valid.d.next = false;
+            self.s3_valid.d.next = false;
         } else {
             self.f_fill.d.next = bv(if f_we {
                 (f_fill + 1) & mask(k.fa_w)
@@ -505,10 +549,14 @@ impl Logic for Pe {
             self.s2_valid.d.next = s1_valid;
             self.s2_zero.d.next = s1_zero;
             self.s2_first.d.next = self.s1_first.q.val();
-            if s1_valid & !s1_zero {
+            if s1_valid & !s1_zero && !mp {
                 self.s2_add.d.next = bv(add);
             }
             self.s2_i.d.next = bv(s1_i);
+            self.s3_valid.d.next = s2_valid;
+            self.s3_zero.d.next = s2_zero;
+            self.s3_first.d.next = s2_first;
+            self.s3_i.d.next = bv(s2_i);
 
             let mut n_state = state;
             let mut n_mi = mi;
@@ -540,7 +588,7 @@ impl Logic for Pe {
                     }
                 }
                 ST_PIPE => {
-                    if !s1_valid && !s2_valid {
+                    if !(s1_valid || s2_valid || mp && s3_valid) {
                         n_state = ST_OUT;
                         n_ok = 0;
                     }
@@ -588,9 +636,9 @@ impl Logic for Pe {
         self.ev_fwrite.next = f_we & !rst & !start;
         self.ev_iread.next = mac_issue & (mi == 0);
         self.ev_iwrite.next = i_we & !rst & !start;
-        self.ev_pacc.next = s2_valid & !s2_first & !s2_zero;
+        self.ev_pacc.next = acc_valid & !acc_first & !acc_zero;
         self.ev_pcol.next = out_go & out_last;
-        self.ev_pwrite.next = s2_valid & (s2_first | !s2_zero);
+        self.ev_pwrite.next = acc_valid & (acc_first | !acc_zero);
 
         // ------------------------------------------------------------ memories
         // Written last, so every register input above saw the memories as they were before
@@ -608,13 +656,13 @@ impl Logic for Pe {
                     *m = i_wdata;
                 }
             }
-            if !(rst | start) && s2_valid {
-                let a = s2_i as usize;
+            if !(rst | start) && acc_valid {
+                let a = acc_i as usize;
                 let old = self._psum.get(a).copied().unwrap_or(0);
-                let new = if s2_first {
-                    Some(if s2_zero { 0 } else { s2_add })
-                } else if !s2_zero {
-                    Some((old + s2_add) & mask(p.psum_w))
+                let new = if acc_first {
+                    Some(if acc_zero { 0 } else { acc_add })
+                } else if !acc_zero {
+                    Some((old + acc_add) & mask(p.psum_w))
                 } else {
                     None
                 };

@@ -126,14 +126,6 @@ impl<const R: usize> Top<R> {
     /// The model of `eyeriss_top` for `cfg`. Fails on a config the blocks' models do not cover
     /// (they name the block and parameter).
     pub fn new(cfg: &ArchConfig) -> Result<Self, HwError> {
-        if cfg.fpga.mult_pipeline {
-            return Err(HwError::Param {
-                block: "pe",
-                param: "MULT_PIPELINE ([fpga] mult_pipeline)",
-                value: 1,
-                limit: "the PE model has no extra multiply stage; simulate this config with --backend verilator".into(),
-            });
-        }
         let rows = cfg.array.rows;
         let cols = cfg.array.cols;
         let npe = (rows * cols) as usize;

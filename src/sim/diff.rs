@@ -529,7 +529,8 @@ fn select<'a>(files: &'a [OutFile], block: &'static str) -> Result<Vec<&'a OutFi
             module: block,
         });
     }
-    mods.iter()
+    let mut out: Vec<&OutFile> = mods
+        .iter()
         .map(|m| {
             let path = format!("rtl/{}.v", emit::module_name(m));
             files
@@ -537,7 +538,22 @@ fn select<'a>(files: &'a [OutFile], block: &'static str) -> Result<Vec<&'a OutFi
                 .find(|f| f.path == path)
                 .ok_or(DiffError::MissingModule { block, module: m })
         })
-        .collect()
+        .collect::<Result<_, _>>()?;
+    // modules a block instantiates only under some `[fpga]` options, where the config has them
+    for m in optional_modules(block) {
+        let path = format!("rtl/{}.v", emit::module_name(m));
+        out.extend(files.iter().find(|f| f.path == path));
+    }
+    Ok(out)
+}
+
+/// The modules a block instantiates under some `[fpga]` options only (the PE's multiply
+/// pipeline and logic multiplier), taken into its build when the config renders them.
+fn optional_modules(block: &str) -> &'static [&'static str] {
+    match block {
+        "pe" => &["mult_logic", "mult_pipe"],
+        _ => &[],
+    }
 }
 
 /// What a differential run compared.

@@ -88,7 +88,8 @@ pub fn top_model(cfg: &ArchConfig) -> Result<Box<dyn Model>, HwError> {
 const PROGRESS_EVERY: u64 = 4096;
 
 impl RustHdlSim {
-    /// Check that the model covers `cfg` (it refuses, for example, `[fpga] mult_pipeline`).
+    /// Check that the model covers `cfg` (each block's model refuses parameters beyond it,
+    /// naming the block and parameter).
     pub fn new(cfg: &ArchConfig) -> Result<RustHdlSim, SimError> {
         top_model(cfg).map_err(model_err)?;
         Ok(RustHdlSim { cfg: cfg.clone() })

@@ -413,6 +413,8 @@ fn pe_other_sizes() {
             "pe_p32",
             "[data]\npsum_width = 32\n[pe]\nfilter_spad = 64\nifmap_spad = 9\nfifo_depth = 8\n",
         ),
+        // the multiply in eyeriss_mult_pipe's two register stages (ecp5_small's PEs)
+        variant("pe_mult_pipe", "[fpga]\nmult_pipeline = true\n"),
     ]
     .iter()
     .enumerate()
