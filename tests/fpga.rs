@@ -526,25 +526,40 @@ fn board_tops_lint_clean_with_and_without_a_reset_button() {
     for name in ["icebreaker", "hx8k_breakout"] {
         let board = Board::load(name).unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let mut files = eyeriss_gen::emit::render(&cfg).unwrap();
-        files.extend(fpga::board_top(&cfg, &board, None).unwrap());
-        let mut paths = Vec::new();
-        for f in files.iter().filter(|f| f.path.ends_with(".v")) {
-            let p = dir.path().join(f.path.trim_start_matches("rtl/"));
-            std::fs::write(&p, &f.contents).unwrap();
-            paths.push(p);
-        }
-        let out = std::process::Command::new("verilator")
-            .args(["--lint-only", "-Wall", "--top-module", fpga::BOARD_TOP])
-            .args(&paths)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stderr);
-        assert!(
-            out.status.success() && !text.contains("%Warning"),
-            "{name}:\n{text}"
-        );
+        let paths = write_board_design(&cfg, fpga::board_top(&cfg, &board, None).unwrap(), &dir);
+        lint_board_top(name, &paths);
     }
+}
+
+/// The design and a board top as Verilog files in `dir`.
+fn write_board_design(
+    cfg: &ArchConfig,
+    top: Vec<eyeriss_gen::emit::OutFile>,
+    dir: &tempfile::TempDir,
+) -> Vec<PathBuf> {
+    let mut files = eyeriss_gen::emit::render(cfg).unwrap();
+    files.extend(top);
+    let mut paths = Vec::new();
+    for f in files.iter().filter(|f| f.path.ends_with(".v")) {
+        let p = dir.path().join(f.path.trim_start_matches("rtl/"));
+        std::fs::write(&p, &f.contents).unwrap();
+        paths.push(p);
+    }
+    paths
+}
+
+/// `verilator --lint-only -Wall` of the board top: no warning.
+fn lint_board_top(what: &str, paths: &[PathBuf]) {
+    let out = std::process::Command::new("verilator")
+        .args(["--lint-only", "-Wall", "--top-module", fpga::BOARD_TOP])
+        .args(paths)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && !text.contains("%Warning"),
+        "{what}:\n{text}"
+    );
 }
 
 /// Above the oscillator of an ECP5 board the board top makes its clock with an EHXPLLL: the
@@ -580,22 +595,9 @@ fn an_ecp5_board_top_above_the_oscillator_runs_on_the_pll() {
     assert!(e.to_string().contains("--freq 450"), "{e}");
 
     let dir = tempfile::tempdir().unwrap();
-    let mut all = eyeriss_gen::emit::render(&cfg).unwrap();
-    all.extend(files);
-    let mut paths = Vec::new();
-    for f in all.iter().filter(|f| f.path.ends_with(".v")) {
-        let p = dir.path().join(f.path.trim_start_matches("rtl/"));
-        std::fs::write(&p, &f.contents).unwrap();
-        paths.push(p);
-    }
+    let paths = write_board_design(&cfg, files, &dir);
     if fpga::find_program("verilator").is_some() {
-        let out = std::process::Command::new("verilator")
-            .args(["--lint-only", "-Wall", "--top-module", fpga::BOARD_TOP])
-            .args(&paths)
-            .output()
-            .unwrap();
-        let text = String::from_utf8_lossy(&out.stderr);
-        assert!(out.status.success() && !text.contains("%Warning"), "{text}");
+        lint_board_top("ulx3s at 100 MHz", &paths);
     }
     if fpga::find_program("yosys").is_some() {
         let files: Vec<String> = paths.iter().map(|p| p.display().to_string()).collect();
