@@ -510,6 +510,12 @@ fn ice40_1x1_builds_a_bitstream_on_the_hx8k_breakout() {
     for s in &r.steps {
         assert!(out.join(&s.log).is_file(), "log {}", s.log);
     }
+    // each step's peak memory: Yosys and nextpnr hold the design, tens of MiB at least
+    for s in &r.steps[..2] {
+        let mib = s.peak_mib.unwrap_or(0.0);
+        assert!(mib > 10.0 && mib < 24_000.0, "{}: {mib} MiB", s.name);
+    }
+    assert!(json["steps"][1]["peak_mib"].as_f64().is_some());
     assert!(out.join("rtl/eyeriss_board_top.v").is_file());
     // Nothing is left beside the output directory.
     let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();

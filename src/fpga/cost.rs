@@ -87,7 +87,7 @@ pub fn module_costs(
         .map_err(io_err("cannot write", &script))?;
     let log = dir.join("yosys.log");
     let t = Instant::now();
-    let status = match run_step(
+    let (status, _peak) = match run_step(
         &chain.cost.program,
         &["-s".to_string(), "cost.ys".to_string()],
         dir,

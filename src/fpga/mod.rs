@@ -176,6 +176,9 @@ pub struct StepTime {
     pub name: String,
     pub program: String,
     pub seconds: f64,
+    /// The step's peak resident memory in MiB (the largest process of it, from the kernel's
+    /// accounting when the step's process is reaped).
+    pub peak_mib: Option<f64>,
     pub log: String,
 }
 
@@ -250,8 +253,11 @@ impl Report {
             ));
         }
         for st in &self.steps {
+            let peak = st
+                .peak_mib
+                .map_or_else(String::new, |m| format!(", peak {m:.0} MiB"));
             s.push_str(&format!(
-                "  {:<12} {:>7.1} s  ({}, {})\n",
+                "  {:<12} {:>7.1} s  ({}{peak}, {})\n",
                 st.name, st.seconds, st.program, st.log
             ));
         }
@@ -336,7 +342,7 @@ fn run_step(
     log: &Path,
     label: &str,
     progress: bool,
-) -> Result<std::process::ExitStatus, FpgaError> {
+) -> Result<(std::process::ExitStatus, Option<f64>), FpgaError> {
     let file = fs::File::create(log).map_err(io_err("cannot create", log))?;
     let err_file = file.try_clone().map_err(io_err("cannot write", log))?;
     let mut child = Command::new(program)
@@ -361,12 +367,40 @@ fn run_step(
     );
     bar.set_message(label.to_string());
     bar.enable_steady_tick(Duration::from_millis(120));
-    let status = child.wait().map_err(|source| FpgaError::Spawn {
+    let status = wait_with_peak(&mut child).map_err(|source| FpgaError::Spawn {
         program: program.to_string(),
         source,
     });
     bar.finish_and_clear();
     status
+}
+
+/// Wait for `child` and return its status and peak resident memory (MiB). wait4 reaps it and
+/// reports its resource use, which includes the processes it waited for itself (Yosys's ABC).
+fn wait_with_peak(
+    child: &mut std::process::Child,
+) -> std::io::Result<(std::process::ExitStatus, Option<f64>)> {
+    use std::os::unix::process::ExitStatusExt;
+    let pid = child.id() as libc::pid_t;
+    let mut raw: libc::c_int = 0;
+    // SAFETY: an all-zero rusage is a valid value of the plain C struct wait4 fills in.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        // SAFETY: pid is our own child, not yet reaped (Child::wait was not called), and both
+        // pointers are to live locals of the right types.
+        let r = unsafe { libc::wait4(pid, &mut raw, 0, &mut usage) };
+        if r == pid {
+            break;
+        }
+        let e = std::io::Error::last_os_error();
+        if e.kind() != std::io::ErrorKind::Interrupted {
+            return Err(e);
+        }
+    }
+    // Linux reports ru_maxrss in KiB.
+    let peak =
+        (usage.ru_maxrss > 0).then(|| (usage.ru_maxrss as f64 / 1024.0 * 10.0).round() / 10.0);
+    Ok((std::process::ExitStatus::from_raw(raw), peak))
 }
 
 /// Sum the cells of the given types (a trailing `*` matches a prefix) in a Yosys `stat -json`.
@@ -501,7 +535,7 @@ pub fn build(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Report,
         let log_rel = format!("logs/{}.log", step.name);
         let log = work.join(&log_rel);
         let t = Instant::now();
-        let status = run_step(
+        let (status, peak_mib) = run_step(
             &step.program,
             &args,
             &work,
@@ -529,6 +563,7 @@ pub fn build(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Report,
             name: step.name.clone(),
             program: step.program.clone(),
             seconds: (seconds * 100.0).round() / 100.0,
+            peak_mib,
             log: log_rel,
         });
     }
