@@ -612,11 +612,9 @@ pub fn build(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Report,
         .map(|f| (f * 100.0).round() / 100.0);
     let netlist = work.join(&vars["json"]);
     let modules = timing::Modules::from_netlist(&netlist)?;
-    let report_path = work.join(&report_json);
-    let report_bytes = fs::read(&report_path).map_err(io_err("cannot read", &report_path))?;
     let critical_paths =
-        timing::critical_paths(&report_bytes, &modules).map_err(|msg| FpgaError::Report {
-            what: report_path.display().to_string(),
+        timing::critical_paths(&pnr, &modules).map_err(|msg| FpgaError::Report {
+            what: work.join(&report_json).display().to_string(),
             msg,
         })?;
 
