@@ -1,6 +1,7 @@
 //! eyeriss-gen: generates Eyeriss-style row-stationary CNN accelerators as Verilog.
 
 pub mod analysis;
+pub mod board;
 pub mod compare;
 pub mod compile;
 pub mod config;

@@ -27,6 +27,9 @@ enum Cmd {
     Map(cli::map::MapArgs),
     /// Run layers on the generated hardware and compare them with the golden model.
     Sim(cli::sim::SimArgs),
+    /// Run layers on a board over its serial port and compare them with the golden model
+    /// (the board must run this config's bitstream; `sim --uart --pty` stands in for one).
+    Board(cli::board::BoardArgs),
     /// Build a bitstream for a board: resource check, Yosys, nextpnr, pack, report.json.
     Fpga(cli::outputs::FpgaArgs),
     /// What each module costs on an FPGA family (LUTs, carry, LUT RAM, flip-flops, block RAM,
@@ -70,6 +73,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Generate(a) => cli::outputs::generate(a),
         Cmd::Map(a) => cli::map::run(a),
         Cmd::Sim(a) => cli::sim::run(a),
+        Cmd::Board(a) => cli::board::run(a),
         Cmd::Fpga(a) => cli::outputs::fpga(a),
         Cmd::Synth(a) => cli::synth::run(a),
         Cmd::Report(a) => cli::outputs::report(a),

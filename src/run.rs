@@ -156,7 +156,9 @@ pub fn run_planned(
         ..opts.clone()
     };
     let res = match sim.run(&compiled.words, &opts) {
-        Err(SimError::Timeout { words, .. }) if compiled.controller_error(&words).is_some() => {
+        Err(SimError::Timeout { words, .. } | SimError::Board { words, .. })
+            if compiled.controller_error(&words).is_some() =>
+        {
             let (index, word) = compiled.controller_error(&words).unwrap_or_default();
             return Err(RunError::Controller { index, word });
         }

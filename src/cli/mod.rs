@@ -1,6 +1,7 @@
 //! The verbs of the command line, one file each (or a few small ones together), with what
 //! they share: which layers to work on, loading a config, planning with a progress bar.
 
+pub mod board;
 pub mod info;
 pub mod map;
 pub mod outputs;
@@ -34,7 +35,7 @@ pub struct Target {
 
 /// Which layers to work on: one layer file, or layers of a network file.
 #[derive(clap::Args)]
-#[group(required = true, multiple = false)]
+#[group(multiple = false)]
 pub struct LayerSel {
     /// A layer file (TOML, PyTorch Conv2d names).
     #[arg(long, short)]

@@ -48,6 +48,10 @@ pub struct SimArgs {
     #[arg(long, requires = "uart", default_value_t = eyeriss_gen::fpga::uart::SIM_DIVISOR,
           value_parser = clap::value_parser!(u32).range(4..=100_000))]
     pub uart_div: u32,
+    /// With --uart: no layer; serve the board top's UART on a pseudo-terminal, whose path
+    /// it prints, for `eyeriss-gen board --port PATH` (or any serial terminal) until Ctrl-C.
+    #[arg(long, requires = "uart", conflicts_with_all = ["layer", "network", "dump", "vcd", "json"])]
+    pub pty: bool,
     /// Percent of cycles the host holds back an input word (backpressure test); with
     /// --uart, percent of bytes before which the host pauses one bit time.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=95))]
@@ -76,47 +80,31 @@ pub enum Backend {
 
 pub fn run(a: SimArgs) -> Result<ExitCode> {
     let SimArgs {
-        target: Target {
-            config,
-            sel,
-            layers,
-        },
+        target,
         backend,
         vcd,
         dump,
         force,
         uart,
         uart_div,
+        pty,
         stall_in,
         stall_out,
         energy,
         json,
     } = a;
-    let cfg = load_config(&config)?;
-    let table = match &energy {
-        Some(p) => Some(EnergyTable::load(p)?),
-        None => None,
+    let cfg = load_config(&target.config)?;
+    if pty {
+        return serve_pty(&cfg, uart_div);
+    }
+    let outputs = Outputs {
+        vcd,
+        dump,
+        force,
+        energy,
+        json,
     };
-    let list = sel.load(layers.as_deref())?;
-    let many = list.len() > 1;
-    // Everything that can be refused is refused before a simulator is built or a
-    // tensor allocated: layers that cannot run, then output paths.
-    let multi = MultiProgress::new();
-    let plans = list
-        .iter()
-        .map(|l| plan_showing(&multi, &cfg, l))
-        .collect::<Result<Vec<_>, _>>()?;
-    let dump_dir = match &dump {
-        Some(d) => Some(OutDir::create(d, force)?),
-        None => None,
-    };
-    let vcds = match &vcd {
-        Some(v) => list
-            .iter()
-            .map(|l| OutFileStaged::create(&vcd_path(v, &l.name, many)).map(Some))
-            .collect::<Result<Vec<_>, _>>()?,
-        None => list.iter().map(|_| None).collect(),
-    };
+    let prepared = prepare(&cfg, &target, &outputs)?;
     let sim: Box<dyn SimBackend> = match backend {
         Backend::Verilator if uart => Box::new(
             VerilatorSim::builder(&cfg)
@@ -130,6 +118,110 @@ pub fn run(a: SimArgs) -> Result<ExitCode> {
         }
         Backend::RustHdl => Box::new(RustHdlSim::new(&cfg)?),
     };
+    execute(&cfg, prepared, &outputs, sim.as_ref(), stall_in, stall_out)
+}
+
+/// `sim --uart --pty`: the board top's model serving its UART on a pseudo-terminal until
+/// interrupted.
+fn serve_pty(cfg: &ArchConfig, uart_div: u32) -> Result<ExitCode> {
+    let sim = VerilatorSim::builder(cfg)
+        .uart(uart_div)
+        .progress(true)
+        .build()?;
+    let server = sim.serve_pty()?;
+    println!(
+        "serving the board top of '{}' (design {:016x}) on {}: {} baud, {} clocks per bit; Ctrl-C ends it",
+        cfg.name,
+        eyeriss_gen::fpga::uart::design_id(cfg),
+        server.path().display(),
+        eyeriss_gen::fpga::uart::DEFAULT_BAUD,
+        uart_div
+    );
+    println!(
+        "  run: eyeriss-gen board --port {} --config <this config> --layer <layer>",
+        server.path().display()
+    );
+    use std::io::Write;
+    std::io::stdout().flush()?;
+    let status = server.wait()?;
+    anyhow::ensure!(status.success(), "the pty model ended: {status}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Where a run's results go besides the table: `--vcd`, `--dump`, `--energy`, `--json`.
+pub struct Outputs {
+    pub vcd: Option<PathBuf>,
+    pub dump: Option<PathBuf>,
+    pub force: bool,
+    pub energy: Option<PathBuf>,
+    pub json: bool,
+}
+
+/// Everything that can be refused before a backend is built or a board talked to: the
+/// layers and their plans, the energy table and the output paths.
+pub struct Prepared {
+    list: Vec<eyeriss_gen::layer::ConvLayer>,
+    plans: Vec<eyeriss_gen::mapper::Plan>,
+    table: Option<EnergyTable>,
+    dump_dir: Option<OutDir>,
+    vcds: Vec<Option<OutFileStaged>>,
+    multi: MultiProgress,
+}
+
+pub fn prepare(cfg: &ArchConfig, target: &Target, o: &Outputs) -> Result<Prepared> {
+    let table = match &o.energy {
+        Some(p) => Some(EnergyTable::load(p)?),
+        None => None,
+    };
+    let list = target.sel.load(target.layers.as_deref())?;
+    let many = list.len() > 1;
+    // Layers that cannot run first, then output paths.
+    let multi = MultiProgress::new();
+    let plans = list
+        .iter()
+        .map(|l| plan_showing(&multi, cfg, l))
+        .collect::<Result<Vec<_>, _>>()?;
+    let dump_dir = match &o.dump {
+        Some(d) => Some(OutDir::create(d, o.force)?),
+        None => None,
+    };
+    let vcds = match &o.vcd {
+        Some(v) => list
+            .iter()
+            .map(|l| OutFileStaged::create(&vcd_path(v, &l.name, many)).map(Some))
+            .collect::<Result<Vec<_>, _>>()?,
+        None => list.iter().map(|_| None).collect(),
+    };
+    Ok(Prepared {
+        list,
+        plans,
+        table,
+        dump_dir,
+        vcds,
+        multi,
+    })
+}
+
+/// Run every prepared layer on `sim`, check it against the golden model, and print (or
+/// dump, or write as JSON) what it measured. Exit 1 unless every layer matched.
+pub fn execute(
+    cfg: &ArchConfig,
+    p: Prepared,
+    o: &Outputs,
+    sim: &dyn SimBackend,
+    stall_in: u32,
+    stall_out: u32,
+) -> Result<ExitCode> {
+    let Prepared {
+        list,
+        plans,
+        table,
+        dump_dir,
+        vcds,
+        multi,
+    } = p;
+    let many = list.len() > 1;
+    let json = o.json;
     let mut all_match = true;
     let mut stats = Vec::new();
     let all = many.then(|| progress::items(&multi, list.len() as u64, "layers simulated"));
@@ -146,9 +238,9 @@ pub fn run(a: SimArgs) -> Result<ExitCode> {
             ..RunOpts::default()
         };
         let t = Instant::now();
-        let mut r = run::run_planned(&cfg, l, plan, tensors, sim.as_ref(), &opts)?;
+        let mut r = run::run_planned(cfg, l, plan, tensors, sim, &opts)?;
         if let Some(table) = &table {
-            r.stats.energy = r.stats.energy_with(&cfg, table);
+            r.stats.energy = r.stats.energy_with(cfg, table);
         }
         let wall = t.elapsed().as_secs_f64();
         bar.finish_and_clear();
@@ -164,10 +256,10 @@ pub fn run(a: SimArgs) -> Result<ExitCode> {
             } else {
                 d.path().to_path_buf()
             };
-            run::dump(&cfg, l, &r, &dir)?;
+            run::dump(cfg, l, &r, &dir)?;
         }
         if !json {
-            multi.suspend(|| print_stats(&cfg, &r.stats, wall));
+            multi.suspend(|| print_stats(cfg, &r.stats, wall));
         }
         all_match &= r.stats.matches;
         stats.push(r.stats);
@@ -175,7 +267,7 @@ pub fn run(a: SimArgs) -> Result<ExitCode> {
     if let Some(a) = all {
         a.finish_and_clear();
     }
-    if let (Some(d), Some(name)) = (dump_dir, &dump) {
+    if let (Some(d), Some(name)) = (dump_dir, &o.dump) {
         d.commit()?;
         if !json {
             println!("dumped to {}", name.display());
@@ -248,17 +340,25 @@ fn print_stats(cfg: &ArchConfig, s: &LayerStats, wall: f64) {
         s.layer_macs,
         s.counters[Counter::ZeroSkippedMacs]
     );
-    println!(
-        "  simulated         {} cycles in {:.2} s ({:.0} cycles/s)",
-        s.harness_cycles,
-        wall,
-        s.harness_cycles as f64 / wall.max(1e-9)
-    );
-    if let Some(l) = &s.link {
+    if s.harness_cycles > 0 {
         println!(
-            "  UART              {} bytes to the board, {} from it; {} credits in {} frames; host waited {} cycles for credits",
-            l.bytes_to_board, l.bytes_from_board, l.credits, l.credit_frames, l.credit_wait_cycles
+            "  simulated         {} cycles in {:.2} s ({:.0} cycles/s)",
+            s.harness_cycles,
+            wall,
+            s.harness_cycles as f64 / wall.max(1e-9)
         );
+    } else {
+        println!("  ran               in {wall:.2} s on the board");
+    }
+    if let Some(l) = &s.link {
+        print!(
+            "  UART              {} bytes to the board, {} from it; {} credits in {} frames",
+            l.bytes_to_board, l.bytes_from_board, l.credits, l.credit_frames
+        );
+        if s.harness_cycles > 0 {
+            print!("; host waited {} cycles for credits", l.credit_wait_cycles);
+        }
+        println!();
     }
     let e = &s.energy;
     let pct = |x: f64| 100.0 * x / e.total.max(f64::MIN_POSITIVE);

@@ -31,6 +31,9 @@ pub const SIM_DIVISOR: u32 = 4;
 pub const TAG_STATUS: u8 = b'S';
 pub const TAG_CREDIT: u8 = b'C';
 pub const TAG_DATA: u8 = b'D';
+/// The identity frame, sent once right after the hello: [`design_id`] as 8 bytes,
+/// little-endian.
+pub const TAG_IDENT: u8 = b'I';
 /// Status bits.
 pub const STATUS_FRAMING: u8 = 0x01;
 pub const STATUS_OVERFLOW: u8 = 0x02;
@@ -165,6 +168,14 @@ pub fn divisor(clk_hz: u64, baud: u32) -> Result<u32, FpgaError> {
     Ok(div as u32)
 }
 
+/// The word a board top of `cfg` sends in its identity frame: the config hash
+/// ([`ArchConfig::hash`], 16 hex digits) as a number, so that the host can check which design a
+/// board runs.
+pub fn design_id(cfg: &ArchConfig) -> u64 {
+    // The hash is 16 hex digits by construction; a failure here would be a bug in `hash`.
+    u64::from_str_radix(&cfg.hash(), 16).unwrap_or_default()
+}
+
 /// The board top and the UART modules it instantiates, as `rtl/<module>.v` files.
 pub fn render(cfg: &ArchConfig, p: &TopParams) -> Result<Vec<OutFile>, FpgaError> {
     let div = p.divisor()?;
@@ -176,6 +187,7 @@ pub fn render(cfg: &ArchConfig, p: &TopParams) -> Result<Vec<OutFile>, FpgaError
         ctx.insert("baud", &p.baud);
         ctx.insert("div", &div);
         ctx.insert("fifo_bytes", &RX_FIFO_BYTES);
+        ctx.insert("design_id", &format!("{:016x}", design_id(cfg)));
         ctx.insert("has_reset", &p.has_reset);
         ctx.insert("reset_active_low", &p.reset_active_low);
         ctx.insert("pll", &p.pll);

@@ -53,6 +53,13 @@ pub enum SimError {
     Model(String),
     #[error("empty program: it must end with a MARK word")]
     EmptyProgram,
+    /// A run on a board over its serial port failed; `words` are the output words read
+    /// before it did.
+    #[error("{source}")]
+    Board {
+        source: crate::board::BoardError,
+        words: Vec<u64>,
+    },
 }
 
 /// How to run one program.

@@ -60,6 +60,11 @@ const TRACE_FLAGS: &[&str] = &["--trace"];
 /// What `constraints/toolchains/ecp5.toml` defines for synthesis besides SYNTHESIS.
 const ECP5_DEFINES: &[&str] = &["-DEYERISS_ECP5"];
 
+/// How long the pty model's clock waits for a host that holds credits before it runs on
+/// (`--grace-ms`): far beyond a prompt host's reaction, even on a loaded machine, so that its
+/// runs take exactly the cycles of the in-process host; a longer silence is a pause.
+pub const PTY_GRACE: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Exit codes of the harnesses (see `sim/harness.cpp`, `sim/uart_harness.cpp`).
 const EXIT_TIMEOUT: i32 = 3;
 const EXIT_LINK: i32 = 4;
@@ -348,6 +353,55 @@ impl VerilatorSim {
         }
     }
 
+    /// Serve the board top's UART on a pseudo-terminal (the harness's `--pty` mode, see
+    /// `sim/uart_harness.cpp`): a host program opens [`PtyServer::path`] as it would a board's
+    /// USB-serial port. The model runs until the server is dropped.
+    pub fn serve_pty(&self) -> Result<PtyServer, SimError> {
+        self.serve_pty_grace(PTY_GRACE)
+    }
+
+    /// [`serve_pty`](Self::serve_pty), with the model's clock stopping for at most `grace`
+    /// while it waits for a host that holds credits (see `sim/uart_harness.cpp`): a host
+    /// silent for longer is pausing, and the design sees the line idle.
+    pub fn serve_pty_grace(&self, grace: std::time::Duration) -> Result<PtyServer, SimError> {
+        let SimTop::Uart { divisor } = self.top else {
+            return Err(SimError::Unsupported(
+                "a pty serves the board top: build with VerilatorSim::builder(..).uart(..)",
+            ));
+        };
+        let mut child = Command::new(&self.binary)
+            .args(["--pty", "--div", &divisor.to_string()])
+            .args(["--baud", &uart::DEFAULT_BAUD.to_string()])
+            .args([
+                "--grace-ms",
+                &grace.as_millis().clamp(1, 60_000).to_string(),
+            ])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .map_err(io_err("cannot run", &self.binary))?;
+        let mut line = String::new();
+        if let Some(out) = child.stdout.take() {
+            use std::io::BufRead;
+            let _ = std::io::BufReader::new(out).read_line(&mut line);
+        }
+        match line.trim().strip_prefix("pty=") {
+            Some(path) => Ok(PtyServer {
+                path: PathBuf::from(path),
+                child,
+            }),
+            None => {
+                let _ = child.kill();
+                let status = child.wait().map(|s| s.to_string()).unwrap_or_default();
+                Err(SimError::Run {
+                    status,
+                    output: format!("the pty server did not name its pty (printed {line:?})"),
+                })
+            }
+        }
+    }
+
     fn trace_binary(&self) -> Result<PathBuf, SimError> {
         let mut slot = self.trace_binary.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(b) = slot.as_ref() {
@@ -366,6 +420,43 @@ impl VerilatorSim {
         )?;
         *slot = Some(b.clone());
         Ok(b)
+    }
+}
+
+/// A running model of the board top serving its UART on a pseudo-terminal
+/// ([`VerilatorSim::serve_pty`]). Dropping it stops the model.
+#[derive(Debug)]
+pub struct PtyServer {
+    path: PathBuf,
+    child: std::process::Child,
+}
+
+impl PtyServer {
+    /// The pty's slave side: the "serial port" a host opens.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The harness's process id (to pause it with SIGSTOP, for instance).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Wait until the model ends: when the stdin it watches closes, i.e. never while this
+    /// handle is alive; for a command line that serves until it is interrupted.
+    pub fn wait(mut self) -> std::io::Result<std::process::ExitStatus> {
+        // Child::wait closes the child's stdin first, which would end the harness at once.
+        let _stdin = self.child.stdin.take();
+        self.child.wait()
+    }
+}
+
+impl Drop for PtyServer {
+    fn drop(&mut self) {
+        // Closing its stdin ends the harness; kill it too, in case it is stopped.
+        drop(self.child.stdin.take());
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
