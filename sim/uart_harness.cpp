@@ -233,7 +233,6 @@ void print_link(const Link& l) {
                 l.credit_wait_cycles, l.max_credits, l.status_seen, l.breaks, l.design);
 }
 
-
 // ---- --pty: the UART served on a pseudo-terminal ----
 //
 // The host program opens the slave side as it would a USB-serial adapter. Bytes it writes are
@@ -245,8 +244,8 @@ void print_link(const Link& l) {
 // credit frames and the words received since) or is inside a word, and has nothing queued, the
 // clock stops for up to --grace-ms (default 500) of wall time until its next byte arrives. So
 // a host that answers promptly sees exactly the cycles of the in-process host above, which
-// starts a word the cycle the line is free. A host that stays silent longer is taken to be pausing (or done):
-// the clock runs on, and its next byte starts on the next free bit time.
+// starts a word the cycle the line is free. A host that stays silent longer is taken to be
+// pausing (or done): the clock runs on, and its next byte starts on the next free bit time.
 //
 // Two things do not cross a Linux pty: a break (TIOCSBRK on the slave does nothing) and the
 // line's baud rate (only stored). The harness reads both from the slave's state instead:
@@ -256,15 +255,17 @@ void print_link(const Link& l) {
 //     --baud reaches rx with a 0 stop bit, as a real receiver would frame it.
 constexpr uint64_t kStdinCheckEvery = 1ULL << 14;
 
+// The classic termios speeds and their rates in baud.
+const std::pair<speed_t, uint64_t> kSpeeds[] = {
+    {B1200, 1200},       {B2400, 2400},       {B4800, 4800},       {B9600, 9600},
+    {B19200, 19200},     {B38400, 38400},     {B57600, 57600},     {B115200, 115200},
+    {B230400, 230400},   {B460800, 460800},   {B500000, 500000},   {B576000, 576000},
+    {B921600, 921600},   {B1000000, 1000000}, {B1152000, 1152000}, {B1500000, 1500000},
+    {B2000000, 2000000}, {B3000000, 3000000},
+};
+
 uint64_t speed_baud(speed_t s) {
-    static const std::pair<speed_t, uint64_t> table[] = {
-        {B1200, 1200},       {B2400, 2400},       {B4800, 4800},       {B9600, 9600},
-        {B19200, 19200},     {B38400, 38400},     {B57600, 57600},     {B115200, 115200},
-        {B230400, 230400},   {B460800, 460800},   {B500000, 500000},   {B576000, 576000},
-        {B921600, 921600},   {B1000000, 1000000}, {B1152000, 1152000}, {B1500000, 1500000},
-        {B2000000, 2000000}, {B3000000, 3000000},
-    };
-    for (const auto& [k, v] : table)
+    for (const auto& [k, v] : kSpeeds)
         if (k == s) return v;
     return 0;
 }
@@ -314,9 +315,8 @@ bool open_pty(Pty& p, uint64_t baud, std::string& err) {
     termios t{};
     tcgetattr(p.keep, &t);
     cfmakeraw(&t);
-    for (const auto s : {B1200, B2400, B4800, B9600, B19200, B38400, B57600, B115200, B230400,
-                         B460800, B921600, B1000000, B2000000, B3000000})
-        if (speed_baud(s) == baud) {
+    for (const auto& [s, rate] : kSpeeds)
+        if (rate == baud) {
             cfsetispeed(&t, s);
             cfsetospeed(&t, s);
         }

@@ -99,8 +99,6 @@ pub struct BoardRun {
     /// Every output word, the MARK echo included.
     pub words: Vec<u64>,
     pub link: LinkStats,
-    /// The design the board said it runs.
-    pub design: u64,
 }
 
 /// An open serial port to a board top.
@@ -184,6 +182,11 @@ impl Frames {
         Ok(Some(f))
     }
 }
+
+/// What precedes the first byte of a run: the hello (`'S' 0`) and the identity frame (`'I'`
+/// and 8 bytes). Offsets in errors count from the hello.
+const HELLO_BYTES: u64 = 2;
+const AFTER_RESET_BYTES: u64 = HELLO_BYTES + 1 + 8;
 
 fn payload_len(tag: u8) -> usize {
     if tag == TAG_DATA || tag == TAG_IDENT {
@@ -309,7 +312,7 @@ impl Board {
                     ident = Some(Frames {
                         tag: Some(TAG_IDENT),
                         payload: Vec::new(),
-                        offset: 3,
+                        offset: HELLO_BYTES + 1,
                     });
                 } else {
                     last = [last[1], b];
@@ -385,11 +388,7 @@ impl Board {
             ..LinkStats::default()
         };
         match self.exchange(program, stall_in, seed, &mut words, &mut link) {
-            Ok(()) => Ok(BoardRun {
-                words,
-                link,
-                design,
-            }),
+            Ok(()) => Ok(BoardRun { words, link }),
             Err(e) => Err((e, words)),
         }
     }
@@ -404,12 +403,12 @@ impl Board {
     ) -> Result<(), BoardError> {
         let last = program.last().copied().unwrap_or_default();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
-        // The hello and identity frame are behind us: 11 bytes.
+        // The hello and identity frame are behind us.
         let mut frames = Frames {
-            offset: 11,
+            offset: AFTER_RESET_BYTES,
             ..Frames::default()
         };
-        link.bytes_from_board = 11;
+        link.bytes_from_board = AFTER_RESET_BYTES;
         let mut credits = 0u64;
         let mut next = 0usize;
         let mut deadline = Instant::now() + self.opts.timeout;
@@ -477,11 +476,6 @@ impl Board {
                 }
             }
         }
-    }
-
-    /// The port's name, as given.
-    pub fn name(&self) -> &str {
-        &self.name
     }
 
     /// Send the first `words` words of `program` with no regard for what comes back, and
