@@ -32,6 +32,9 @@ enum Cmd {
     Board(cli::board::BoardArgs),
     /// Build a bitstream for a board: resource check, Yosys, nextpnr, pack, report.json.
     Fpga(cli::outputs::FpgaArgs),
+    /// Load a bitstream onto a board with openFPGALoader (its SRAM, or --flash); the
+    /// command per board is in its board file.
+    Program(cli::program::ProgramArgs),
     /// What each module costs on an FPGA family (LUTs, carry, LUT RAM, flip-flops, block RAM,
     /// DSPs, per module and per instance), from Yosys; writes nothing.
     Synth(cli::synth::SynthArgs),
@@ -75,6 +78,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Sim(a) => cli::sim::run(a),
         Cmd::Board(a) => cli::board::run(a),
         Cmd::Fpga(a) => cli::outputs::fpga(a),
+        Cmd::Program(a) => cli::program::run(a),
         Cmd::Synth(a) => cli::synth::run(a),
         Cmd::Report(a) => cli::outputs::report(a),
         Cmd::Compare(a) => cli::outputs::compare(a),

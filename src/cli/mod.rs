@@ -5,6 +5,7 @@ pub mod board;
 pub mod info;
 pub mod map;
 pub mod outputs;
+pub mod program;
 pub mod sim;
 pub mod synth;
 

@@ -9,6 +9,7 @@ use anyhow::Result;
 use indicatif::MultiProgress;
 
 use eyeriss_gen::emit;
+use eyeriss_gen::fpga::load;
 use eyeriss_gen::network::Network;
 use eyeriss_gen::progress;
 use eyeriss_gen::{compare, report};
@@ -67,6 +68,16 @@ pub struct FpgaArgs {
     /// Baud rate of the board top's UART (default: the board file's, else 115200).
     #[arg(long)]
     pub baud: Option<u32>,
+    /// Load the bitstream onto the board once it is built (as `eyeriss-gen program DIR`).
+    #[arg(long)]
+    pub program: bool,
+    /// With --program: write the board's flash (kept at power-off) instead of its SRAM.
+    #[arg(long, requires = "program")]
+    pub flash: bool,
+    /// Print the commands the build (and with --program, the load) would run; run nothing,
+    /// write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 pub fn fpga(a: FpgaArgs) -> Result<ExitCode> {
@@ -78,6 +89,9 @@ pub fn fpga(a: FpgaArgs) -> Result<ExitCode> {
         ignore_fit,
         force,
         baud,
+        program,
+        flash,
+        dry_run,
     } = a;
     let cfg = load_config(&config)?;
     let board = eyeriss_gen::fpga::Board::load(&board)?;
@@ -91,9 +105,30 @@ pub fn fpga(a: FpgaArgs) -> Result<ExitCode> {
         baud,
         progress: true,
     };
+    let memory = flash.then_some(load::Memory::Flash);
+    if dry_run {
+        let plan = eyeriss_gen::fpga::plan(&cfg, &board, &opts)?;
+        print!("{}", plan.shell(&out));
+        if program {
+            let bit = Path::new(&plan.bitstream);
+            println!("{}", load::command(&board, bit, memory)?.shell());
+        }
+        return Ok(ExitCode::SUCCESS);
+    }
+    // A board that cannot be loaded is refused before the build, not after it.
+    let load = if program {
+        let chain = eyeriss_gen::fpga::Toolchain::load(board.family)?;
+        let bit = out.join(eyeriss_gen::fpga::bitstream_name(&cfg, &board, &chain));
+        Some(load::command(&board, &bit, memory)?)
+    } else {
+        None
+    };
     let report = eyeriss_gen::fpga::build(&cfg, &board, &opts)?;
     println!("{}", report.summary());
     println!("wrote {} (report.json, logs/)", out.display());
+    if let Some(cmd) = load {
+        super::program::load_and_say(&cmd, Some((&report.config, &report.config_hash)))?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 

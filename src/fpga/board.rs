@@ -28,6 +28,10 @@ const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../constraints/toolchains/ecp5.toml"),
     ),
     (
+        "toolchains/load.toml",
+        include_str!("../../constraints/toolchains/load.toml"),
+    ),
+    (
         "icebreaker.toml",
         include_str!("../../constraints/icebreaker.toml"),
     ),
@@ -70,6 +74,11 @@ pub fn builtin_boards() -> Vec<&'static str> {
         .filter_map(|(p, _)| p.strip_suffix(".toml"))
         .filter(|p| *p != "devices" && !p.starts_with("toolchains/"))
         .collect()
+}
+
+/// A shipped file's text by its path under `constraints/`.
+pub fn builtin_text(path: &str) -> Option<&'static str> {
+    builtin(path)
 }
 
 fn builtin(path: &str) -> Option<&'static str> {
@@ -116,6 +125,21 @@ pub struct UartPins {
     pub baud: Option<u32>,
 }
 
+/// How the loader ([`super::load`]) writes a bitstream to the board: its arguments per
+/// memory, `{bitstream}` standing for the file. A memory the board cannot be loaded into
+/// through the loader is left out.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProgramArgs {
+    /// Into the FPGA's configuration RAM: at once, lost at power-off.
+    pub sram: Option<Vec<String>>,
+    /// Into the board's configuration flash: kept, loaded at every power-up.
+    pub flash: Option<Vec<String>>,
+    /// What the board needs besides a USB cable for the loader to find it (shown when it
+    /// finds none).
+    pub hint: Option<String>,
+}
+
 /// A board: its FPGA and the pins the board top uses.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -132,6 +156,9 @@ pub struct Board {
     /// The button that resets the design; without one the design resets at configuration.
     pub reset: Option<ResetPin>,
     pub uart: UartPins,
+    /// How to load a bitstream (`eyeriss-gen program`); without it the board cannot be
+    /// programmed by the tool.
+    pub program: Option<ProgramArgs>,
     /// The pin file's text.
     #[serde(skip)]
     pub pin_file: String,
@@ -318,6 +345,22 @@ impl Board {
                 "clock.mhz = {}: must be in (0, 1000)",
                 self.clock.mhz
             )));
+        }
+        if let Some(p) = &self.program {
+            if p.sram.is_none() && p.flash.is_none() {
+                return Err(bad(
+                    "[program] gives neither `sram` nor `flash`: give the loader's arguments for at least one, or leave the table out".into(),
+                ));
+            }
+            for (field, args) in [("sram", &p.sram), ("flash", &p.flash)] {
+                if let Some(args) = args
+                    && !args.iter().any(|a| a.contains("{bitstream}"))
+                {
+                    return Err(bad(format!(
+                        "[program] {field} = {args:?} never names {{bitstream}}, the file to load"
+                    )));
+                }
+            }
         }
         let dev = Device::load(&self.device)?;
         if dev.family != self.family {

