@@ -217,6 +217,8 @@ struct Link {
     unsigned status_seen = 0;
     unsigned breaks = 0;
     uint64_t design = 0;  // the identity frame's word
+    unsigned leds_seen = 0;  // every LED that was on at some cycle (the sim top's are active high)
+    unsigned leds_end = 0;   // the LEDs at the last cycle
 };
 
 uint64_t le_word(const std::vector<uint8_t>& b) {
@@ -228,9 +230,11 @@ uint64_t le_word(const std::vector<uint8_t>& b) {
 void print_link(const Link& l) {
     std::printf("link bytes_to_board=%" PRIu64 " bytes_from_board=%" PRIu64
                 " credit_frames=%" PRIu64 " credits=%" PRIu64 " credit_wait_cycles=%" PRIu64
-                " max_credits=%" PRIu64 " status=0x%02x breaks=%u design=0x%016" PRIx64 "\n",
+                " max_credits=%" PRIu64 " status=0x%02x breaks=%u design=0x%016" PRIx64
+                " leds_seen=0x%02x leds_end=0x%02x\n",
                 l.bytes_to_board, l.bytes_from_board, l.credit_frames, l.credits_granted,
-                l.credit_wait_cycles, l.max_credits, l.status_seen, l.breaks, l.design);
+                l.credit_wait_cycles, l.max_credits, l.status_seen, l.breaks, l.design,
+                l.leds_seen, l.leds_end);
 }
 
 // ---- --pty: the UART served on a pseudo-terminal ----
@@ -475,11 +479,13 @@ int main(int argc, char** argv) {
         ++time;
     };
 
+    Link link;
     top->btn = 1;
     top->rx = 1;
     for (int k = 0; k < kResetCycles; ++k) {
         edge(0);
         edge(1);
+        link.leds_seen |= top->led;
     }
     top->btn = 0;
     if (args.pty) return pty_serve(args, *top, edge);
@@ -488,7 +494,6 @@ int main(int argc, char** argv) {
     Line line;
     Receiver rx;
     rx.div = args.div;
-    Link link;
     std::vector<uint64_t> out;
 
     // Host state, restarted after a break.
@@ -548,6 +553,7 @@ int main(int argc, char** argv) {
         edge(0);
         int got = rx.tick(top->tx);
         edge(1);
+        link.leds_seen |= top->led;
         ++cycles;
         host_io::report_progress(args.progress, cycles);
         if (in_break || got == Receiver::kNone) continue;
@@ -610,6 +616,7 @@ int main(int argc, char** argv) {
         }
         payload.clear();
     }
+    link.leds_end = top->led;
     top->final();
 #if VM_TRACE
     if (vcd) vcd->close();

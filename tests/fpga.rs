@@ -49,7 +49,7 @@ fn every_board_loads_and_its_pin_file_matches() {
         let in_file = b.pin_file_pins();
         for (port, pin) in b.port_pins() {
             assert_eq!(
-                in_file.get(port).map(String::as_str),
+                in_file.get(&port).map(String::as_str),
                 Some(pin),
                 "{name}: port {port} in {}",
                 b.pins

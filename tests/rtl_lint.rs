@@ -220,10 +220,20 @@ fn synth_fpga_options() {
 fn board_tops() -> Vec<uart::TopParams> {
     let icebreaker = Board::load("icebreaker").unwrap();
     let hx8k = Board::load("hx8k_breakout").unwrap();
+    let orangecrab = Board::load("orangecrab").unwrap();
+    // A board file without LEDs: the board top has no `led` port and no LED module.
+    let no_leds = uart::TopParams {
+        board: "icebreaker_no_leds".into(),
+        leds: 0,
+        ..uart::TopParams::for_board(&icebreaker, None)
+    };
+    // Every LED count: 5 (the sim top, active high), 2 (active low), 5, 3 (active low), none.
     vec![
         uart::TopParams::for_sim(uart::SIM_DIVISOR),
         uart::TopParams::for_board(&icebreaker, None),
         uart::TopParams::for_board(&hx8k, Some(3_000_000)),
+        uart::TopParams::for_board(&orangecrab, None),
+        no_leds,
     ]
 }
 
@@ -247,7 +257,7 @@ fn synth_board_top() {
     let dir = tempfile::tempdir().unwrap();
     let mut files: Vec<String> = generate_board(&sized(1, 1, true), &p, dir.path())
         .into_iter()
-        .filter(|f| f.contains("eyeriss_board_top") || f.contains("eyeriss_uart_"))
+        .filter(|f| f.contains("eyeriss_board_") || f.contains("eyeriss_uart_"))
         .collect();
     let stub = dir.path().join("eyeriss_top_stub.v");
     std::fs::write(

@@ -1,7 +1,9 @@
 //! The FPGA board top in Verilator, reached only through its UART pins (`sim/uart_harness.cpp`):
 //! a layer runs bit-exactly; the host, sending as fast as its credits allow while the
 //! accelerator's output waits on the UART, loses nothing; a host that ignores the credits, and a
-//! framing error, are reported in the status byte; a break resets the board.
+//! framing error, are reported in the status byte (and on the error LED); a break resets the
+//! board. The LED module alone runs in Icarus Verilog at a tiny clock, to time its heartbeat
+//! and activity stretchers to the cycle.
 //!
 //! Every test uses 4 clocks per bit (`SIM_DIVISOR`) and `configs/small.toml` (one build, a few
 //! seconds of simulation each), except one on the ECP5 form of `configs/ecp5_small.toml`, the
@@ -13,7 +15,10 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use eyeriss_gen::config::ArchConfig;
-use eyeriss_gen::fpga::uart::{RX_FIFO_BYTES, SIM_DIVISOR, STATUS_FRAMING, STATUS_OVERFLOW};
+use eyeriss_gen::fpga::uart::{
+    LED_ERROR, LED_RESET, LED_RX, LED_TX, RX_FIFO_BYTES, SIM_DIVISOR, STATUS_FRAMING,
+    STATUS_OVERFLOW, TopParams,
+};
 use eyeriss_gen::layer::ConvLayer;
 use eyeriss_gen::program::{self, Cmd, NUM_COUNTERS};
 use eyeriss_gen::sim::verilator::VerilatorSim;
@@ -96,6 +101,16 @@ fn a_layer_is_bit_exact_through_the_uart() {
         assert_eq!(link.status, 0);
         assert_eq!(link.bytes_to_board, 8 * r.compiled.words.len() as u64);
         assert!(link.max_credits <= u64::from(RX_FIFO_BYTES / 8));
+        // The activity LEDs lit, the error LED never did; reset showed at the start only.
+        let leds = link.leds.expect("the harness reports the LEDs");
+        for (what, bit) in [("rx", LED_RX), ("tx", LED_TX), ("reset", LED_RESET)] {
+            assert!(
+                leds.seen & (1 << bit) != 0,
+                "{what} LED never lit: {leds:?}"
+            );
+        }
+        assert_eq!(leds.seen & (1 << LED_ERROR), 0, "{leds:?}");
+        assert_eq!(leds.at_end & (1 << LED_RESET), 0, "{leds:?}");
         eprintln!(
             "stall_in {stall_in}: {} cycles, {} words in, {} bytes back, {} credit frames",
             r.stats.harness_cycles,
@@ -185,6 +200,8 @@ fn a_framing_error_is_reported_and_a_break_recovers() {
         Err(SimError::Link { link, detail, .. }) => {
             assert_eq!(link.status, STATUS_FRAMING, "{detail}");
             assert!(detail.contains("framing"), "{detail}");
+            let leds = link.leds.expect("LEDs");
+            assert!(leds.at_end & (1 << LED_ERROR) != 0, "error LED: {leds:?}");
         }
         other => panic!("expected a framing error report, got {other:?}"),
     }
@@ -200,4 +217,105 @@ fn a_framing_error_is_reported_and_a_break_recovers() {
     let link = r.link.unwrap();
     assert_eq!((link.breaks, link.status), (1, STATUS_FRAMING));
     assert_eq!(r.words[..want.len()], want[..]);
+    // The error lit the LED; the break's reset put it out again.
+    let leds = link.leds.expect("LEDs");
+    assert!(leds.seen & (1 << LED_ERROR) != 0, "{leds:?}");
+    assert_eq!(leds.at_end & (1 << LED_ERROR), 0, "{leds:?}");
+}
+
+/// Drives eyeriss_board_leds at CLK_HZ = 320 (a tick every 10 cycles) and prints what each
+/// LED did: the heartbeat's period and on-time, how long one low cycle of rx or tx keeps its
+/// LED on, and the error and reset LEDs' delay.
+const LEDS_TB: &str = r#"
+`timescale 1ns/1ns
+module tb;
+    reg clk = 0, rst = 1, error = 0, rx_line = 1, tx = 1;
+    wire [4:0] led;
+    wire [1:0] led_n;
+    eyeriss_board_leds #(.CLK_HZ(320), .LEDS(5), .ACTIVE_LOW(0)) dut (
+        .clk(clk), .rst(rst), .error(error), .rx_line(rx_line), .tx(tx), .led(led));
+    eyeriss_board_leds #(.CLK_HZ(320), .LEDS(2), .ACTIVE_LOW(1)) dut_n (
+        .clk(clk), .rst(rst), .error(error), .rx_line(rx_line), .tx(tx), .led(led_n));
+    always #1 clk = !clk;
+    integer cyc = 0, rise = -1, fall = -1, period = -1, high = -1, inverted = 1;
+    integer rx_on = 0, tx_on = 0, err_at = -1, err_delay = -1, rst_off = -1;
+    always @(posedge clk) begin
+        cyc <= cyc + 1;
+        if (cyc > 2 && led_n !== ~led[1:0]) inverted = 0;
+        if (led[0] && rise >= 0 && fall > rise && period < 0) period = cyc - rise;
+        if (led[0] && (rise < 0 || fall > rise)) rise = cyc;
+        if (!led[0] && rise >= 0 && fall < rise) begin fall = cyc; high = cyc - rise; end
+        if (led[2]) rx_on = rx_on + 1;
+        if (led[3]) tx_on = tx_on + 1;
+        if (error && err_at < 0) err_at = cyc;
+        if (led[1] && err_delay < 0) err_delay = cyc - err_at;
+        if (!led[4] && rst_off < 0) rst_off = cyc;
+    end
+    initial begin
+        repeat (5) @(posedge clk);
+        rst <= 0;
+        repeat (995) @(posedge clk);
+        rx_line <= 0; @(posedge clk); rx_line <= 1;
+        repeat (499) @(posedge clk);
+        tx <= 0; @(posedge clk); tx <= 1;
+        repeat (499) @(posedge clk);
+        error <= 1;
+        repeat (400) @(posedge clk);
+        $display("period=%0d high=%0d rx_on=%0d tx_on=%0d err_delay=%0d rst_off=%0d inverted=%0d",
+                 period, high, rx_on, tx_on, err_delay, rst_off, inverted);
+        $finish;
+    end
+endmodule
+"#;
+
+#[test]
+fn the_leds_beat_once_a_second_and_hold_activity_for_two_to_three_ticks() {
+    let dir = tempfile::tempdir().unwrap();
+    let files = eyeriss_gen::fpga::uart::render(&small(), &TopParams::for_sim(SIM_DIVISOR))
+        .expect("render");
+    let leds = files
+        .iter()
+        .find(|f| f.path == "rtl/eyeriss_board_leds.v")
+        .expect("the sim top has LEDs");
+    std::fs::write(dir.path().join("leds.v"), &leds.contents).unwrap();
+    std::fs::write(dir.path().join("tb.v"), LEDS_TB).unwrap();
+    let bin = dir.path().join("tb");
+    let built = std::process::Command::new("iverilog")
+        .args(["-g2005", "-o"])
+        .arg(&bin)
+        .arg(dir.path().join("tb.v"))
+        .arg(dir.path().join("leds.v"))
+        .output()
+        .expect("iverilog runs (apt-get install iverilog)");
+    assert!(
+        built.status.success(),
+        "{}",
+        String::from_utf8_lossy(&built.stderr)
+    );
+    let run = std::process::Command::new("vvp")
+        .arg(&bin)
+        .output()
+        .expect("vvp runs");
+    let out = String::from_utf8_lossy(&run.stdout).into_owned();
+    let val = |k: &str| -> i64 {
+        out.split_whitespace()
+            .find_map(|w| w.strip_prefix(&format!("{k}=")))
+            .unwrap_or_else(|| panic!("{k} in {out}"))
+            .parse()
+            .unwrap()
+    };
+    let (clk_hz, tick) = (320, 10);
+    // One beat per second, on half of it.
+    assert_eq!(val("period"), clk_hz, "{out}");
+    assert_eq!(val("high"), clk_hz / 2, "{out}");
+    // One low cycle keeps an activity LED on for 2 to 3 ticks.
+    for k in ["rx_on", "tx_on"] {
+        let on = val(k);
+        assert!((2 * tick..=3 * tick + 1).contains(&on), "{k} = {on}: {out}");
+    }
+    // The error LED follows the bridge's error one register later; reset shows while held.
+    assert_eq!(val("err_delay"), 1, "{out}");
+    assert!((5..=7).contains(&val("rst_off")), "{out}");
+    assert_eq!(val("inverted"), 1, "active-low LEDs are the inverse: {out}");
+    eprintln!("{}", out.trim());
 }

@@ -125,6 +125,16 @@ pub struct UartPins {
     pub baud: Option<u32>,
 }
 
+/// The board's LEDs that the board top drives, in the order of what they show (see
+/// `templates/fpga/board_leds.v.tera`: heartbeat, error, rx, tx, reset).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LedPins {
+    pub pins: Vec<String>,
+    /// An LED lights when its pin is driven low.
+    pub active_low: bool,
+}
+
 /// How the loader ([`super::load`]) writes a bitstream to the board: its arguments per
 /// memory, `{bitstream}` standing for the file. A memory the board cannot be loaded into
 /// through the loader is left out.
@@ -156,6 +166,8 @@ pub struct Board {
     /// The button that resets the design; without one the design resets at configuration.
     pub reset: Option<ResetPin>,
     pub uart: UartPins,
+    /// LEDs for the board top to show its state on (port `led`).
+    pub leds: Option<LedPins>,
     /// How to load a bitstream (`eyeriss-gen program`); without it the board cannot be
     /// programmed by the tool.
     pub program: Option<ProgramArgs>,
@@ -346,6 +358,15 @@ impl Board {
                 self.clock.mhz
             )));
         }
+        if let Some(l) = &self.leds {
+            let most = super::uart::LEDS_SHOWN;
+            if l.pins.is_empty() || l.pins.len() > most as usize {
+                return Err(bad(format!(
+                    "[leds] pins lists {} pins: the board top shows 1 to {most} things (heartbeat, error, rx, tx, reset, in that order); list that many, or leave the table out",
+                    l.pins.len()
+                )));
+            }
+        }
         if let Some(p) = &self.program {
             if p.sram.is_none() && p.flash.is_none() {
                 return Err(bad(
@@ -374,14 +395,18 @@ impl Board {
         Ok(())
     }
 
-    /// Pins by the board top's port names, as the board file gives them.
-    pub fn port_pins(&self) -> BTreeMap<&'static str, &str> {
+    /// Pins by the board top's port names (`led[i]` for each bit of `led`), as the board
+    /// file gives them.
+    pub fn port_pins(&self) -> BTreeMap<String, &str> {
         let mut m = BTreeMap::new();
-        m.insert("clk", self.clock.pin.as_str());
-        m.insert("rx", self.uart.rx.as_str());
-        m.insert("tx", self.uart.tx.as_str());
+        m.insert("clk".to_string(), self.clock.pin.as_str());
+        m.insert("rx".to_string(), self.uart.rx.as_str());
+        m.insert("tx".to_string(), self.uart.tx.as_str());
         if let Some(r) = &self.reset {
-            m.insert("btn", r.pin.as_str());
+            m.insert("btn".to_string(), r.pin.as_str());
+        }
+        for (i, pin) in self.leds.iter().flat_map(|l| l.pins.iter()).enumerate() {
+            m.insert(format!("led[{i}]"), pin.as_str());
         }
         m
     }

@@ -38,12 +38,26 @@ pub const TAG_IDENT: u8 = b'I';
 pub const STATUS_FRAMING: u8 = 0x01;
 pub const STATUS_OVERFLOW: u8 = 0x02;
 
+/// What the board top's LEDs show, by bit of its `led` port (templates/fpga/board_leds.v.tera).
+pub const LED_HEARTBEAT: u32 = 0;
+pub const LED_ERROR: u32 = 1;
+pub const LED_RX: u32 = 2;
+pub const LED_TX: u32 = 3;
+pub const LED_RESET: u32 = 4;
+/// How many of those there are: a board file lists at most this many LED pins.
+pub const LEDS_SHOWN: u32 = 5;
+
 /// Templates in the order they are written; the board top first.
 const TEMPLATES: &[(&str, &str, &str)] = &[
     (
         "board_top",
         "eyeriss_board_top",
         include_str!("../../templates/fpga/board_top.v.tera"),
+    ),
+    (
+        "board_leds",
+        "eyeriss_board_leds",
+        include_str!("../../templates/fpga/board_leds.v.tera"),
     ),
     (
         "uart_bridge",
@@ -80,6 +94,10 @@ pub struct TopParams {
     /// The PLL that makes `clk_hz` from the board's oscillator, when it is not the
     /// oscillator itself.
     pub pll: Option<EcpPll>,
+    /// LEDs driven (port `led`, 0 for none; at most [`LEDS_SHOWN`]), and whether they light
+    /// on a low pin.
+    pub leds: u32,
+    pub leds_active_low: bool,
 }
 
 impl TopParams {
@@ -93,6 +111,8 @@ impl TopParams {
             has_reset: board.reset.is_some(),
             reset_active_low: board.reset.as_ref().is_some_and(|r| r.active_low),
             pll: None,
+            leds: board.leds.as_ref().map_or(0, |l| l.pins.len() as u32),
+            leds_active_low: board.leds.as_ref().is_some_and(|l| l.active_low),
         }
     }
 
@@ -116,8 +136,9 @@ impl TopParams {
         Ok(p)
     }
 
-    /// For the Verilator harness: an active-high button it drives, and a clock of exactly
-    /// `divisor` clocks per bit at [`DEFAULT_BAUD`].
+    /// For the Verilator harness: an active-high button it drives, every LED (active high,
+    /// for the harness to watch), and a clock of exactly `divisor` clocks per bit at
+    /// [`DEFAULT_BAUD`].
     pub fn for_sim(divisor: u32) -> TopParams {
         TopParams {
             board: "verilator".into(),
@@ -126,6 +147,8 @@ impl TopParams {
             has_reset: true,
             reset_active_low: false,
             pll: None,
+            leds: LEDS_SHOWN,
+            leds_active_low: false,
         }
     }
 
@@ -181,6 +204,9 @@ pub fn render(cfg: &ArchConfig, p: &TopParams) -> Result<Vec<OutFile>, FpgaError
     let div = p.divisor()?;
     let mut files = Vec::new();
     for (block, module, src) in TEMPLATES {
+        if *block == "board_leds" && p.leds == 0 {
+            continue;
+        }
         let mut ctx = tera::Context::new();
         ctx.insert("board", &p.board);
         ctx.insert("clk_hz", &p.clk_hz);
@@ -191,6 +217,8 @@ pub fn render(cfg: &ArchConfig, p: &TopParams) -> Result<Vec<OutFile>, FpgaError
         ctx.insert("has_reset", &p.has_reset);
         ctx.insert("reset_active_low", &p.reset_active_low);
         ctx.insert("pll", &p.pll);
+        ctx.insert("leds", &p.leds);
+        ctx.insert("leds_active_low", &u32::from(p.leds_active_low));
         ctx.insert("osc_hz", &p.pll.map(|q| (q.in_mhz * 1e6).round() as u64));
         ctx.insert(
             "header",

@@ -109,6 +109,19 @@ pub struct LinkStats {
     pub status: u8,
     /// Breaks the host sent.
     pub breaks: u64,
+    /// The board top's LEDs as the simulator saw them (a board's host cannot see them).
+    #[serde(skip)]
+    pub leds: Option<Leds>,
+}
+
+/// The board top's LEDs over a simulated run, one bit per LED in the order of
+/// [`crate::fpga::uart::LED_HEARTBEAT`] and the rest, set for "on".
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Leds {
+    /// Every LED that was on at some cycle.
+    pub seen: u8,
+    /// The LEDs at the last cycle.
+    pub at_end: u8,
 }
 
 impl Default for RunOpts {

@@ -527,6 +527,12 @@ fn parse_link(stdout: &str) -> Option<LinkStats> {
             "max_credits" => s.max_credits = num,
             "status" => s.status = u8::try_from(num).ok()?,
             "breaks" => s.breaks = num,
+            "leds_seen" => {
+                s.leds.get_or_insert_with(Default::default).seen = u8::try_from(num).ok()?
+            }
+            "leds_end" => {
+                s.leds.get_or_insert_with(Default::default).at_end = u8::try_from(num).ok()?
+            }
             _ => {}
         }
     }
