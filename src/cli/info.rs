@@ -5,20 +5,30 @@ use anyhow::Result;
 pub fn boards() -> Result<()> {
     use eyeriss_gen::fpga::{Board, Device, board::builtin_boards};
     println!(
-        "{:<14} {:<6} {:<14} {:<10} {:>8} {:>7}  description",
-        "board", "family", "device", "package", "clock", "baud"
+        "{:<14} {:<6} {:<14} {:<10} {:>8} {:>7} {:>4}  {:<11} description",
+        "board", "family", "device", "package", "clock", "baud", "leds", "program"
     );
     for name in builtin_boards() {
         let b = Board::load(name)?;
         let d = Device::load(&b.device)?;
+        let program = match &b.program {
+            Some(p) => match (&p.sram, &p.flash) {
+                (Some(_), Some(_)) => "sram, flash",
+                (Some(_), None) => "sram",
+                (None, _) => "flash",
+            },
+            None => "-",
+        };
         println!(
-            "{:<14} {:<6} {:<14} {:<10} {:>4} MHz {:>7}  {}",
+            "{:<14} {:<6} {:<14} {:<10} {:>4} MHz {:>7} {:>4}  {:<11} {}",
             b.name,
             b.family.as_str(),
             d.name,
             b.package,
             b.clock.mhz,
             b.uart.baud.unwrap_or(eyeriss_gen::fpga::uart::DEFAULT_BAUD),
+            b.leds.as_ref().map_or(0, |l| l.pins.len()),
+            program,
             b.description
         );
     }
