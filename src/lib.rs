@@ -14,6 +14,7 @@ pub mod layer;
 pub mod mapper;
 pub mod network;
 pub mod npy;
+pub mod onnx;
 pub mod output;
 pub mod plot;
 pub mod program;

@@ -30,6 +30,9 @@ enum Cmd {
     /// Run layers on a board over its serial port and compare them with the golden model
     /// (the board must run this config's bitstream; `sim --uart --pty` stands in for one).
     Board(cli::board::BoardArgs),
+    /// Run a trained ONNX model end to end on the simulated accelerator: every Conv, FC and
+    /// average pool on the array, fed by the previous layer's hardware output.
+    Infer(cli::infer::InferArgs),
     /// Build a bitstream for a board: resource check, Yosys, nextpnr, pack, report.json.
     Fpga(cli::outputs::FpgaArgs),
     /// Load a bitstream onto a board with openFPGALoader (its SRAM, or --flash); the
@@ -77,6 +80,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Map(a) => cli::map::run(a),
         Cmd::Sim(a) => cli::sim::run(a),
         Cmd::Board(a) => cli::board::run(a),
+        Cmd::Infer(a) => cli::infer::run(a),
         Cmd::Fpga(a) => cli::outputs::fpga(a),
         Cmd::Program(a) => cli::program::run(a),
         Cmd::Synth(a) => cli::synth::run(a),

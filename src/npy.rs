@@ -666,7 +666,7 @@ fn read_up_to(r: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 }
 
 /// Reorder column-major (Fortran, first index fastest) data of `shape` into row-major order.
-fn fortran_to_c(shape: &[u64], data: &[i64]) -> Vec<i64> {
+fn fortran_to_c<T: Copy>(shape: &[u64], data: &[T]) -> Vec<T> {
     if data.is_empty() {
         return Vec::new();
     }
@@ -693,4 +693,66 @@ fn fortran_to_c(shape: &[u64], data: &[i64]) -> Vec<i64> {
         }
     }
     out
+}
+
+pub fn write_f32(path: &Path, shape: &[u64], data: &[f32]) -> Result<(), NpyError> {
+    write(path, shape, data)
+}
+
+/// A float array (`<f4` or `<f8`, narrowed to f32) in C order: model inputs and outputs.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FloatArray {
+    pub shape: Vec<u64>,
+    pub data: Vec<f32>,
+}
+
+/// Read a float `.npy` (little- or big-endian f32 or f64, C or Fortran order) with npyz,
+/// refusing integer files and arrays larger than [`crate::layer::MAX_TENSOR_ELEMENTS`].
+pub fn read_f32(path: &Path) -> Result<FloatArray, NpyError> {
+    let bytes = std::fs::read(path).map_err(io_err("cannot read", path))?;
+    let fmt = |msg: String| NpyError::Format {
+        path: path.to_path_buf(),
+        msg,
+    };
+    let npy = npyz::NpyFile::new(&bytes[..]).map_err(|e| fmt(e.to_string()))?;
+    let shape = npy.shape().to_vec();
+    let elements = shape.iter().try_fold(1u64, |a, &d| a.checked_mul(d));
+    if elements.is_none_or(|n| n > crate::layer::MAX_TENSOR_ELEMENTS) {
+        return Err(fmt(format!(
+            "shape {shape:?} has more than {} elements",
+            crate::layer::MAX_TENSOR_ELEMENTS
+        )));
+    }
+    let dtype = npy.dtype();
+    let descr = match &dtype {
+        npyz::DType::Plain(t) => t.to_string(),
+        other => format!("{other:?}"),
+    };
+    let bad = |problem: &str| NpyError::Dtype {
+        path: path.to_path_buf(),
+        dtype: format!("'{descr}'"),
+        problem: problem.into(),
+    };
+    let npyz::DType::Plain(t) = &dtype else {
+        return Err(bad("a structured dtype: give a plain float32 array"));
+    };
+    let fortran = npy.order() == npyz::Order::Fortran;
+    let mut data: Vec<f32> = match (t.type_char(), t.size_field()) {
+        (npyz::TypeChar::Float, 4) => npy.into_vec::<f32>().map_err(|e| fmt(e.to_string()))?,
+        (npyz::TypeChar::Float, 8) => npy
+            .into_vec::<f64>()
+            .map_err(|e| fmt(e.to_string()))?
+            .into_iter()
+            .map(|v| v as f32)
+            .collect(),
+        _ => {
+            return Err(bad(
+                "not a float array: give float32 values (as the model's input)",
+            ));
+        }
+    };
+    if fortran && shape.len() > 1 {
+        data = fortran_to_c(&shape, &data);
+    }
+    Ok(FloatArray { shape, data })
 }

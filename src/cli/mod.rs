@@ -2,6 +2,7 @@
 //! they share: which layers to work on, loading a config, planning with a progress bar.
 
 pub mod board;
+pub mod infer;
 pub mod info;
 pub mod map;
 pub mod outputs;
