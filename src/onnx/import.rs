@@ -798,8 +798,7 @@ fn fold_flatten_into_fc(g: &mut Graph) {
                     c.kernel = (s.h, s.w);
                 }
                 g.nodes[i].inputs[0] = before;
-                let still_read =
-                    g.output == src || g.nodes.iter().any(|n| n.inputs.contains(&src));
+                let still_read = g.output == src || g.nodes.iter().any(|n| n.inputs.contains(&src));
                 if !still_read {
                     g.nodes.remove(f);
                     continue;

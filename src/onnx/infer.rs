@@ -205,9 +205,28 @@ pub fn infer(
         .cloned()
         .ok_or_else(|| OnnxError::Reference(format!("no value '{}'", g.output)))?;
 
+    // Every array layer is checked against the config before the first one runs.
+    for n in &g.nodes {
+        if matches!(n.op, Op::Conv(_) | Op::AvgPool(_)) {
+            crate::mapper::plan(cfg, &layer_for(g, n, batch as u32, &q)?)?;
+        }
+    }
+
     // Integer values by name, batch-major.
     let mut vals: BTreeMap<String, Vec<i16>> = BTreeMap::new();
     let in_exp = q.exps[&g.input];
+    let limit = quant::qmax(bits) as f64 * 2f64.powi(in_exp);
+    if let Some(v) = input.iter().find(|v| f64::from(v.abs()) > limit) {
+        return Err(OnnxError::Range {
+            value: g.input.clone(),
+            node: "the model's input".into(),
+            max: f64::from(v.abs()),
+            exp: in_exp,
+            why: format!(
+                "{bits}-bit data holds at most {limit:.4e} at that scale; calibrate on inputs that cover this run's (--calibrate), or on the run's own inputs"
+            ),
+        });
+    }
     vals.insert(
         g.input.clone(),
         input
@@ -286,17 +305,29 @@ pub fn infer(
                 let y = &vals[&n.inputs[1]];
                 let (ea, eb) = (q.exps[&n.inputs[0]], q.exps[&n.inputs[1]]);
                 let e = q.exps[&n.output];
-                x.iter()
+                let sums: Vec<i64> = x
+                    .iter()
                     .zip(y)
                     .map(|(&a, &b)| {
-                        let s = quant::align(i64::from(a), ea, e).saturating_add(quant::align(
+                        quant::align(i64::from(a), ea, e).saturating_add(quant::align(
                             i64::from(b),
                             eb,
                             e,
-                        ));
-                        quant::saturate(s, bits)
+                        ))
                     })
-                    .collect()
+                    .collect();
+                if let Some(&v) = sums.iter().find(|v| v.abs() > quant::qmax(bits)) {
+                    return Err(OnnxError::Range {
+                        value: n.output.clone(),
+                        node: n.name.clone(),
+                        max: v.abs() as f64 * 2f64.powi(e),
+                        exp: e,
+                        why: format!(
+                            "that is {v} in steps of 2^{e}, beyond the {bits}-bit data; calibrate on inputs that cover this run's (--calibrate), or on the run's own inputs"
+                        ),
+                    });
+                }
+                sums.iter().map(|&v| quant::saturate(v, bits)).collect()
             }
             Op::Softmax => {
                 let e = q.exps[&n.inputs[0]];

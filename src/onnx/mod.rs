@@ -149,9 +149,7 @@ pub enum OnnxError {
     Input { what: String, msg: String },
     #[error("the float model (tract): {0}")]
     Reference(String),
-    #[error(
-        "value '{value}' ({node}) reaches {max:.4e} after calibration, which needs scale 2^{exp}: {why}"
-    )]
+    #[error("value '{value}' ({node}) reaches {max:.4e} at its calibrated scale 2^{exp}: {why}")]
     Range {
         value: String,
         node: String,
