@@ -30,6 +30,9 @@ enum Cmd {
     /// Run layers on a board over its serial port and compare them with the golden model
     /// (the board must run this config's bitstream; `sim --uart --pty` stands in for one).
     Board(cli::board::BoardArgs),
+    /// Read an ONNX model into a network directory: network.toml (the array layers, for map,
+    /// report, compare and sim), graph.json (the host ops between them), weights per layer.
+    Import(cli::infer::ImportArgs),
     /// Run a trained ONNX model end to end on the simulated accelerator: every Conv, FC and
     /// average pool on the array, fed by the previous layer's hardware output.
     Infer(cli::infer::InferArgs),
@@ -80,6 +83,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Cmd::Map(a) => cli::map::run(a),
         Cmd::Sim(a) => cli::sim::run(a),
         Cmd::Board(a) => cli::board::run(a),
+        Cmd::Import(a) => cli::infer::import_run(a),
         Cmd::Infer(a) => cli::infer::run(a),
         Cmd::Fpga(a) => cli::outputs::fpga(a),
         Cmd::Program(a) => cli::program::run(a),

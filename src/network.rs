@@ -62,7 +62,15 @@ pub struct Network {
 
 impl Network {
     /// Read a network file; `.npy` paths in it are resolved against its directory.
+    /// A network file, or a directory holding one as `network.toml` (what `import` writes).
     pub fn load(path: &Path) -> Result<Network, NetworkError> {
+        let owned;
+        let path = if path.is_dir() {
+            owned = path.join("network.toml");
+            owned.as_path()
+        } else {
+            path
+        };
         let text = toml_file::read(path)?;
         let dir = path.parent().unwrap_or(Path::new("."));
         Self::parse(&text, path, dir)

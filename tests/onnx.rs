@@ -338,3 +338,110 @@ fn a_truncated_model_is_not_onnx() {
     let e = import::import(Path::new(&cut)).unwrap_err().to_string();
     assert!(e.contains("not an ONNX model"), "{e}");
 }
+
+#[test]
+fn import_writes_a_network_directory_that_map_report_sim_and_infer_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = dir.path().join("rn");
+    let net_s = net.to_str().unwrap();
+    let o = eyeriss_gen(&[
+        "import",
+        "models/resnet_tiny/resnet_tiny.onnx",
+        "--calibrate",
+        "models/resnet_tiny/inputs.npy",
+        "--out",
+        net_s,
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    for f in [
+        "network.toml",
+        "graph.json",
+        "model.onnx",
+        "calibration.npy",
+    ] {
+        assert!(net.join(f).is_file(), "{f}");
+    }
+    let layers = eyeriss_gen::network::Network::load(&net).expect("--network DIR loads");
+    assert_eq!(layers.layers.len(), 9, "convs, the FC and the pool");
+    for l in &layers.layers {
+        assert!(
+            net.join("weights")
+                .join(format!("{}.npy", l.name))
+                .is_file()
+        );
+        assert!(net.join("ifmaps").join(format!("{}.npy", l.name)).is_file());
+    }
+    // Deterministic: a second import writes the same bytes.
+    let again = dir.path().join("rn2");
+    let o = eyeriss_gen(&[
+        "import",
+        "models/resnet_tiny/resnet_tiny.onnx",
+        "--calibrate",
+        "models/resnet_tiny/inputs.npy",
+        "--out",
+        again.to_str().unwrap(),
+    ]);
+    assert!(o.status.success());
+    for f in [
+        "network.toml",
+        "graph.json",
+        "weights/stem_conv.npy",
+        "ifmaps/fc.npy",
+    ] {
+        assert_eq!(
+            std::fs::read(net.join(f)).unwrap(),
+            std::fs::read(again.join(f)).unwrap(),
+            "{f}"
+        );
+    }
+    // sim runs its layers on their real inputs; report predicts the whole network.
+    let o = eyeriss_gen(&[
+        "sim",
+        "--config",
+        "configs/small.toml",
+        "--network",
+        net_s,
+        "--layers",
+        "stem_conv,gap",
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout).matches("MATCH").count(), 2);
+    let rep = dir.path().join("report");
+    let o = eyeriss_gen(&[
+        "report",
+        "--config",
+        "configs/eyeriss.toml",
+        "--network",
+        net_s,
+        "--out",
+        rep.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let r: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(rep.join("report.json")).unwrap()).unwrap();
+    assert_eq!(r["layers"].as_array().map(Vec::len), Some(9), "{r}");
+    // infer on the directory uses its calibration.
+    let o = eyeriss_gen(&[
+        "infer",
+        "--config",
+        "configs/small.toml",
+        "--model",
+        net_s,
+        "--input",
+        "models/resnet_tiny/inputs.npy",
+        "--out",
+        dir.path().join("inf").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("\nMATCH"));
+    // A refused import writes nothing.
+    let bad = dir.path().join("bad");
+    let o = eyeriss_gen(&[
+        "import",
+        "tests/fixtures/onnx/sigmoid.onnx",
+        "--out",
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(!bad.exists());
+}

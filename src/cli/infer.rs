@@ -63,7 +63,12 @@ pub fn run(a: InferArgs) -> Result<ExitCode> {
     let g: Graph = import::import(&model)?;
     let x = npy::read_f32(&a.input)?;
     let batch = infer::check_input(&g, &x.shape, &a.input.display().to_string())?;
-    let calib = match &a.calibrate {
+    // An imported directory brings the samples it was calibrated on.
+    let calib_file = a.calibrate.clone().or_else(|| {
+        let p = a.model.join("calibration.npy");
+        (a.model.is_dir() && p.is_file()).then_some(p)
+    });
+    let calib = match &calib_file {
         Some(p) => {
             let c = npy::read_f32(p)?;
             let n = infer::check_input(&g, &c.shape, &p.display().to_string())?;
@@ -206,4 +211,84 @@ fn print_summary(r: &Inference, labels: Option<&[i64]>) {
             .collect();
         println!("MISMATCH in {}", bad.join(", "));
     }
+}
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    /// The ONNX model.
+    pub model: PathBuf,
+    /// Output directory (default: networks_out/<model>).
+    #[arg(long, short)]
+    pub out: Option<PathBuf>,
+    /// Calibrate on these inputs (float32 N x C x H x W .npy): the layers then carry their
+    /// shifts and their real inputs, and `infer --model DIR` uses the same calibration.
+    #[arg(long)]
+    pub calibrate: Option<PathBuf>,
+    /// The config whose data width the weights are quantized to (default: 16 bits).
+    #[arg(long, short)]
+    pub config: Option<PathBuf>,
+    /// Replace the output directory even if eyeriss-gen did not write it.
+    #[arg(long)]
+    pub force: bool,
+}
+
+pub fn import_run(a: ImportArgs) -> Result<ExitCode> {
+    let g = import::import(&a.model)?;
+    let data_width = match &a.config {
+        Some(c) => load_config(c)?.data.data_width,
+        None => 16,
+    };
+    let out = a
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("networks_out").join(&g.name));
+    eyeriss_gen::output::check_dir(&out, a.force)?;
+    let calib = match &a.calibrate {
+        Some(p) => {
+            let c = npy::read_f32(p)?;
+            let n = infer::check_input(&g, &c.shape, &p.display().to_string())?;
+            let values = eyeriss_gen::onnx::reference::run(
+                &a.model,
+                &g,
+                &c.data,
+                n,
+                &eyeriss_gen::onnx::quant::calibration_values(&g),
+            )?;
+            let q = eyeriss_gen::onnx::quant::calibrate(&g, &c.data, &values, data_width)?;
+            Some((c, n, values, q))
+        }
+        None => None,
+    };
+    let w = eyeriss_gen::onnx::network_dir::write(
+        &g,
+        &a.model,
+        data_width,
+        calib
+            .as_ref()
+            .map(|(c, n, v, q)| (c.data.as_slice(), *n, v, q)),
+        &out,
+        a.force,
+    )?;
+    for n in &g.nodes {
+        println!(
+            "{:<20} {:<15} {:>14}  <- {}",
+            n.name,
+            n.op.name(),
+            n.shape.to_string(),
+            n.inputs.join(", ")
+        );
+    }
+    println!(
+        "wrote {} (network.toml with {} array layers, graph.json with {} host ops, weights/{}); run it: eyeriss-gen infer --config C --model {} --input X.npy",
+        out.display(),
+        w.layers,
+        w.host_ops,
+        if w.calibrated {
+            ", ifmaps/, calibration.npy"
+        } else {
+            ", not calibrated"
+        },
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
 }

@@ -10,6 +10,7 @@
 
 pub mod import;
 pub mod infer;
+pub mod network_dir;
 pub mod quant;
 pub mod reference;
 
