@@ -332,3 +332,65 @@ fn sim_uart_pty_prints_its_pty_and_serves_board() {
         String::from_utf8_lossy(&run.stderr)
     );
 }
+
+#[test]
+fn board_model_runs_a_trained_network_over_the_serial_port_as_infer_does_in_verilator() {
+    // Eight of the shipped digits: the link, not the array, sets the pace.
+    let dir = tempfile::tempdir().unwrap();
+    let x = eyeriss_gen::npy::read_f32(&root().join("models/digits/test_images.npy")).unwrap();
+    let per = x.data.len() / x.shape[0] as usize;
+    let input = dir.path().join("eight.npy");
+    eyeriss_gen::npy::write_f32(&input, &[8, 1, 8, 8], &x.data[..8 * per]).unwrap();
+    let s = serve();
+    let out = dir.path().join("board");
+    let o = cli(&[
+        "board",
+        "--port",
+        &port(&s),
+        "--config",
+        "configs/small.toml",
+        "--model",
+        "models/digits/digits.onnx",
+        "--input",
+        input.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let so = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "{so}\n{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(so.contains("8 samples on 'small' (board)"), "{so}");
+    assert!(so.contains("\nMATCH: every array layer"), "{so}");
+    // The same answer as the in-process UART model gives, bit for bit.
+    let model = root().join("models/digits/digits.onnx");
+    let g = eyeriss_gen::onnx::import::import(&model).unwrap();
+    let want = eyeriss_gen::onnx::infer::infer(
+        &small(),
+        &g,
+        &model,
+        &x.data[..8 * per],
+        8,
+        None,
+        sim(),
+        &RunOpts::default(),
+        |_| {},
+    )
+    .unwrap();
+    let got = eyeriss_gen::npy::read_f32(&out.join("output.npy")).unwrap();
+    assert_eq!(got.data, want.output);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    for (n, w) in report["nodes"].as_array().unwrap().iter().zip(&want.nodes) {
+        if let Some(ws) = &w.stats {
+            assert_eq!(
+                n["stats"]["cycles"].as_u64(),
+                Some(ws.cycles),
+                "{}: the board's cycle counter equals sim --uart's",
+                w.name
+            );
+        }
+    }
+}

@@ -33,9 +33,25 @@ pub struct BoardArgs {
     /// subdirectory per layer with --network).
     #[arg(long)]
     pub dump: Option<PathBuf>,
-    /// Replace the --dump directory even if eyeriss-gen did not write it.
-    #[arg(long, requires = "dump")]
+    /// Replace the --dump (or --out) directory even if eyeriss-gen did not write it.
+    #[arg(long)]
     pub force: bool,
+    /// Run a trained ONNX model (or an imported directory) on the board, as `infer` does in
+    /// a simulator: every array layer over the serial port, the host ops here.
+    #[arg(long, conflicts_with_all = ["layer", "network", "dump", "json"], requires = "input")]
+    pub model: Option<PathBuf>,
+    /// With --model: the inputs, float32 N x C x H x W (.npy).
+    #[arg(long, requires = "model")]
+    pub input: Option<PathBuf>,
+    /// With --model: calibrate on these inputs instead of the run's own.
+    #[arg(long, requires = "model")]
+    pub calibrate: Option<PathBuf>,
+    /// With --model: the true class of each input (integer .npy), for the accuracy.
+    #[arg(long, requires = "model")]
+    pub labels: Option<PathBuf>,
+    /// With --model: the output directory (default: infer_out/<config>-<model>).
+    #[arg(long, requires = "model")]
+    pub out: Option<PathBuf>,
     /// Percent of program words before which the host pauses (50 ms), to see that the board
     /// waits and loses nothing.
     #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=95))]
@@ -68,8 +84,30 @@ pub fn run(a: BoardArgs) -> Result<ExitCode> {
         stall_in,
         energy,
         json,
+        model,
+        input,
+        calibrate,
+        labels,
+        out,
     } = a;
     let cfg = load_config(&target.config)?;
+    let opts = BoardOpts {
+        baud,
+        timeout: Duration::from_secs_f64(timeout),
+    };
+    if let (Some(model), Some(input)) = (model, input) {
+        let m = super::infer::ModelRun {
+            model,
+            input,
+            calibrate,
+            labels,
+            out,
+            force,
+        };
+        return super::infer::run_model(&cfg, &m, || {
+            Ok(Box::new(BoardBackend::new(Board::open(&port, opts)?, &cfg)))
+        });
+    }
     let outputs = Outputs {
         vcd: None,
         dump,
@@ -78,13 +116,7 @@ pub fn run(a: BoardArgs) -> Result<ExitCode> {
         json,
     };
     let prepared = prepare(&cfg, &target, &outputs)?;
-    let board = Board::open(
-        &port,
-        BoardOpts {
-            baud,
-            timeout: Duration::from_secs_f64(timeout),
-        },
-    )?;
+    let board = Board::open(&port, opts)?;
     let backend = BoardBackend::new(board, &cfg);
     execute(&cfg, prepared, &outputs, &backend, stall_in, 0)
 }

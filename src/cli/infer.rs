@@ -57,16 +57,49 @@ pub fn model_file(p: &Path) -> PathBuf {
     }
 }
 
+/// A model run's inputs and outputs, from `infer` or `board --model`.
+pub struct ModelRun {
+    pub model: PathBuf,
+    pub input: PathBuf,
+    pub calibrate: Option<PathBuf>,
+    pub labels: Option<PathBuf>,
+    pub out: Option<PathBuf>,
+    pub force: bool,
+}
+
 pub fn run(a: InferArgs) -> Result<ExitCode> {
     let cfg = load_config(&a.config)?;
-    let model = model_file(&a.model);
+    let m = ModelRun {
+        model: a.model,
+        input: a.input,
+        calibrate: a.calibrate,
+        labels: a.labels,
+        out: a.out,
+        force: a.force,
+    };
+    let backend = a.backend;
+    run_model(&cfg, &m, || {
+        Ok(match backend {
+            Backend::Verilator => Box::new(VerilatorSim::build(&cfg, true)?),
+            Backend::RustHdl => Box::new(RustHdlSim::new(&cfg)?),
+        })
+    })
+}
+
+/// Check everything `m` names, then make the backend with `make` and run the model on it.
+pub fn run_model(
+    cfg: &eyeriss_gen::config::ArchConfig,
+    m: &ModelRun,
+    make: impl FnOnce() -> Result<Box<dyn SimBackend>>,
+) -> Result<ExitCode> {
+    let model = model_file(&m.model);
     let g: Graph = import::import(&model)?;
-    let x = npy::read_f32(&a.input)?;
-    let batch = infer::check_input(&g, &x.shape, &a.input.display().to_string())?;
+    let x = npy::read_f32(&m.input)?;
+    let batch = infer::check_input(&g, &x.shape, &m.input.display().to_string())?;
     // An imported directory brings the samples it was calibrated on.
-    let calib_file = a.calibrate.clone().or_else(|| {
-        let p = a.model.join("calibration.npy");
-        (a.model.is_dir() && p.is_file()).then_some(p)
+    let calib_file = m.calibrate.clone().or_else(|| {
+        let p = m.model.join("calibration.npy");
+        (m.model.is_dir() && p.is_file()).then_some(p)
     });
     let calib = match &calib_file {
         Some(p) => {
@@ -76,7 +109,7 @@ pub fn run(a: InferArgs) -> Result<ExitCode> {
         }
         None => None,
     };
-    let labels = match &a.labels {
+    let labels = match &m.labels {
         Some(p) => {
             let l = npy::read_int(p)?;
             anyhow::ensure!(
@@ -89,19 +122,16 @@ pub fn run(a: InferArgs) -> Result<ExitCode> {
         }
         None => None,
     };
-    let out = a
+    let out = m
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("infer_out").join(format!("{}-{}", cfg.name, g.name)));
-    eyeriss_gen::output::check_dir(&out, a.force)?;
-    let sim: Box<dyn SimBackend> = match a.backend {
-        Backend::Verilator => Box::new(VerilatorSim::build(&cfg, true)?),
-        Backend::RustHdl => Box::new(RustHdlSim::new(&cfg)?),
-    };
+    eyeriss_gen::output::check_dir(&out, m.force)?;
+    let sim = make()?;
     let multi = MultiProgress::new();
     let bar = progress::items(&multi, g.nodes.len() as u64, "nodes");
     let r = infer::infer(
-        &cfg,
+        cfg,
         &g,
         &model,
         &x.data,
@@ -118,7 +148,7 @@ pub fn run(a: InferArgs) -> Result<ExitCode> {
     print_table(&r);
     print_summary(&r, labels.as_deref());
 
-    let staged = OutDir::create(&out, a.force)?;
+    let staged = OutDir::create(&out, m.force)?;
     let shape = [batch as u64, r.classes as u64];
     npy::write_f32(&staged.path().join("output.npy"), &shape, &r.output)?;
     npy::write_f32(&staged.path().join("reference.npy"), &shape, &r.reference)?;
