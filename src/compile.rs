@@ -193,6 +193,7 @@ pub fn compile_with(
                 u: sh.uh,
                 shift: l.shift,
                 acc: pass.acc,
+                max: l.max_pool,
             };
             if cur_layer != Some(layer_cfg) {
                 cmds.push(Cmd::CfgLayer(layer_cfg));

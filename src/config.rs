@@ -65,6 +65,19 @@ pub struct PeCfg {
     pub ifmap_spad: u32,
     pub psum_spad: u32,
     pub fifo_depth: u32,
+    /// MAX mode (CFG_LAYER max): max pools run on the array as the degenerate convolution.
+    /// On by default, and then left out of the serialized config (and its hash); off saves
+    /// five signed comparators per PE (docs/fpga.md), and max pools run on the host.
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub max_pool: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -13,6 +13,7 @@
 //! batch = 4              # default 1
 //! shift = 8              # product right shift; default 0
 //! relu = true            # default false
+//! max_pool = false       # the PE's MAX mode: the largest shifted product, not the sum
 //! seed = 7               # random data (optional zero_fraction, default 0.5) ...
 //! # ifmap = "x.npy"      # ... or .npy files, relative to this file
 //! # weights = "w.npy"
@@ -176,6 +177,9 @@ pub struct ConvLayer {
     /// Products are arithmetic-shifted right by this many bits before accumulation.
     pub shift: u32,
     pub relu: bool,
+    /// MAX mode: each output is the largest of its window's shifted products (zero padding
+    /// included) instead of their sum; with unit weights and shift 0, a max pool.
+    pub max_pool: bool,
     pub data: LayerData,
 }
 
@@ -253,6 +257,7 @@ struct RawLayer {
     batch: Option<u32>,
     shift: Option<u32>,
     relu: Option<bool>,
+    max_pool: Option<bool>,
     seed: Option<u64>,
     zero_fraction: Option<f64>,
     ifmap: Option<String>,
@@ -357,6 +362,7 @@ impl ConvLayer {
             batch: raw.batch.unwrap_or(1),
             shift: raw.shift.unwrap_or(0),
             relu: raw.relu.unwrap_or(false),
+            max_pool: raw.max_pool.unwrap_or(false),
             data,
         };
         l.validate()?;

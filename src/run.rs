@@ -88,6 +88,10 @@ pub struct LayerRun {
 
 /// MACs whose (padded) ifmap operand is non-zero.
 pub fn nonzero_macs(l: &ConvLayer, t: &Tensors) -> u64 {
+    // MAX mode compares zero operands too (and the zero padding): every MAC slot counts.
+    if l.max_pool {
+        return l.macs();
+    }
     let (r, s) = (l.kernel_size.0 as i64, l.kernel_size.1 as i64);
     let (h, w) = (l.height as i64, l.width as i64);
     let (e, f) = (l.out_height() as i64, l.out_width() as i64);

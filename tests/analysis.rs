@@ -25,6 +25,7 @@ fn program(u: u32) -> Vec<u64> {
             u,
             shift: 0,
             acc: false,
+            max: false,
         }),
         Cmd::CfgRowId {
             net: Net::Filter,

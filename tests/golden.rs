@@ -19,6 +19,7 @@ fn layer(c: u32, m: u32, h: u32, w: u32, k: (u32, u32)) -> ConvLayer {
         batch: 1,
         shift: 0,
         relu: false,
+        max_pool: false,
         data: LayerData::Seed {
             seed: 0,
             zero_fraction: 0.0,
@@ -162,4 +163,35 @@ fn relu_and_padding() {
     assert_eq!(conv2d(&l, &t, 16), vec![0]);
     l.relu = false;
     assert_eq!(conv2d(&l, &t, 16), vec![-7]);
+}
+
+#[test]
+fn max_mode_keeps_the_largest_product_of_each_window_zero_padding_included() {
+    // One channel, 3 x 3, a 2 x 2 window with padding 1: the corner windows see three zeros.
+    let mut l = layer(1, 1, 3, 3, (2, 2));
+    l.padding = (1, 1);
+    l.stride = (2, 2);
+    l.max_pool = true;
+    let t = Tensors {
+        ifmap: vec![-5, -7, -1, -2, -9, -3, -4, -6, -8],
+        weights: vec![1, 1, 1, 1],
+    };
+    // Windows at padded rows and columns 0..1 and 2..3: three of the four touch the padding,
+    // whose zero beats every (negative) value; the last lies inside: max(-9, -3, -6, -8).
+    assert_eq!(conv2d(&l, &t, 16), vec![0, 0, 0, -3]);
+    l.padding = (0, 0);
+    l.stride = (1, 1);
+    // Inside only: max of each 2 x 2 window.
+    assert_eq!(conv2d(&l, &t, 16), vec![-2, -1, -2, -3]);
+    // Products, shifted and wrapped, are what is compared: weights scale and shift divides.
+    let t2 = Tensors {
+        ifmap: t.ifmap.clone(),
+        weights: vec![-4, 1, 1, 1],
+    };
+    l.shift = 1;
+    // window 0: -5*-4=20>>1=10, -7>>1=-4, -2>>1=-1, -9>>1=-5 -> 10
+    assert_eq!(conv2d(&l, &t2, 16)[0], 10);
+    // ReLU applies after the max.
+    l.relu = true;
+    assert_eq!(conv2d(&l, &t, 16), vec![0, 0, 0, 0]);
 }

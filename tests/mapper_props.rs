@@ -45,6 +45,7 @@ prop_compose! {
             batch: n,
             shift: 0,
             relu: false,
+            max_pool: false,
             data: LayerData::Seed { seed: 0, zero_fraction: 0.0 },
         }
     }
@@ -134,6 +135,7 @@ fn row_layer(width: u32) -> ConvLayer {
         batch: 1,
         shift: 0,
         relu: false,
+        max_pool: false,
         data: LayerData::Seed {
             seed: 0,
             zero_fraction: 0.0,

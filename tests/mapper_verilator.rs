@@ -33,6 +33,7 @@ fn sample(n: usize) -> Vec<ConvLayer> {
                 batch: rng.random_range(1..=2u32),
                 shift: rng.random_range(0..=8u32),
                 relu: rng.random_bool(0.5),
+                max_pool: false,
                 data: LayerData::Seed {
                     seed: k as u64,
                     zero_fraction: rng.random_range(0.0..0.8),

@@ -126,8 +126,8 @@ fn the_digits_cnn_matches_bit_for_bit_and_is_as_accurate_as_the_float_model() {
         .collect();
     assert_eq!(
         placed.iter().filter(|(_, p)| *p == "array").count(),
-        3,
-        "two convs and the FC on the array: {placed:?}"
+        5,
+        "two convs, two max pools (MAX mode) and the FC on the array: {placed:?}"
     );
     for n in report["nodes"].as_array().unwrap() {
         if n["placement"] == "array" {
@@ -444,4 +444,34 @@ fn import_writes_a_network_directory_that_map_report_sim_and_infer_read() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(!bad.exists());
+}
+
+#[test]
+fn max_pools_run_in_max_mode_where_the_config_has_it_and_on_the_host_where_not() {
+    let model = "models/digits/digits.onnx";
+    let x = eyeriss_gen::npy::read_f32(&root().join("models/digits/test_images.npy")).unwrap();
+    let per = x.data.len() / x.shape[0] as usize;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("sixteen.npy");
+    npy::write_f32(&input, &[16, 1, 8, 8], &x.data[..16 * per]).unwrap();
+    let input = input.to_str().unwrap().to_string();
+    let with = run(&config("small.toml"), small_sim(), model, &input);
+    let cfg = config("ecp5_small.toml");
+    assert!(!cfg.pe.max_pool);
+    let sim = VerilatorSim::build(&cfg, false).expect("build");
+    let without = run(&cfg, &sim, model, &input);
+    let pools = |r: &Inference| -> Vec<Placement> {
+        r.nodes
+            .iter()
+            .filter(|n| n.op == "max pool")
+            .map(|n| n.placement)
+            .collect()
+    };
+    assert_eq!(pools(&with), [Placement::Array, Placement::Array]);
+    assert_eq!(pools(&without), [Placement::Host, Placement::Host]);
+    assert!(with.matches && without.matches);
+    assert_eq!(
+        with.output, without.output,
+        "the same integer pipeline either way"
+    );
 }

@@ -120,6 +120,8 @@ pub fn render(cfg: &ArchConfig) -> Result<Vec<OutFile>, EmitError> {
         // The FPGA options on their own: the serialized config leaves them out while they are
         // off (see `ArchConfig::fpga`).
         ctx.insert("fpga", &cfg.fpga);
+        // Likewise MAX mode, left out while it is on (see `PeCfg::max_pool`).
+        ctx.insert("max_pool", &cfg.pe.max_pool);
         ctx.insert(
             "header",
             &format!(

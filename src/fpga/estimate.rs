@@ -248,7 +248,8 @@ pub fn estimate(cfg: &ArchConfig, dev: &Device) -> Estimate {
         Family::Ice40 => {
             let ffs =
                 fixed_ffs(cfg) + pes * (pe_reg_ffs(cfg) + pe_fifo_bits(cfg)) - dsp_ffs(cfg, dev);
-            let luts = (ffs as f64 * LUTS_PER_FF).round() as u64;
+            let luts =
+                (ffs as f64 * LUTS_PER_FF).round() as u64 + pes * max_mode_luts(cfg, Family::Ice40);
             (ffs, 0, luts)
         }
         Family::Ecp5 => ecp5_logic(cfg, dev),
@@ -298,6 +299,22 @@ fn ifmap_stream_in_bram(cfg: &ArchConfig) -> bool {
     cfg.noc.ifmap_stream_rows > STREAM_BRAM_ROWS
 }
 
+/// LUT4 positions MAX mode (`[pe] max_pool`) adds to a PE: five signed PSUM_W-bit
+/// comparators and their muxes (the accumulator's and the output lanes'), measured on the
+/// chip's PE alone with 16-bit psums, before and after the mode: `synth_ecp5 -nowidelut`
+/// 568 -> 678 LUT4 and 97 -> 137 CCU2C (110 + 2 x 40 positions), `synth_ice40` 2,524 -> 2,796
+/// SB_LUT4; scaled with the psum width. The fits above were made without it.
+pub fn max_mode_luts(cfg: &ArchConfig, family: Family) -> u64 {
+    if !cfg.pe.max_pool {
+        return 0;
+    }
+    let per_16_bits = match family {
+        Family::Ecp5 => 110 + 2 * 40,
+        Family::Ice40 => 272,
+    };
+    per_16_bits * u64::from(cfg.data.psum_width) / 16
+}
+
 /// DP16KD of the ifmap stream engine's 64-bit head words (its counts, STREAM_LEN_W bits,
 /// stay in LUT RAM: Yosys maps them there since they are 17 bits instead of 32).
 fn ifmap_stream_bram(cfg: &ArchConfig) -> u64 {
@@ -337,7 +354,9 @@ pub fn ecp5_cells(cfg: &ArchConfig, dev: &Device) -> Ecp5Cells {
     let pes = cfg.pes() as u64;
     let banks = cfg.glb.banks as u64;
     Ecp5Cells {
-        logic: ECP5_BASE_LUTS + ECP5_BANK_LUTS * banks + ECP5_PE_LUTS * pes,
+        logic: ECP5_BASE_LUTS
+            + ECP5_BANK_LUTS * banks
+            + (ECP5_PE_LUTS + max_mode_luts(cfg, Family::Ecp5)) * pes,
         ffs: ECP5_BASE_FFS
             + COUNTERS * cfg.host.counter_bits as u64
             + (ECP5_PE_FFS + pipe_ffs(cfg)) * pes

@@ -91,6 +91,7 @@ super::model! {
         cfg_u: Signal<Out, Bits<4>> = 4,
         cfg_shift: Signal<Out, Bits<6>> = 6,
         cfg_acc: Signal<Out, Bit> = 1,
+        cfg_max: Signal<Out, Bit> = 1,
         rid_we: Signal<Out, Bit> = 1,
         rid_net: Signal<Out, Bits<2>> = 2,
         rid_row: Signal<Out, Bits<8>> = 8,
@@ -144,6 +145,7 @@ super::model! {
         r_cfg_u: DFF<Bits<4>>,
         r_cfg_shift: DFF<Bits<6>>,
         r_cfg_acc: DFF<Bit>,
+        r_cfg_max: DFF<Bit>,
         // not reset, as in the template:
         net: DFF<Bits<2>>,
         count: DFF<Bits<24>>,
@@ -179,7 +181,7 @@ super::model! {
 /// clocking and the hold, so that neither can miss a register.
 macro_rules! controller_regs {
     ($m:ident, $($pre:tt)*) => {
-        $m!($($pre)* state, lv, rd_inflight, tag_have, halt_after, r_cfg_p, r_cfg_q, r_cfg_s, r_cfg_f, r_cfg_u, r_cfg_shift, r_cfg_acc, net, count, addr, relu, tag_i, tag_sub, tag_word, cnt_i, push_word, lw, la, r_st_len, r_st_nrows, r_st_base, r_st_stride, r_dr_total, r_rid_we, r_rid_net, r_rid_row, r_rid_id, r_pec_we, r_pec_row, r_pec_col, r_pec_data, r_pe_start)
+        $m!($($pre)* state, lv, rd_inflight, tag_have, halt_after, r_cfg_p, r_cfg_q, r_cfg_s, r_cfg_f, r_cfg_u, r_cfg_shift, r_cfg_acc, r_cfg_max, net, count, addr, relu, tag_i, tag_sub, tag_word, cnt_i, push_word, lw, la, r_st_len, r_st_nrows, r_st_base, r_st_stride, r_dr_total, r_rid_we, r_rid_net, r_rid_row, r_rid_id, r_pec_we, r_pec_row, r_pec_col, r_pec_data, r_pe_start)
     };
 }
 
@@ -299,6 +301,7 @@ impl Logic for Controller {
         self.cfg_u.next = self.r_cfg_u.q.val();
         self.cfg_shift.next = self.r_cfg_shift.q.val();
         self.cfg_acc.next = self.r_cfg_acc.q.val();
+        self.cfg_max.next = self.r_cfg_max.q.val();
         self.st_len.next = self.r_st_len.q.val();
         self.st_nrows.next = self.r_st_nrows.q.val();
         self.st_base.next = self.r_st_base.q.val();
@@ -347,6 +350,7 @@ impl Logic for Controller {
             self.r_cfg_u.d.next = bv(0);
             self.r_cfg_shift.d.next = bv(0);
             self.r_cfg_acc.d.next = false;
+            self.r_cfg_max.d.next = false;
             self.halt_after.d.next = false;
             return;
         }
@@ -380,6 +384,7 @@ impl Logic for Controller {
                             self.r_cfg_u.d.next = bv(d >> 36);
                             self.r_cfg_shift.d.next = bv(d >> 40);
                             self.r_cfg_acc.d.next = (d >> 46) & 1 != 0;
+                            self.r_cfg_max.d.next = (d >> 47) & 1 != 0;
                         }
                         OP_LOAD | OP_STORE => {
                             let n = (d >> 24) & mask(24);

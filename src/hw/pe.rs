@@ -33,6 +33,8 @@ pub struct PeParams {
     /// `[fpga] mult_pipeline`: the multiply's operand and product registers (eyeriss_mult_pipe)
     /// between the spad reads and the accumulator, one stage more.
     pub mult_pipeline: bool,
+    /// `[pe] max_pool`: the MAX mode's comparators; without them cfg_max is ignored.
+    pub max_mode: bool,
 }
 
 impl PeParams {
@@ -56,6 +58,7 @@ impl PeParams {
             filt_cnt_w: clog2(filt_lanes as u64 + 1),
             ifmap_cnt_w: clog2(ifmap_lanes as u64 + 1),
             mult_pipeline: cfg.fpga.mult_pipeline,
+            max_mode: cfg.pe.max_pool,
         }
     }
 }
@@ -120,6 +123,7 @@ super::model! {
         cfg_f: Signal<In, Bits<12>> = 12,
         cfg_u: Signal<In, Bits<4>> = 4,
         cfg_shift: Signal<In, Bits<6>> = 6,
+        cfg_max: Signal<In, Bit> = 1,
         cfg_en: Signal<In, Bit> = 1,
         pin_used: Signal<In, Bit> = 1,
         filt_valid: Signal<In, Bit> = 1,
@@ -310,6 +314,7 @@ impl Logic for Pe {
         let cfg_f = u(self.cfg_f.val());
         let cfg_u = u(self.cfg_u.val());
         let cfg_shift = u(self.cfg_shift.val()) as u32;
+        let cfg_max = p.max_mode && self.cfg_max.val();
         let cfg_en = self.cfg_en.val();
         let pin_used = self.pin_used.val();
         // the template's 24-, 12- and 16-bit intermediate products, cut to the register widths
@@ -404,7 +409,8 @@ impl Logic for Pe {
             .get((xwrap & mask(k.ii_w)) as usize)
             .copied()
             .unwrap_or(0);
-        let x_zero = x_cur == 0;
+        // MAX mode compares zero operands too.
+        let x_zero = !cfg_max && x_cur == 0;
         let mac_issue = state == ST_MAC;
         let mac_last = ((mi + 1) & 0xff == cfg_p) & ((xo + 1) & mask(k.ia_w) == sq);
         let can_start = cfg_en & (f_total != 0) & f_loaded & (i_count >= sq) & (i_drop == 0);
@@ -662,7 +668,15 @@ impl Logic for Pe {
                 let new = if acc_first {
                     Some(if acc_zero { 0 } else { acc_add })
                 } else if !acc_zero {
-                    Some((old + acc_add) & mask(p.psum_w))
+                    Some(if cfg_max {
+                        if sext(acc_add, p.psum_w) > sext(old, p.psum_w) {
+                            acc_add
+                        } else {
+                            old
+                        }
+                    } else {
+                        (old + acc_add) & mask(p.psum_w)
+                    })
                 } else {
                     None
                 };
@@ -683,7 +697,16 @@ impl Logic for Pe {
                             0
                         };
                         let ps = self._psum.get(pidx as usize).copied().unwrap_or(0);
-                        word |= ((ps + pin) & mask(p.psum_w)) << (l * lw);
+                        let v = if pin_used && cfg_max {
+                            if sext(pin, p.psum_w) > sext(ps, p.psum_w) {
+                                pin
+                            } else {
+                                ps
+                            }
+                        } else {
+                            (ps + pin) & mask(p.psum_w)
+                        };
+                        word |= v << (l * lw);
                     }
                 }
                 self._oq_data[oq_wr as usize] = bv(word);

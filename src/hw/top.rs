@@ -581,6 +581,7 @@ impl<const R: usize> Top<R> {
                 pe.cfg_f.next = c8.cfg_f.val();
                 pe.cfg_u.next = c8.cfg_u.val();
                 pe.cfg_shift.next = c8.cfg_shift.val();
+                pe.cfg_max.next = c8.cfg_max.val();
                 pe.cfg_en.next = en;
                 pe.pin_used.next = ln.pin_used.val();
                 pe.filt_valid.next = self.u_filt_gin.pe_valid[n].val();

@@ -45,7 +45,11 @@ pub(super) fn check_layer(cfg: &ArchConfig, l: &ConvLayer) -> Result<(), String>
             l.shift
         ));
     }
-    let _ = cfg;
+    if l.max_pool && !cfg.pe.max_pool {
+        return Err(
+            "max_pool = true, but the config builds its PEs without MAX mode ([pe] max_pool = false); use a config with it, or run the pool elsewhere".into(),
+        );
+    }
     Ok(())
 }
 

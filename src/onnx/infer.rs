@@ -120,7 +120,8 @@ fn layer_for(g: &Graph, n: &Node, batch: u32, q: &Quant) -> Result<ConvLayer, On
             s.c,
             q.avgs[&n.name].shift,
         ),
-        _ => unreachable!("only Conv and AvgPool run on the array"),
+        Op::MaxPool(p) => (s.c, p.kernel, p.stride, p.padding, s.c, 0),
+        _ => unreachable!("only Conv and the pools run on the array"),
     };
     let l = ConvLayer {
         name: n.name.clone(),
@@ -135,10 +136,34 @@ fn layer_for(g: &Graph, n: &Node, batch: u32, q: &Quant) -> Result<ConvLayer, On
         batch,
         shift,
         relu: false,
+        max_pool: matches!(n.op, Op::MaxPool(_)),
         data: dummy,
     };
     l.validate()?;
     Ok(l)
+}
+
+/// Whether node `n` runs on the array: every Conv, FC and average pool, and a max pool where
+/// the PEs have MAX mode and its zero padding cannot win (no padding, or an input that a ReLU
+/// made non-negative).
+pub fn on_array(cfg: &ArchConfig, g: &Graph, n: &Node) -> bool {
+    match &n.op {
+        Op::Conv(_) | Op::AvgPool(_) => true,
+        Op::MaxPool(p) => cfg.pe.max_pool && (p.padding == (0, 0) || non_negative(g, &n.inputs[0])),
+        _ => false,
+    }
+}
+
+/// A value that cannot be negative: a ReLU's output, or a max pool or Flatten of one.
+fn non_negative(g: &Graph, v: &str) -> bool {
+    match g.nodes.iter().find(|m| m.output == v) {
+        Some(m) => match m.op {
+            Op::Relu => true,
+            Op::MaxPool(_) | Op::Flatten => non_negative(g, &m.inputs[0]),
+            _ => false,
+        },
+        None => false,
+    }
 }
 
 /// The ReLU node that alone reads `n`'s output, if the array can apply it (no bias to add on
@@ -146,7 +171,7 @@ fn layer_for(g: &Graph, n: &Node, batch: u32, q: &Quant) -> Result<ConvLayer, On
 fn fusable_relu<'g>(g: &'g Graph, n: &Node, q: &Quant) -> Option<&'g Node> {
     let no_bias = match &n.op {
         Op::Conv(_) => q.convs[&n.name].bias.is_none(),
-        Op::AvgPool(_) => true,
+        Op::AvgPool(_) | Op::MaxPool(_) => true,
         _ => return None,
     };
     let readers: Vec<&Node> = g
@@ -207,7 +232,7 @@ pub fn infer(
 
     // Every array layer is checked against the config before the first one runs.
     for n in &g.nodes {
-        if matches!(n.op, Op::Conv(_) | Op::AvgPool(_)) {
+        if on_array(cfg, g, n) {
             crate::mapper::plan(cfg, &layer_for(g, n, batch as u32, &q)?)?;
         }
     }
@@ -259,19 +284,19 @@ pub fn infer(
         let x = &vals[&n.inputs[0]];
         let mut stats = None;
         let out: Vec<i16> = match &n.op {
-            Op::Conv(_) | Op::AvgPool(_) => {
+            _ if on_array(cfg, g, n) => {
                 let mut l = layer_for(g, n, batch as u32, &q)?;
                 let relu = fusable_relu(g, n, &q);
                 if let Some(r) = relu {
                     l.relu = true;
                     fused.push(r.name.clone());
                 }
+                let taps = (l.out_channels * l.kernel_size.0 * l.kernel_size.1) as usize;
                 let weights = match &n.op {
                     Op::Conv(_) => q.convs[&n.name].weights.clone(),
-                    _ => vec![
-                        q.avgs[&n.name].weight;
-                        (l.out_channels * l.kernel_size.0 * l.kernel_size.1) as usize
-                    ],
+                    Op::AvgPool(_) => vec![q.avgs[&n.name].weight; taps],
+                    // MAX mode with unit weights and no shift: the largest value of the window.
+                    _ => vec![1; taps],
                 };
                 let tensors = Tensors {
                     ifmap: x.clone(),
@@ -297,6 +322,9 @@ pub fn infer(
                     .collect();
                 stats = Some(r.stats);
                 out
+            }
+            Op::Conv(_) | Op::AvgPool(_) => {
+                unreachable!("on_array holds for every Conv and average pool")
             }
             Op::Relu => x.iter().map(|&v| v.max(0)).collect(),
             Op::MaxPool(p) => max_pool(x, g.shape_of(&n.inputs[0]).unwrap_or(n.shape), n, p),
@@ -472,4 +500,59 @@ fn check_range(
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_arrays_max_mode_and_the_hosts_max_pool_agree() {
+        let s = super::super::Shape { c: 3, h: 6, w: 6 };
+        let pool = super::super::Pool {
+            kernel: (2, 2),
+            stride: (2, 2),
+            padding: (0, 0),
+        };
+        let n = Node {
+            name: "p".into(),
+            onnx_name: "p".into(),
+            op: Op::MaxPool(pool),
+            inputs: vec!["x".into()],
+            output: "y".into(),
+            shape: super::super::Shape { c: 3, h: 3, w: 3 },
+        };
+        let x: Vec<i16> = (0..2 * 3 * 36)
+            .map(|k| ((k * 7919) % 201) as i16 - 100)
+            .collect();
+        let host = max_pool(&x, s, &n, &pool);
+        let l = ConvLayer {
+            name: "p".into(),
+            in_channels: 3,
+            out_channels: 3,
+            height: 6,
+            width: 6,
+            kernel_size: (2, 2),
+            stride: (2, 2),
+            padding: (0, 0),
+            groups: 3,
+            batch: 2,
+            shift: 0,
+            relu: false,
+            max_pool: true,
+            data: LayerData::Seed {
+                seed: 0,
+                zero_fraction: 0.0,
+            },
+        };
+        let t = Tensors {
+            ifmap: x,
+            weights: vec![1; 12],
+        };
+        let arr: Vec<i16> = crate::golden::conv2d(&l, &t, 16)
+            .iter()
+            .map(|&v| v as i16)
+            .collect();
+        assert_eq!(host, arr);
+    }
 }

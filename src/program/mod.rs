@@ -33,6 +33,9 @@ pub struct LayerCfg {
     pub u: u32,
     pub shift: u32,
     pub acc: bool,
+    /// MAX mode: the PE keeps the largest product of a column instead of the sum, and takes
+    /// the larger of its own and the incoming psum (a max pool as a convolution).
+    pub max: bool,
 }
 
 /// One PE's configuration (CFG_PE).
@@ -246,7 +249,8 @@ impl Cmd {
                     | (l.f as u64) << 24
                     | (l.u as u64) << 36
                     | (l.shift as u64) << 40
-                    | (l.acc as u64) << 46,
+                    | (l.acc as u64) << 46
+                    | (l.max as u64) << 47,
             )),
             Cmd::CfgRowId { net, row, id } => out.push(head(
                 OP_CFG_ROW_ID,
@@ -386,7 +390,7 @@ pub fn decode(words: &[u64], limits: RowLimits) -> Result<Vec<Cmd>, ProgramError
                 Cmd::Nop
             }
             OP_CFG_LAYER => {
-                reserved("CFG_LAYER", (1 << 47) - 1)?;
+                reserved("CFG_LAYER", (1 << 48) - 1)?;
                 Cmd::CfgLayer(LayerCfg {
                     p: bits(w, 0, 8) as u32,
                     q: bits(w, 8, 8) as u32,
@@ -395,6 +399,7 @@ pub fn decode(words: &[u64], limits: RowLimits) -> Result<Vec<Cmd>, ProgramError
                     u: bits(w, 36, 4) as u32,
                     shift: bits(w, 40, 6) as u32,
                     acc: bits(w, 46, 1) == 1,
+                    max: bits(w, 47, 1) == 1,
                 })
             }
             OP_CFG_ROW_ID => {

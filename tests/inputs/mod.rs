@@ -16,6 +16,7 @@ pub fn sample_commands() -> Vec<Cmd> {
             u: 1,
             shift: 7,
             acc: true,
+            max: false,
         }),
         Cmd::CfgRowId {
             net: Net::Ifmap,

@@ -31,6 +31,7 @@ module eyeriss_controller #(
     output reg  [3:0]        cfg_u,
     output reg  [5:0]        cfg_shift,
     output reg               cfg_acc,
+    output reg               cfg_max,
     // ID and PE configuration writes
     output reg               rid_we,
     output reg  [1:0]        rid_net,
@@ -237,6 +238,7 @@ module eyeriss_controller #(
             cfg_u <= 4'd0;
             cfg_shift <= 6'd0;
             cfg_acc <= 1'b0;
+            cfg_max <= 1'b0;
             halt_after <= 1'b0;
         end else begin
             if (ld_gnt) lv <= 1'b0;
@@ -261,6 +263,7 @@ module eyeriss_controller #(
                             cfg_u <= in_data[39:36];
                             cfg_shift <= in_data[45:40];
                             cfg_acc <= in_data[46];
+                            cfg_max <= in_data[47];
                         end
                         OP_LOAD: begin
                             addr <= in_data[ADDR_W-1:0];

@@ -61,6 +61,7 @@ module eyeriss_top #(
     wire [3:0]  cfg_u;
     wire [5:0]  cfg_shift;
     wire        cfg_acc;
+    wire        cfg_max;
     wire        rid_we, pec_we;
     wire [1:0]  rid_net;
     // ID fields are 8 bits in the command set; only the configured ID widths are kept.
@@ -90,7 +91,7 @@ module eyeriss_top #(
         .in_valid(in_valid), .in_ready(in_ready), .in_data(in_data),
         .out_valid(out_valid), .out_ready(out_ready), .out_data(out_data),
         .cfg_p(cfg_p), .cfg_q(cfg_q), .cfg_s(cfg_s), .cfg_f(cfg_f), .cfg_u(cfg_u),
-        .cfg_shift(cfg_shift), .cfg_acc(cfg_acc),
+        .cfg_shift(cfg_shift), .cfg_acc(cfg_acc), .cfg_max(cfg_max),
         .rid_we(rid_we), .rid_net(rid_net), .rid_row(rid_row), .rid_id(rid_id),
         .pec_we(pec_we), .pec_row(pec_row), .pec_col(pec_col), .pec_data(pec_data),
         .st_tag_we(st_tag_we), .st_tag_idx(st_tag_idx), .st_tag_data(st_tag_data),
@@ -342,7 +343,7 @@ module eyeriss_top #(
                 ) u_pe (
                     .clk(clk), .rst(rst), .start(pe_start),
                     .cfg_p(cfg_p), .cfg_q(cfg_q), .cfg_s(cfg_s), .cfg_f(cfg_f), .cfg_u(cfg_u),
-                    .cfg_shift(cfg_shift), .cfg_en(pe_en[N]), .pin_used(pin_used),
+                    .cfg_shift(cfg_shift), .cfg_max(cfg_max), .cfg_en(pe_en[N]), .pin_used(pin_used),
                     .filt_valid(filt_pe_valid[N]), .filt_ready(filt_pe_ready[N]),
                     .filt_data(fs_data), .filt_count(fs_count),
                     .ifm_valid(ifmap_pe_valid[N]), .ifm_ready(ifmap_pe_ready[N]),
