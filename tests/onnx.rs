@@ -475,3 +475,37 @@ fn max_pools_run_in_max_mode_where_the_config_has_it_and_on_the_host_where_not()
         "the same integer pipeline either way"
     );
 }
+
+#[test]
+fn the_rust_hdl_backend_runs_the_resnet_style_graph_cycle_for_cycle_as_verilator() {
+    let cfg = config("small.toml");
+    let model = "models/resnet_tiny/resnet_tiny.onnx";
+    let input = "models/resnet_tiny/inputs.npy";
+    let v = run(&cfg, small_sim(), model, input);
+    let model = root().join(model);
+    let g = import::import(&model).unwrap();
+    let x = npy::read_f32(&root().join(input)).unwrap();
+    let rh = eyeriss_gen::sim::rusthdl::RustHdlSim::new(&cfg).expect("rust-hdl model");
+    let r = infer::infer(
+        &cfg,
+        &g,
+        &model,
+        &x.data,
+        4,
+        None,
+        &rh,
+        &RunOpts::default(),
+        |_| {},
+    )
+    .expect("runs");
+    assert!(r.matches);
+    assert_eq!(r.output, v.output);
+    for (a, b) in r.nodes.iter().zip(&v.nodes) {
+        assert_eq!(
+            a.stats.as_ref().map(|s| s.cycles),
+            b.stats.as_ref().map(|s| s.cycles),
+            "{}",
+            a.name
+        );
+    }
+}
