@@ -276,15 +276,6 @@ fn bad_models_and_inputs_are_refused_by_name() {
         ],
     );
     refused(
-        "tests/fixtures/onnx/asym_pad.onnx",
-        x,
-        &[],
-        &[
-            "node 'conv_asym' (Conv)",
-            "pads = [0, 0, 1, 1] are not symmetric",
-        ],
-    );
-    refused(
         "tests/fixtures/onnx/bn_first.onnx",
         x,
         &[],
@@ -362,7 +353,17 @@ fn import_writes_a_network_directory_that_map_report_sim_and_infer_read() {
         assert!(net.join(f).is_file(), "{f}");
     }
     let layers = eyeriss_gen::network::Network::load(&net).expect("--network DIR loads");
-    assert_eq!(layers.layers.len(), 9, "convs, the FC and the pool");
+    assert_eq!(
+        layers.layers.len(),
+        10,
+        "convs, the FC and both pools (the max pool reads a ReLU: MAX mode)"
+    );
+    let pool = layers
+        .layers
+        .iter()
+        .find(|l| l.name == "stem_pool")
+        .unwrap();
+    assert!(pool.max_pool);
     for l in &layers.layers {
         assert!(
             net.join("weights")
@@ -419,7 +420,7 @@ fn import_writes_a_network_directory_that_map_report_sim_and_infer_read() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(rep.join("report.json")).unwrap()).unwrap();
-    assert_eq!(r["layers"].as_array().map(Vec::len), Some(9), "{r}");
+    assert_eq!(r["layers"].as_array().map(Vec::len), Some(10));
     // infer on the directory uses its calibration.
     let o = eyeriss_gen(&[
         "infer",
@@ -508,4 +509,23 @@ fn the_rust_hdl_backend_runs_the_resnet_style_graph_cycle_for_cycle_as_verilator
             a.name
         );
     }
+}
+
+#[test]
+fn uneven_padding_is_the_arrays_even_part_plus_the_hosts_rest() {
+    // pads = [0, 0, 1, 1]: nothing on top and left, one row and column at the bottom and right.
+    let g = import::import(&root().join("tests/fixtures/onnx/asym_pad.onnx")).unwrap();
+    let Op::Conv(c) = &g.nodes[0].op else {
+        panic!()
+    };
+    assert_eq!((c.padding, c.host_pad), ((0, 0), [0, 0, 1, 1]));
+    assert_eq!((g.nodes[0].shape.h, g.nodes[0].shape.w), (7, 7));
+    // Close to the float model only if the padding went to the right sides.
+    let r = run(
+        &config("small.toml"),
+        small_sim(),
+        "tests/fixtures/onnx/asym_pad.onnx",
+        "tests/fixtures/onnx/x2x8x8.npy",
+    );
+    assert_close(&r, "asym_pad");
 }

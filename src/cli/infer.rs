@@ -254,7 +254,8 @@ pub struct ImportArgs {
     /// shifts and their real inputs, and `infer --model DIR` uses the same calibration.
     #[arg(long)]
     pub calibrate: Option<PathBuf>,
-    /// The config whose data width the weights are quantized to (default: 16 bits).
+    /// The config whose data width the weights are quantized to and whose PEs run the
+    /// layers (default: 16 bits, with MAX mode).
     #[arg(long, short)]
     pub config: Option<PathBuf>,
     /// Replace the output directory even if eyeriss-gen did not write it.
@@ -264,9 +265,12 @@ pub struct ImportArgs {
 
 pub fn import_run(a: ImportArgs) -> Result<ExitCode> {
     let g = import::import(&a.model)?;
-    let data_width = match &a.config {
-        Some(c) => load_config(c)?.data.data_width,
-        None => 16,
+    let (data_width, max_mode) = match &a.config {
+        Some(c) => {
+            let cfg = load_config(c)?;
+            (cfg.data.data_width, cfg.pe.max_pool)
+        }
+        None => (16, true),
     };
     let out = a
         .out
@@ -293,6 +297,7 @@ pub fn import_run(a: ImportArgs) -> Result<ExitCode> {
         &g,
         &a.model,
         data_width,
+        max_mode,
         calib
             .as_ref()
             .map(|(c, n, v, q)| (c.data.as_slice(), *n, v, q)),

@@ -152,8 +152,10 @@ fn pair(n: &pb::NodeProto, name: &str, default: u32) -> Result<(u32, u32), OnnxE
     }
 }
 
-/// `pads` = [top, left, bottom, right], which the array needs symmetric.
-fn pads(n: &pb::NodeProto) -> Result<(u32, u32), OnnxError> {
+/// `pads` = [top, left, bottom, right]. The array pads both sides of a dimension alike, so
+/// it takes the smaller of the two; the host adds the rest before the layer (`extra`, in
+/// the same order).
+fn pads(n: &pb::NodeProto) -> Result<((u32, u32), [u32; 4]), OnnxError> {
     if let Some(p) = attr_s(n, "auto_pad")
         && !p.is_empty()
         && p != "NOTSET"
@@ -165,17 +167,14 @@ fn pads(n: &pb::NodeProto) -> Result<(u32, u32), OnnxError> {
         ));
     }
     match attr_ints(n, "pads") {
-        None => Ok((0, 0)),
+        None => Ok(((0, 0), [0; 4])),
         Some(p) if p.len() == 4 && p.iter().all(|&x| (0..=64).contains(&x)) => {
-            if p[0] != p[2] || p[1] != p[3] {
-                return Err(unsupported(
-                    n,
-                    format!(
-                        "pads = {p:?} are not symmetric: the array pads top and bottom alike, left and right alike"
-                    ),
-                ));
-            }
-            Ok((p[0] as u32, p[1] as u32))
+            let p: Vec<u32> = p.iter().map(|&x| x as u32).collect();
+            let sym = (p[0].min(p[2]), p[1].min(p[3]));
+            Ok((
+                sym,
+                [p[0] - sym.0, p[1] - sym.1, p[2] - sym.0, p[3] - sym.1],
+            ))
         }
         Some(p) => Err(unsupported(n, format!("pads = {p:?}"))),
     }
@@ -377,6 +376,7 @@ impl<'a> Importer<'a> {
                         kernel: (s.h, s.w),
                         stride: (1, 1),
                         padding: (0, 0),
+                        host_pad: [0; 4],
                     };
                     let shape = Shape { c: s.c, h: 1, w: 1 };
                     self.push(n, Op::AvgPool(pool), vec![n.input[0].clone()], shape);
@@ -483,10 +483,20 @@ impl<'a> Importer<'a> {
             ));
         }
         let stride = pair(n, "strides", 1)?;
-        let padding = pads(n)?;
+        let (padding, host_pad) = pads(n)?;
         let (Some(e), Some(f)) = (
-            out_dim(s.h, padding.0, kernel.0, stride.0),
-            out_dim(s.w, padding.1, kernel.1, stride.1),
+            out_dim(
+                s.h + host_pad[0] + host_pad[2],
+                padding.0,
+                kernel.0,
+                stride.0,
+            ),
+            out_dim(
+                s.w + host_pad[1] + host_pad[3],
+                padding.1,
+                kernel.1,
+                stride.1,
+            ),
         ) else {
             return Err(unsupported(n, format!("a {r} x {k} kernel on a {s} input")));
         };
@@ -500,6 +510,7 @@ impl<'a> Importer<'a> {
             kernel,
             stride,
             padding,
+            host_pad,
             groups,
             weights: w.data,
             bias,
@@ -572,6 +583,7 @@ impl<'a> Importer<'a> {
             kernel: (1, 1),
             stride: (1, 1),
             padding: (0, 0),
+            host_pad: [0; 4],
             groups: 1,
             weights,
             bias,
@@ -643,17 +655,28 @@ impl<'a> Importer<'a> {
             .map(|k| (k[0] as u32, k[1] as u32))
             .ok_or_else(|| unsupported(n, "kernel_shape must give two sizes from 1 to 64"))?;
         let stride = pair(n, "strides", 1)?;
-        let padding = pads(n)?;
+        let (padding, host_pad) = pads(n)?;
         let avg = n.op_type == "AveragePool";
-        if avg && padding != (0, 0) && attr_i(n, "count_include_pad", 0) == 0 {
+        let padded = padding != (0, 0) || host_pad != [0; 4];
+        if avg && padded && attr_i(n, "count_include_pad", 0) == 0 {
             return Err(unsupported(
                 n,
                 "padding with count_include_pad = 0 (a border window would average fewer values)",
             ));
         }
         let (Some(e), Some(f)) = (
-            out_dim(s.h, padding.0, kernel.0, stride.0),
-            out_dim(s.w, padding.1, kernel.1, stride.1),
+            out_dim(
+                s.h + host_pad[0] + host_pad[2],
+                padding.0,
+                kernel.0,
+                stride.0,
+            ),
+            out_dim(
+                s.w + host_pad[1] + host_pad[3],
+                padding.1,
+                kernel.1,
+                stride.1,
+            ),
         ) else {
             return Err(unsupported(
                 n,
@@ -664,6 +687,7 @@ impl<'a> Importer<'a> {
             kernel,
             stride,
             padding,
+            host_pad,
         };
         let op = if avg {
             Op::AvgPool(pool)

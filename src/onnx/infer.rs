@@ -94,11 +94,46 @@ fn cosine(a: &[f32], b: &[f32]) -> f64 {
     }
 }
 
+/// The padding the host adds before node `n` runs (top, left, bottom, right).
+pub fn host_pad(n: &Node) -> [u32; 4] {
+    match &n.op {
+        Op::Conv(c) => c.host_pad,
+        Op::MaxPool(p) | Op::AvgPool(p) => p.host_pad,
+        _ => [0; 4],
+    }
+}
+
+/// `x` (N x C x H x W of `s`) with `pad` (top, left, bottom, right) more rows and columns of
+/// `fill` around each plane.
+pub fn pad_input(x: &[i16], s: super::Shape, pad: [u32; 4], fill: i16) -> Vec<i16> {
+    if pad == [0; 4] {
+        return x.to_vec();
+    }
+    let (h, w) = (s.h as usize, s.w as usize);
+    let (ph, pw) = (
+        h + (pad[0] + pad[2]) as usize,
+        w + (pad[1] + pad[3]) as usize,
+    );
+    let planes = x.len() / (h * w).max(1);
+    let mut out = vec![fill; planes * ph * pw];
+    for p in 0..planes {
+        for y in 0..h {
+            let src = &x[(p * h + y) * w..][..w];
+            let at = (p * ph + y + pad[0] as usize) * pw + pad[1] as usize;
+            out[at..at + w].copy_from_slice(src);
+        }
+    }
+    out
+}
+
 /// The array layer for Conv/FC/average-pool node `n` on `batch` samples.
 fn layer_for(g: &Graph, n: &Node, batch: u32, q: &Quant) -> Result<ConvLayer, OnnxError> {
-    let s = g
+    let mut s = g
         .shape_of(&n.inputs[0])
         .ok_or_else(|| OnnxError::Reference(format!("no shape for '{}'", n.inputs[0])))?;
+    let hp = host_pad(n);
+    s.h += hp[0] + hp[2];
+    s.w += hp[1] + hp[3];
     let dummy = LayerData::Seed {
         seed: 0,
         zero_fraction: 0.0,
@@ -147,9 +182,17 @@ fn layer_for(g: &Graph, n: &Node, batch: u32, q: &Quant) -> Result<ConvLayer, On
 /// the PEs have MAX mode and its zero padding cannot win (no padding, or an input that a ReLU
 /// made non-negative).
 pub fn on_array(cfg: &ArchConfig, g: &Graph, n: &Node) -> bool {
+    on_array_with(cfg.pe.max_pool, g, n)
+}
+
+/// [`on_array`] for PEs with (`max_mode`) or without MAX mode.
+pub fn on_array_with(max_mode: bool, g: &Graph, n: &Node) -> bool {
     match &n.op {
         Op::Conv(_) | Op::AvgPool(_) => true,
-        Op::MaxPool(p) => cfg.pe.max_pool && (p.padding == (0, 0) || non_negative(g, &n.inputs[0])),
+        Op::MaxPool(p) => {
+            let padded = p.padding != (0, 0) || p.host_pad != [0; 4];
+            max_mode && (!padded || non_negative(g, &n.inputs[0]))
+        }
         _ => false,
     }
 }
@@ -298,8 +341,9 @@ pub fn infer(
                     // MAX mode with unit weights and no shift: the largest value of the window.
                     _ => vec![1; taps],
                 };
+                let in_shape = g.shape_of(&n.inputs[0]).unwrap_or(n.shape);
                 let tensors = Tensors {
-                    ifmap: x.clone(),
+                    ifmap: pad_input(x, in_shape, host_pad(n), 0),
                     weights,
                 };
                 let bias = match &n.op {
@@ -430,7 +474,8 @@ pub fn infer(
     })
 }
 
-/// MaxPool on the host: padding reads as the smallest value, so it never wins.
+/// MaxPool on the host: padding (the array's and the host's share alike) reads as the
+/// smallest value, so it never wins.
 fn max_pool(x: &[i16], s: super::Shape, n: &Node, p: &super::Pool) -> Vec<i16> {
     let (c, h, w) = (s.c as usize, s.h as i64, s.w as i64);
     let (e, f) = (n.shape.h as usize, n.shape.w as usize);
@@ -445,9 +490,10 @@ fn max_pool(x: &[i16], s: super::Shape, n: &Node, p: &super::Pool) -> Vec<i16> {
                     let mut m = i16::MIN;
                     for ky in 0..p.kernel.0 as i64 {
                         for kx in 0..p.kernel.1 as i64 {
-                            let y = oy as i64 * i64::from(p.stride.0) + ky - i64::from(p.padding.0);
-                            let xx =
-                                ox as i64 * i64::from(p.stride.1) + kx - i64::from(p.padding.1);
+                            let y = oy as i64 * i64::from(p.stride.0) + ky
+                                - i64::from(p.padding.0 + p.host_pad[0]);
+                            let xx = ox as i64 * i64::from(p.stride.1) + kx
+                                - i64::from(p.padding.1 + p.host_pad[1]);
                             if (0..h).contains(&y) && (0..w).contains(&xx) {
                                 m = m.max(plane[(y * w + xx) as usize]);
                             }
@@ -513,6 +559,7 @@ mod tests {
             kernel: (2, 2),
             stride: (2, 2),
             padding: (0, 0),
+            host_pad: [0; 4],
         };
         let n = Node {
             name: "p".into(),

@@ -47,6 +47,9 @@ pub struct ConvOp {
     pub kernel: (u32, u32),
     pub stride: (u32, u32),
     pub padding: (u32, u32),
+    /// Padding the host adds before the layer where the model's is uneven: top, left,
+    /// bottom, right (the array pads both sides of a dimension by `padding`).
+    pub host_pad: [u32; 4],
     pub groups: u32,
     /// M x C/groups x R x S, row-major, float as trained.
     #[serde(skip)]
@@ -62,6 +65,8 @@ pub struct Pool {
     pub kernel: (u32, u32),
     pub stride: (u32, u32),
     pub padding: (u32, u32),
+    /// As [`ConvOp::host_pad`].
+    pub host_pad: [u32; 4],
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -42,16 +42,15 @@ struct GraphFile<'a> {
     quant: Option<&'a Quant>,
 }
 
-fn is_array(op: &Op) -> bool {
-    matches!(op, Op::Conv(_) | Op::AvgPool(_))
-}
-
-/// Write `g` (read from `model`) to `out`; with `calib` (samples, their count, the float
-/// values of a run on them, the quantization they gave) also real layer inputs and shifts.
+/// Write `g` (read from `model`) to `out` for PEs of `data_width`-bit data with or without
+/// MAX mode; with `calib` (samples, their count, the float values of a run on them, the
+/// quantization they gave) also real layer inputs and shifts.
+#[allow(clippy::too_many_arguments)]
 pub fn write(
     g: &Graph,
     model: &Path,
     data_width: u32,
+    max_mode: bool,
     calib: Option<(&[f32], usize, &Values, &Quant)>,
     out: &Path,
     force: bool,
@@ -91,16 +90,21 @@ pub fn write(
     let _ = writeln!(toml, "name = {:?}\nbatch = {batch}", g.name);
     let mut layers = 0;
     for (k, n) in g.nodes.iter().enumerate() {
-        if !is_array(&n.op) {
+        if !super::infer::on_array_with(max_mode, g, n) {
             continue;
         }
         layers += 1;
-        let s = g
+        let unpadded = g
             .shape_of(&n.inputs[0])
             .ok_or_else(|| OnnxError::Reference(format!("no shape for '{}'", n.inputs[0])))?;
+        // Uneven padding: the host pads the rest before the layer, which sees the larger input.
+        let hp = super::infer::host_pad(n);
+        let mut s = unpadded;
+        s.h += hp[0] + hp[2];
+        s.w += hp[1] + hp[3];
         let (m, kernel, stride, pad, groups) = match &n.op {
             Op::Conv(c) => (c.out_channels, c.kernel, c.stride, c.padding, c.groups),
-            Op::AvgPool(p) => (s.c, p.kernel, p.stride, p.padding, s.c),
+            Op::AvgPool(p) | Op::MaxPool(p) => (s.c, p.kernel, p.stride, p.padding, s.c),
             _ => continue,
         };
         // Weights: the Conv's own (exponent from them alone), the pool's constant.
@@ -117,10 +121,11 @@ pub fn write(
                     .map(|&w| quant::quantize(w, e, data_width))
                     .collect()
             }
-            _ => {
+            (Op::AvgPool(_), _) => {
                 let a = quant::AvgQuant::new(kernel.0 * kernel.1, data_width);
                 vec![a.weight; (m * kernel.0 * kernel.1) as usize]
             }
+            _ => vec![1; (m * kernel.0 * kernel.1) as usize],
         };
         let wshape = [
             u64::from(m),
@@ -135,9 +140,14 @@ pub fn write(
         })?;
         let _ = writeln!(
             toml,
-            "\n[[layer]]\n# {} (ONNX node {:?})\nname = {:?}\nin_channels = {}\nout_channels = {m}\nheight = {}\nwidth = {}\nkernel_size = [{}, {}]\nstride = [{}, {}]\npadding = [{}, {}]\ngroups = {groups}",
+            "\n[[layer]]\n# {} (ONNX node {:?}){}\nname = {:?}\nin_channels = {}\nout_channels = {m}\nheight = {}\nwidth = {}\nkernel_size = [{}, {}]\nstride = [{}, {}]\npadding = [{}, {}]\ngroups = {groups}{}",
             n.op.name(),
             n.onnx_name,
+            if hp == [0; 4] {
+                String::new()
+            } else {
+                format!("; the host pads its input by {hp:?} (top, left, bottom, right) first")
+            },
             n.name,
             s.c,
             s.h,
@@ -147,13 +157,19 @@ pub fn write(
             stride.0,
             stride.1,
             pad.0,
-            pad.1
+            pad.1,
+            if matches!(n.op, Op::MaxPool(_)) {
+                "\nmax_pool = true"
+            } else {
+                ""
+            }
         );
         match calib {
             Some((_, cn, values, q)) => {
                 let shift = match &n.op {
                     Op::Conv(_) => q.convs[&n.name].shift,
-                    _ => q.avgs[&n.name].shift,
+                    Op::AvgPool(_) => q.avgs[&n.name].shift,
+                    _ => 0,
                 };
                 let src = &n.inputs[0];
                 let e = q.exps[src];
@@ -166,6 +182,7 @@ pub fn write(
                     .iter()
                     .map(|&v| quant::quantize(v, e, data_width))
                     .collect();
+                let ifmap = super::infer::pad_input(&ifmap, unpadded, hp, 0);
                 let ip = dir.join("ifmaps").join(format!("{}.npy", n.name));
                 let ishape = [cn as u64, u64::from(s.c), u64::from(s.h), u64::from(s.w)];
                 crate::npy::write_i16(&ip, &ishape, &ifmap).map_err(|e| OnnxError::Input {
