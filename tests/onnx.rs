@@ -421,6 +421,21 @@ fn import_writes_a_network_directory_that_map_report_sim_and_infer_read() {
     let r: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(rep.join("report.json")).unwrap()).unwrap();
     assert_eq!(r["layers"].as_array().map(Vec::len), Some(10));
+    // map and compare read it too.
+    let o = eyeriss_gen(&["map", "--config", "configs/small.toml", "--network", net_s]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("stem_pool"));
+    let o = eyeriss_gen(&[
+        "compare",
+        "--network",
+        net_s,
+        "--batches",
+        "1",
+        "--out",
+        dir.path().join("cmp").to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert!(dir.path().join("cmp/compare.json").is_file());
     // infer on the directory uses its calibration.
     let o = eyeriss_gen(&[
         "infer",
