@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use serde::Deserialize;
 
@@ -172,23 +172,16 @@ pub fn run(cmd: &LoadCommand, progress: bool) -> Result<Loaded, FpgaError> {
             install: loader.install,
         });
     }
-    let bar = if progress {
-        indicatif::ProgressBar::new_spinner()
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    let bar = super::spinner(
+        &format!(
+            "loading {} into the {}'s {} ({})",
+            cmd.bitstream.display(),
+            cmd.board,
+            cmd.memory.as_str(),
+            cmd.program
+        ),
+        progress,
     );
-    bar.set_message(format!(
-        "loading {} into the {}'s {} ({})",
-        cmd.bitstream.display(),
-        cmd.board,
-        cmd.memory.as_str(),
-        cmd.program
-    ));
-    bar.enable_steady_tick(Duration::from_millis(120));
     let t = Instant::now();
     let out = Command::new(&cmd.program)
         .args(&cmd.args)

@@ -365,6 +365,22 @@ fn tail(path: &Path, lines: usize) -> String {
     all[all.len().saturating_sub(lines)..].join("\n")
 }
 
+/// A ticking spinner with `label` and the time elapsed (hidden unless `progress`).
+fn spinner(label: &str, progress: bool) -> indicatif::ProgressBar {
+    let bar = if progress {
+        indicatif::ProgressBar::new_spinner()
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
+    );
+    bar.set_message(label.to_string());
+    bar.enable_steady_tick(Duration::from_millis(120));
+    bar
+}
+
 /// Run one step with stdout and stderr into its log, showing a spinner.
 fn run_step(
     program: &str,
@@ -387,17 +403,7 @@ fn run_step(
             program: program.to_string(),
             source,
         })?;
-    let bar = if progress {
-        indicatif::ProgressBar::new_spinner()
-    } else {
-        indicatif::ProgressBar::hidden()
-    };
-    bar.set_style(
-        indicatif::ProgressStyle::with_template("{spinner} {msg} {elapsed}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_spinner()),
-    );
-    bar.set_message(label.to_string());
-    bar.enable_steady_tick(Duration::from_millis(120));
+    let bar = spinner(label, progress);
     let status = wait_with_peak(&mut child).map_err(|source| FpgaError::Spawn {
         program: program.to_string(),
         source,

@@ -180,6 +180,31 @@ fn pads(n: &pb::NodeProto) -> Result<((u32, u32), [u32; 4]), OnnxError> {
     }
 }
 
+/// The output height and width of a window on `s` with the array's `padding` and the host's
+/// `host_pad`.
+fn window_out(
+    s: Shape,
+    padding: (u32, u32),
+    host_pad: [u32; 4],
+    kernel: (u32, u32),
+    stride: (u32, u32),
+) -> Option<(u32, u32)> {
+    Some((
+        out_dim(
+            s.h + host_pad[0] + host_pad[2],
+            padding.0,
+            kernel.0,
+            stride.0,
+        )?,
+        out_dim(
+            s.w + host_pad[1] + host_pad[3],
+            padding.1,
+            kernel.1,
+            stride.1,
+        )?,
+    ))
+}
+
 fn out_dim(input: u32, pad: u32, k: u32, stride: u32) -> Option<u32> {
     let padded = input + 2 * pad;
     if stride == 0 || k == 0 || padded < k {
@@ -484,20 +509,7 @@ impl<'a> Importer<'a> {
         }
         let stride = pair(n, "strides", 1)?;
         let (padding, host_pad) = pads(n)?;
-        let (Some(e), Some(f)) = (
-            out_dim(
-                s.h + host_pad[0] + host_pad[2],
-                padding.0,
-                kernel.0,
-                stride.0,
-            ),
-            out_dim(
-                s.w + host_pad[1] + host_pad[3],
-                padding.1,
-                kernel.1,
-                stride.1,
-            ),
-        ) else {
+        let Some((e, f)) = window_out(s, padding, host_pad, kernel, stride) else {
             return Err(unsupported(n, format!("a {r} x {k} kernel on a {s} input")));
         };
         let bias = match n.input.get(2).filter(|v| !v.is_empty()) {
@@ -664,20 +676,7 @@ impl<'a> Importer<'a> {
                 "padding with count_include_pad = 0 (a border window would average fewer values)",
             ));
         }
-        let (Some(e), Some(f)) = (
-            out_dim(
-                s.h + host_pad[0] + host_pad[2],
-                padding.0,
-                kernel.0,
-                stride.0,
-            ),
-            out_dim(
-                s.w + host_pad[1] + host_pad[3],
-                padding.1,
-                kernel.1,
-                stride.1,
-            ),
-        ) else {
+        let Some((e, f)) = window_out(s, padding, host_pad, kernel, stride) else {
             return Err(unsupported(
                 n,
                 format!("a {kernel:?} window on a {s} input"),
