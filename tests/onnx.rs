@@ -13,8 +13,8 @@ use eyeriss_gen::config::ArchConfig;
 use eyeriss_gen::npy;
 use eyeriss_gen::onnx::infer::{self, Inference, Placement};
 use eyeriss_gen::onnx::{Op, import};
-use eyeriss_gen::sim::RunOpts;
 use eyeriss_gen::sim::verilator::VerilatorSim;
+use eyeriss_gen::sim::{Backend, RunOpts};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -42,7 +42,7 @@ fn small_sim() -> &'static VerilatorSim {
 }
 
 /// Run `model` on `input` with the library, as `infer` does.
-fn run(cfg: &ArchConfig, sim: &VerilatorSim, model: &str, input: &str) -> Inference {
+fn run(cfg: &ArchConfig, sim: &dyn Backend, model: &str, input: &str) -> Inference {
     let model = root().join(model);
     let g = import::import(&model).expect("imports");
     let x = npy::read_f32(&root().join(input)).expect("input");
@@ -498,22 +498,8 @@ fn the_rust_hdl_backend_runs_the_resnet_style_graph_cycle_for_cycle_as_verilator
     let model = "models/resnet_tiny/resnet_tiny.onnx";
     let input = "models/resnet_tiny/inputs.npy";
     let v = run(&cfg, small_sim(), model, input);
-    let model = root().join(model);
-    let g = import::import(&model).unwrap();
-    let x = npy::read_f32(&root().join(input)).unwrap();
     let rh = eyeriss_gen::sim::rusthdl::RustHdlSim::new(&cfg).expect("rust-hdl model");
-    let r = infer::infer(
-        &cfg,
-        &g,
-        &model,
-        &x.data,
-        4,
-        None,
-        &rh,
-        &RunOpts::default(),
-        |_| {},
-    )
-    .expect("runs");
+    let r = run(&cfg, &rh, model, input);
     assert!(r.matches);
     assert_eq!(r.output, v.output);
     for (a, b) in r.nodes.iter().zip(&v.nodes) {

@@ -273,10 +273,14 @@ pub fn infer(
         .cloned()
         .ok_or_else(|| OnnxError::Reference(format!("no value '{}'", g.output)))?;
 
-    // Every array layer is checked against the config before the first one runs.
+    // Every array layer is planned before the first one runs, so that one the config cannot
+    // run fails at once; the runs below use these plans.
+    let mut plans = BTreeMap::new();
     for n in &g.nodes {
         if on_array(cfg, g, n) {
-            crate::mapper::plan(cfg, &layer_for(g, n, batch as u32, &q)?)?;
+            let l = layer_for(g, n, batch as u32, &q)?;
+            let plan = crate::mapper::plan(cfg, &l)?;
+            plans.insert(n.name.clone(), (l, plan));
         }
     }
 
@@ -307,19 +311,20 @@ pub fn infer(
     let mut matches = true;
     let mut cycles = 0u64;
     let mut output: Option<Vec<f32>> = None;
+    let node_run = |n: &Node, placement, stats| NodeRun {
+        name: n.name.clone(),
+        onnx_name: n.onnx_name.clone(),
+        op: n.op.name(),
+        placement,
+        shape: n.shape.to_string(),
+        exp: q.exps.get(&n.output).copied(),
+        stats,
+    };
     for n in &g.nodes {
         if fused.contains(&n.name) {
             let x = vals[&n.inputs[0]].clone();
             vals.insert(n.output.clone(), x);
-            let r = NodeRun {
-                name: n.name.clone(),
-                onnx_name: n.onnx_name.clone(),
-                op: n.op.name(),
-                placement: Placement::Fused,
-                shape: n.shape.to_string(),
-                exp: q.exps.get(&n.output).copied(),
-                stats: None,
-            };
+            let r = node_run(n, Placement::Fused, None);
             on_node(&r);
             runs.push(r);
             continue;
@@ -328,7 +333,9 @@ pub fn infer(
         let mut stats = None;
         let out: Vec<i16> = match &n.op {
             _ if on_array(cfg, g, n) => {
-                let mut l = layer_for(g, n, batch as u32, &q)?;
+                let (mut l, plan) = plans.remove(&n.name).ok_or_else(|| {
+                    OnnxError::Reference(format!("no plan for array layer '{}'", n.name))
+                })?;
                 let relu = fusable_relu(g, n, &q);
                 if let Some(r) = relu {
                     l.relu = true;
@@ -351,7 +358,7 @@ pub fn infer(
                     _ => None,
                 };
                 check_range(cfg, n, &l, &tensors, bias, &q)?;
-                let r = run::run_layer(cfg, &l, tensors, sim, opts).map_err(Box::new)?;
+                let r = run::run_planned(cfg, &l, plan, tensors, sim, opts).map_err(Box::new)?;
                 matches &= r.stats.matches;
                 cycles += r.stats.cycles;
                 let per = n.shape.elements() / n.shape.c as usize;
@@ -389,15 +396,7 @@ pub fn infer(
                     })
                     .collect();
                 if let Some(&v) = sums.iter().find(|v| v.abs() > quant::qmax(bits)) {
-                    return Err(OnnxError::Range {
-                        value: n.output.clone(),
-                        node: n.name.clone(),
-                        max: v.abs() as f64 * 2f64.powi(e),
-                        exp: e,
-                        why: format!(
-                            "that is {v} in steps of 2^{e}, beyond the {bits}-bit data; calibrate on inputs that cover this run's (--calibrate), or on the run's own inputs"
-                        ),
-                    });
+                    return Err(out_of_range(n, v, e, &format!("the {bits}-bit data")));
                 }
                 sums.iter().map(|&v| quant::saturate(v, bits)).collect()
             }
@@ -424,15 +423,7 @@ pub fn infer(
         } else {
             Placement::Host
         };
-        let r = NodeRun {
-            name: n.name.clone(),
-            onnx_name: n.onnx_name.clone(),
-            op: n.op.name(),
-            placement,
-            shape: n.shape.to_string(),
-            exp: q.exps.get(&n.output).copied(),
-            stats,
-        };
+        let r = node_run(n, placement, stats);
         on_node(&r);
         runs.push(r);
         vals.insert(n.output.clone(), out);
@@ -535,17 +526,27 @@ fn check_range(
     if worst.0 > 0 {
         let e = q.exps.get(&n.output).copied().unwrap_or(0);
         let v = i64::from(wide[worst.1]) + bias.map_or(0, |b| b[(worst.1 / per) % m]);
-        return Err(OnnxError::Range {
-            value: n.output.clone(),
-            node: n.name.clone(),
-            max: v.abs() as f64 * 2f64.powi(e),
-            exp: e,
-            why: format!(
-                "that is {v} in steps of 2^{e}, beyond the {bits}-bit data ({psum}-bit psums); calibrate on inputs that cover this run's (--calibrate), or on the run's own inputs"
-            ),
-        });
+        return Err(out_of_range(
+            n,
+            v,
+            e,
+            &format!("the {bits}-bit data ({psum}-bit psums)"),
+        ));
     }
     Ok(())
+}
+
+/// `n`'s output reaching `v` steps of 2^`e`, beyond `what` holds.
+fn out_of_range(n: &Node, v: i64, e: i32, what: &str) -> OnnxError {
+    OnnxError::Range {
+        value: n.output.clone(),
+        node: n.name.clone(),
+        max: v.abs() as f64 * 2f64.powi(e),
+        exp: e,
+        why: format!(
+            "that is {v} in steps of 2^{e}, beyond {what}; calibrate on inputs that cover this run's (--calibrate), or on the run's own inputs"
+        ),
+    }
 }
 
 #[cfg(test)]
